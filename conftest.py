@@ -1,0 +1,215 @@
+"""Command-line options, parametrised cases, machine_info and skips for the JAX-vs-PyTorch suite.
+
+Every benchmark asks for the `spec` fixture and declares what it covers with
+`@pytest.mark.cases(modes=[("jax", "jit"), ...], sizes="batch")`; this file turns that into
+ids `<framework>-<mode>-<device>-<size>-<phase>` (see ../shared/DESIGN.md) so that `-k jax`,
+`-k batch1024`, `-k firstcall` and `-k cuda` select what they say.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+from dataclasses import dataclass
+from functools import cache
+
+import pytest
+
+PHASES = ("steady", "firstcall")
+# option name -> (default list, id prefix)
+SIZE_KINDS = {
+    "batch": ("64,256,1024", "batch"),
+    "array": ("10000,100000,1000000", "n"),
+    "matrix": ("256,1024,2048", "size"),
+}
+PRECISIONS = ("highest", "tf32")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One benchmark case as the id names it."""
+
+    framework: str  # jax | torch | numpy | scipy
+    mode: str  # jit | eager | scan | compile | plain
+    device: str  # cpu | cuda
+    size: str  # id word: batch1024, n10000, size1024, or a config name
+    size_value: int
+    phase: str  # steady | firstcall
+    firstcall_rounds: int = 3
+    matmul_precision: str = "highest"
+
+    @property
+    def id(self) -> str:
+        return f"{self.framework}-{self.mode}-{self.device}-{self.size}-{self.phase}"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("jax-vs-torch", "JAX vs PyTorch suite")
+    group.addoption("--device", default="auto", choices=("auto", "cpu", "cuda", "all"),
+                    help="auto: cuda where both frameworks see a GPU, else cpu (default auto)")
+    group.addoption("--batch-sizes", default=SIZE_KINDS["batch"][0],
+                    help="comma-separated MLP batch sizes (default %(default)s)")
+    group.addoption("--array-sizes", default=SIZE_KINDS["array"][0],
+                    help="comma-separated array lengths for grad/jit workloads (default %(default)s)")
+    group.addoption("--matrix-sizes", default=SIZE_KINDS["matrix"][0],
+                    help="comma-separated square matrix sizes for matmul (default %(default)s)")
+    group.addoption("--firstcall-rounds", default="3",
+                    help="cold rounds per firstcall benchmark, each a fresh compile (default %(default)s)")
+    group.addoption("--matmul-precision", default="highest", choices=PRECISIONS,
+                    help="float32 matmul precision on both sides: highest (true fp32) or tf32 (default highest)")
+
+
+def _positive_ints(text: str, option: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise pytest.UsageError(f"{option}: expected comma-separated positive integers, got {text!r}") from None
+    if not values or any(v <= 0 for v in values):
+        raise pytest.UsageError(f"{option}: expected comma-separated positive integers, got {text!r}")
+    return list(dict.fromkeys(values))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cases(modes, sizes, phases): parametrise a benchmark over "
+                            "framework-mode x device x size x phase")
+    config.sizes = {kind: _positive_ints(config.getoption(f"--{kind}-sizes"), f"--{kind}-sizes")
+                    for kind in SIZE_KINDS}
+    config.firstcall_rounds = _positive_ints(config.getoption("--firstcall-rounds"), "--firstcall-rounds")[0]
+    _set_precision(config.getoption("--matmul-precision"))
+
+
+def _set_precision(precision: str) -> None:
+    """Same float32 matmul precision on both sides, before any benchmark is built."""
+    if has_framework("jax"):
+        import jax
+
+        jax.config.update("jax_default_matmul_precision", "highest" if precision == "highest" else "tensorfloat32")
+        jax.config.update("jax_enable_compilation_cache", False)  # firstcall must pay the compile
+    if has_framework("torch"):
+        import torch
+
+        tf32 = precision == "tf32"
+        torch.set_float32_matmul_precision("highest" if not tf32 else "high")
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
+
+
+@cache
+def has_framework(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+@cache
+def gpu_reason() -> str | None:
+    """None when both JAX and PyTorch can use a CUDA GPU, else why not."""
+    missing = [name for name in ("jax", "torch") if not has_framework(name)]
+    if missing:
+        return f"{', '.join(missing)} not installed"
+    import jax
+    import torch
+
+    if not torch.cuda.is_available():
+        return "no CUDA GPU visible to PyTorch (torch.cuda.is_available() is False)"
+    try:
+        jax.devices("gpu")
+    except RuntimeError:
+        return "no CUDA GPU visible to JAX (install jax[cuda13]; jax.devices('gpu') failed)"
+    return None
+
+
+def _devices(config: pytest.Config) -> list[str]:
+    choice = config.getoption("--device")
+    if choice == "auto":
+        return ["cuda"] if gpu_reason() is None else ["cpu"]
+    return ["cpu", "cuda"] if choice == "all" else [choice]
+
+
+def _sizes(config: pytest.Config, sizes) -> list[tuple[str, int]]:
+    if isinstance(sizes, str):
+        prefix = SIZE_KINDS[sizes][1]
+        return [(f"{prefix}{n}", n) for n in config.sizes[sizes]]
+    return list(sizes)  # explicit [(word, value), ...]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "spec" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("cases")
+    if marker is None:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: a benchmark using `spec` needs @pytest.mark.cases")
+    modes = marker.kwargs["modes"]
+    sizes = _sizes(metafunc.config, marker.kwargs.get("sizes", "batch"))
+    phases = marker.kwargs.get("phases", PHASES)
+    config = metafunc.config
+    params = []
+    for framework, mode in modes:
+        for device in _devices(config):
+            for word, value in sizes:
+                for phase in phases:
+                    spec = Spec(framework, mode, device, word, value, phase, config.firstcall_rounds,
+                                config.getoption("--matmul-precision"))
+                    params.append(pytest.param(spec, id=spec.id, marks=_skips(spec)))
+    metafunc.parametrize("spec", params)
+
+
+def _skips(spec: Spec) -> list:
+    framework_module = {"numpy": "numpy", "scipy": "scipy", "jax": "jax", "torch": "torch"}[spec.framework]
+    if not has_framework(framework_module):
+        return [pytest.mark.skip(reason=f"{framework_module} is not installed")]
+    if spec.device == "cuda" and gpu_reason() is not None:
+        return [pytest.mark.skip(reason=f"cuda: {gpu_reason()}")]
+    if spec.device == "cuda" and spec.framework in ("numpy", "scipy"):
+        return [pytest.mark.skip(reason=f"{spec.framework} runs on the CPU only")]
+    return []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
+    """Versions, devices, threads and precision: what a reader needs to trust a comparison."""
+    machine_info["suite"] = {
+        "matmul_precision": config.getoption("--matmul-precision"),
+        "firstcall_rounds": config.firstcall_rounds,
+        "env": {k: os.environ.get(k) for k in ("XLA_FLAGS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                                "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
+                                                "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS")},
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "platform": platform.platform(),
+    }
+    import numpy
+
+    machine_info["numpy"] = numpy.__version__
+    if has_framework("jax"):
+        import jax
+        import jaxlib
+
+        machine_info["jax"] = jax.__version__
+        machine_info["jaxlib"] = jaxlib.__version__
+        machine_info["jax_devices"] = [f"{d.platform}:{d.device_kind}" for d in jax.devices()]
+        machine_info["jax_default_matmul_precision"] = str(jax.config.jax_default_matmul_precision)
+    if has_framework("torch"):
+        import torch
+
+        machine_info["torch"] = torch.__version__
+        machine_info["torch_threads"] = torch.get_num_threads()
+        machine_info["torch_interop_threads"] = torch.get_num_interop_threads()
+        machine_info["torch_float32_matmul_precision"] = torch.get_float32_matmul_precision()
+        machine_info["torch_cuda"] = torch.version.cuda
+        if torch.cuda.is_available():
+            props = torch.cuda.get_device_properties(0)
+            machine_info["gpu"] = {"name": props.name, "memory_bytes": props.total_memory,
+                                   "capability": f"{props.major}.{props.minor}",
+                                   "driver": _nvidia_driver()}
+    if has_framework("scipy"):
+        import scipy
+
+        machine_info["scipy"] = scipy.__version__
+
+
+def _nvidia_driver() -> str | None:
+    try:
+        with open("/proc/driver/nvidia/version") as f:
+            return f.readline().strip()
+    except OSError:
+        return None
+

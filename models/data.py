@@ -1,0 +1,42 @@
+"""Data and initial weights shared by both frameworks: made once in NumPy, copied into each.
+
+- `mlp_weights(seed, sizes)`: PyTorch's nn.Linear default init (uniform +-1/sqrt(fan_in)), as
+  float32 NumPy arrays, W stored (fan_in, fan_out) so both sides compute x @ W + b.
+- `synthetic_batch(batch, seed)`: MNIST-shaped inputs in [0, 1) and integer labels 0..9.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+MLP_SIZES = (784, 512, 512, 10)
+
+
+def mlp_weights(seed: int = 0, sizes: tuple[int, ...] = MLP_SIZES) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1.0 / np.sqrt(fan_in)
+        w = rng.uniform(-bound, bound, size=(fan_in, fan_out)).astype(np.float32)
+        b = rng.uniform(-bound, bound, size=(fan_out,)).astype(np.float32)
+        params.append((w, b))
+    return params
+
+
+def synthetic_batch(batch: int, seed: int = 1, features: int = MLP_SIZES[0],
+                    classes: int = MLP_SIZES[-1]) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.random((batch, features), dtype=np.float32)  # (B, 784)
+    y = rng.integers(0, classes, size=batch).astype(np.int32)  # (B,)
+    return x, y
+
+
+def mlp_flops(batch: int, sizes: tuple[int, ...] = MLP_SIZES, train: bool = True) -> float:
+    """Matmul FLOPs of one forward (train=False) or one SGD step (train=True).
+
+    Forward: 2*B*in*out per layer. Backward: the weight gradient of every layer, and the input
+    gradient of every layer but the first (the data needs none). Elementwise work is not counted.
+    """
+    layers = [2.0 * batch * i * o for i, o in zip(sizes[:-1], sizes[1:])]
+    if not train:
+        return sum(layers)
+    return 2 * sum(layers) + sum(layers[1:])
