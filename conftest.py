@@ -7,7 +7,7 @@ ids `<framework>-<mode>-<device>-<size>-<phase>` (see ../shared/DESIGN.md) so th
 """
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 import platform
 from dataclasses import dataclass
@@ -96,7 +96,12 @@ def _set_precision(precision: str) -> None:
 
 @cache
 def has_framework(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None
+    """Importable, not just present: a broken install counts as missing (and is skipped)."""
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
 
 
 @cache
@@ -153,9 +158,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _skips(spec: Spec) -> list:
-    framework_module = {"numpy": "numpy", "scipy": "scipy", "jax": "jax", "torch": "torch"}[spec.framework]
-    if not has_framework(framework_module):
-        return [pytest.mark.skip(reason=f"{framework_module} is not installed")]
+    if not has_framework(spec.framework):
+        return [pytest.mark.skip(reason=f"{spec.framework} is not installed (or fails to import)")]
     if spec.device == "cuda" and gpu_reason() is not None:
         return [pytest.mark.skip(reason=f"cuda: {gpu_reason()}")]
     if spec.device == "cuda" and spec.framework in ("numpy", "scipy"):

@@ -134,7 +134,13 @@ def clear_caches(spec) -> None:
         torch._dynamo.reset()
 
 
-_inductor_started = False
+@cache
+def start_inductor() -> None:
+    """Pay Inductor's one-time process start-up (imports, compile workers) on a throwaway function."""
+    import torch
+
+    torch.compile(lambda x: (x * 2).sin())(torch.ones(8))
+    torch._dynamo.reset()
 
 
 class _cold_compiles:
@@ -146,13 +152,9 @@ class _cold_compiles:
     def __enter__(self):
         if not self.active:
             return
-        global _inductor_started
         import torch
 
-        if not _inductor_started:  # workers, imports and codegen machinery: once per process
-            torch.compile(lambda x: (x * 2).sin())(torch.ones(8))
-            torch._dynamo.reset()
-            _inductor_started = True
+        start_inductor()
         self.patch = torch._inductor.config.patch(force_disable_caches=True)
         self.patch.__enter__()
 
@@ -195,7 +197,7 @@ def compile_count(framework: str) -> int:
     if framework == "torch":
         from torch._dynamo.utils import counters
 
-        return sum(counters["stats"].values()) if "stats" in counters else 0
+        return counters["stats"]["unique_graphs"]
     return 0
 
 
