@@ -9,17 +9,23 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST := $(PY) -m pytest
 BENCH_ARGS ?=
+# make regress: the quick set (steady, smallest sizes, CPU) gated against baselines/ by report.py
+QUICK_ARGS ?= --device cpu --batch-sizes 64 --array-sizes 10000 --matrix-sizes 256 -k steady
+THRESHOLD ?= 10
 
-.PHONY: bench test report regress baseline clean-venv
+.PHONY: venv bench test report regress baseline clean-venv
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
+venv: $(STAMP)
+
+# report.py exits 1 on a regression against baselines/: shown by `make bench`, gated by `make regress`
 bench: $(STAMP)
 	$(PYTEST) benchmarks --benchmark-autosave $(BENCH_ARGS)
-	$(PY) report.py
+	$(PY) report.py || [ $$? -eq 1 ]
 
 test: $(STAMP)
 	$(PYTEST) tests
@@ -27,6 +33,15 @@ test: $(STAMP)
 
 report: $(STAMP)
 	$(PY) report.py
+
+regress: $(STAMP)
+	$(PYTEST) benchmarks $(QUICK_ARGS) --benchmark-autosave
+	$(PY) report.py --threshold $(THRESHOLD)
+
+# a new numbered run under baselines/<machine>/ (pytest-benchmark never overwrites one); commit it
+baseline: $(STAMP)
+	$(PYTEST) benchmarks --benchmark-storage=baselines --benchmark-save=baseline $(BENCH_ARGS)
+	@echo "New baseline saved under baselines/: check it with report.py, then commit it."
 
 clean-venv:
 	rm -rf $(VENV)

@@ -79,6 +79,7 @@ def timed(spec, step: Callable[[], Any]) -> Callable[[], Any]:
 
 
 def _steady(benchmark, spec, case: Case) -> Any:
+    clear_caches(spec)  # a clean slate: no graph or dynamic-shape decision left by an earlier size
     call = timed(spec, case.make_step())
     for _ in range(WARMUP_STEPS):
         call()
@@ -121,6 +122,13 @@ FIRSTCALL_INCLUDES = defaultdict(lambda: "the first call of a fresh callable (no
                           "excludes Inductor's one-time process start-up, paid untimed beforehand",
     ("torch", "eager"): "the first eager step of a fresh model (nothing to compile)",
 })
+
+
+def torch_compile(fn):
+    """torch.compile specialised to the input shapes, as jax.jit is (no automatic dynamic shapes)."""
+    import torch
+
+    return torch.compile(fn, dynamic=False)
 
 
 def clear_caches(spec) -> None:

@@ -47,7 +47,8 @@ def test_steady_time_includes_the_device_work(benchmark):
     unsynced = time.perf_counter() - start
     assert unsynced < 0.2 * reference, "JAX no longer dispatches asynchronously here: test is moot"
     harness.run(benchmark, _spec(), _case(lambda: lambda: f(a)))
-    assert benchmark.stats.stats.median >= 0.7 * reference
+    # un-synced it would be ~1% of the reference; the margin absorbs a loaded machine
+    assert benchmark.stats.stats.median >= 0.5 * reference
 
 
 def test_steady_fails_when_the_step_recompiles(benchmark):

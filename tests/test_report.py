@@ -1,0 +1,287 @@
+"""report.py on real pytest-benchmark JSON (tests/data/run_*.json) and doctored copies of it.
+
+No timing: the fixture runs were recorded once by tests/data/generate.py; here they are copied,
+scaled and broken in tmp_path, and report.py's verdicts, exit codes and outputs are checked.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import report  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data"
+MACHINE = "Linux-CPython-3.11-64bit"  # any storage machine-id folder name
+SLOWED = "test_mlp_train_step[jax-jit-cpu-batch64-steady]"
+OUTPUTS = {"report.md", "results.csv", "scaling.png", "compile_vs_steady.png"}
+
+
+def load(name: str = "run_a") -> dict:
+    return json.loads((DATA / f"{name}.json").read_text())
+
+
+def save(doc: dict, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=4))
+    return path
+
+
+def bench(doc: dict, name: str) -> dict:
+    return next(b for b in doc["benchmarks"] if b["name"] == name)
+
+
+def scaled(doc: dict, name: str, factor: float) -> dict:
+    """A copy of the run with one benchmark's raw rounds (and median) scaled by `factor`."""
+    doc = copy.deepcopy(doc)
+    st = bench(doc, name)["stats"]
+    st["data"] = [t * factor for t in st["data"]]
+    st["median"] *= factor
+    return doc
+
+
+def run_report(tmp_path: Path, capsys, *args: str) -> tuple[int, str, str]:
+    code = report.main([*args, "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def csv_rows(tmp_path: Path) -> dict[str, dict]:
+    with (tmp_path / "out" / "results.csv").open() as f:
+        return {row["name"]: row for row in csv.DictReader(f)}
+
+
+def test_aa_copy_is_clean(tmp_path, capsys):
+    base = save(load(), tmp_path / "base.json")
+    cur = save(load(), tmp_path / "cur.json")
+    code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    assert code == 0
+    assert "No gated regression." in out
+    assert {r["verdict"] for r in csv_rows(tmp_path).values()} == {"unchanged"}
+
+
+def test_30_percent_slowdown_exits_1_naming_only_that_benchmark(tmp_path, capsys):
+    base = save(load(), tmp_path / "base.json")
+    cur = save(scaled(load(), SLOWED, 1.3), tmp_path / "cur.json")
+    code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    assert code == 1
+    assert [line for line in out.splitlines() if line.startswith("REGRESSED")] == [f"REGRESSED: {SLOWED}"]
+    rows = csv_rows(tmp_path)
+    assert [name for name, r in rows.items() if r["verdict"] == "regressed"] == [SLOWED]
+    assert rows[SLOWED]["test"] == "Mann-Whitney U" and float(rows[SLOWED]["p_value"]) < 0.01
+    assert float(rows[SLOWED]["change_pct"]) == pytest.approx(30, abs=0.01)
+
+
+def test_30_percent_slowdown_without_raw_rounds_is_threshold_only(tmp_path, capsys):
+    base_doc, cur_doc = load(), scaled(load(), SLOWED, 1.3)
+    for doc in (base_doc, cur_doc):
+        for b in doc["benchmarks"]:
+            del b["stats"]["data"]
+    base, cur = save(base_doc, tmp_path / "base.json"), save(cur_doc, tmp_path / "cur.json")
+    code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    assert code == 1
+    assert csv_rows(tmp_path)[SLOWED]["test"] == "threshold only: no raw rounds in both"
+
+
+def noisy_pair(tmp_path: Path, change: float) -> tuple[Path, Path]:
+    """Baseline and current with the same noisy distribution (lognormal, sigma 0.3), current x `change`."""
+    rng = np.random.default_rng(0)
+    base_doc, cur_doc = load(), load()
+    for doc, factor in ((base_doc, 1.0), (cur_doc, change)):
+        st = bench(doc, SLOWED)["stats"]
+        st["data"] = list(1e-3 * factor * rng.lognormal(0, 0.3, 15))
+        st["median"] = float(np.median(st["data"]))
+    return save(base_doc, tmp_path / "base.json"), save(cur_doc, tmp_path / "cur.json")
+
+
+def test_3_percent_on_noisy_rounds_is_not_a_regression(tmp_path, capsys):
+    base, cur = noisy_pair(tmp_path, 1.03)
+    code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    assert code == 0
+    assert csv_rows(tmp_path)[SLOWED]["verdict"] == "unchanged"
+    # even with the threshold below the observed change, the noise makes it not significant
+    code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base), "--threshold", "1")
+    row = csv_rows(tmp_path)[SLOWED]
+    assert float(row["change_pct"]) > 1 and float(row["p_value"]) > 0.01
+    assert (code, row["verdict"]) == (0, "unchanged")
+
+
+def test_firstcall_gets_a_verdict_but_does_not_gate(tmp_path, capsys):
+    name = "test_mlp_train_step[jax-jit-cpu-batch64-firstcall]"
+    base = save(load(), tmp_path / "base.json")
+    cur = save(scaled(load(), name, 2.0), tmp_path / "cur.json")
+    code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    row = csv_rows(tmp_path)[name]
+    assert (code, row["verdict"], row["gated"]) == (0, "regressed", "False")
+    assert row["test"] == "threshold only: too few rounds (3 vs 3)"
+
+
+def test_new_and_missing_benchmarks_are_listed(tmp_path, capsys):
+    cur_doc, base_doc = load(), load()
+    gone = cur_doc["benchmarks"].pop(0)["name"]
+    added = base_doc["benchmarks"].pop(1)["name"]
+    base, cur = save(base_doc, tmp_path / "base.json"), save(cur_doc, tmp_path / "cur.json")
+    code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    rows = csv_rows(tmp_path)
+    assert (code, rows[gone]["verdict"], rows[added]["verdict"]) == (0, "missing", "new")
+
+
+def test_plots_csv_and_markdown_are_written(tmp_path, capsys):
+    storage = tmp_path / "storage" / MACHINE
+    save(load("run_a"), storage / "0001_a.json")
+    save(load("run_b"), storage / "0002_b.json")
+    code, out, _ = run_report(tmp_path, capsys, str(storage / "0002_b.json"),
+                              "--baseline", str(storage / "0001_a.json"), "--history")
+    written = {p.name for p in (tmp_path / "out").iterdir()}
+    assert OUTPUTS | {"ratio_to_baseline.png", "history.png"} == written
+    assert all((tmp_path / "out" / n).stat().st_size > 1000 for n in written)
+    rows = csv_rows(tmp_path)
+    assert set(rows) == {b["name"] for b in load("run_b")["benchmarks"]}
+    assert rows["test_matmul[jax-jit-cpu-size64-steady]"]["share_of_peak"] == "1.0"  # the fastest matmul
+    assert rows["test_mlp_train_step[jax-jit-cpu-batch64-steady]"]["jax_torch_ratio"]
+    assert "## Compile vs steady" in out and "## JAX / PyTorch time ratio" in out
+
+
+def test_run_without_matmul_or_extra_info_degrades_gracefully(tmp_path, capsys):
+    doc = load()
+    doc["benchmarks"] = [b for b in doc["benchmarks"] if "matmul" not in b["name"]]
+    for b in doc["benchmarks"]:
+        b.pop("extra_info")
+    cur = save(doc, tmp_path / "cur.json")
+    code, out, _ = run_report(tmp_path, capsys, str(cur))
+    assert code == 0
+    assert "Share of peak is empty: the run has no steady `matmul` benchmark" in out
+    row = csv_rows(tmp_path)["test_mlp_train_step[jax-jit-cpu-batch64-steady]"]
+    assert (row["workload"], row["size_value"], row["share_of_peak"]) == ("mlp_train_step", "64", "")
+
+
+def test_machine_differences_are_noted(tmp_path, capsys):
+    base_doc, cur_doc = load(), load()
+    cur_doc["machine_info"]["torch"] = "9.9-other"
+    cur_doc["machine_info"]["suite"]["env"]["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false"
+    base, cur = save(base_doc, tmp_path / "base.json"), save(cur_doc, tmp_path / "cur.json")
+    code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    assert code == 0
+    assert "- `torch`: '0.0-fixture' -> '9.9-other'" in out
+    assert "- `suite.env.XLA_FLAGS`: None -> '--xla_cpu_multi_thread_eigen=false'" in out
+
+
+@pytest.mark.parametrize("f_c, s_c, f_e, s_e, expected", [
+    (10.0, 1.0, 2.0, 3.0, 5),  # 10 + 4*1 = 14 <= 2 + 4*3 = 14
+    (10.0, 3.0, 2.0, 3.0, None),  # compiled step no faster: never
+    (1.0, 5.0, 2.0, 3.0, 1),  # cheaper from the first call
+])
+def test_break_even(f_c, s_c, f_e, s_e, expected):
+    assert report.break_even(f_c, s_c, f_e, s_e) == expected
+
+
+def test_implementation_size_counts_code_lines_only(tmp_path):
+    (tmp_path / "mlp_jax.py").write_text('"""Doc."""\n# comment\n\nimport jax\n\ndef f(x):  # why\n    return x\n')
+    (tmp_path / "mlp_torch.py").write_text("import torch\n")
+    (tmp_path / "unpaired_jax.py").write_text("x = 1\n")
+    assert report.implementation_size(tmp_path) == [
+        {"model": "mlp", "jax_lines": 4, "torch_lines": 1, "ratio": 4.0}]
+
+
+def _truncated(tmp_path):
+    path = tmp_path / "cur.json"
+    path.write_text((DATA / "run_a.json").read_text()[:5000])
+    return [str(path)], path
+
+
+def _not_a_run(tmp_path):
+    path = save({"results": [1, 2, 3]}, tmp_path / "cur.json")
+    return [str(path)], path
+
+
+def _empty_storage(tmp_path):
+    folder = tmp_path / "storage"
+    (folder / MACHINE).mkdir(parents=True)
+    return [str(folder)], folder
+
+
+def _nothing_in_common(tmp_path):
+    base_doc = load()
+    for b in base_doc["benchmarks"]:
+        b["fullname"] += "_renamed"
+    base = save(base_doc, tmp_path / "base.json")
+    return [str(DATA / "run_a.json"), "--baseline", str(base)], base
+
+
+def _out_is_a_file(tmp_path):
+    (tmp_path / "out").write_text("a file, not a folder")
+    return [str(DATA / "run_a.json")], tmp_path / "out"
+
+
+BAD_INPUTS = [_truncated, _not_a_run, _empty_storage, _nothing_in_common, _out_is_a_file]
+
+
+@pytest.mark.parametrize("make_bad", BAD_INPUTS, ids=lambda f: f.__name__.strip("_"))
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, make_bad):
+    args, culprit = make_bad(tmp_path)
+    code, out, err = run_report(tmp_path, capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and str(culprit) in err
+    out_dir = tmp_path / "out"
+    assert not out_dir.is_dir() or list(out_dir.iterdir()) == []
+
+
+def test_output_folder_under_a_file_exits_2(tmp_path, capsys):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    code = report.main([str(DATA / "run_a.json"), "--out", str(blocker / "out")])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and str(blocker / "out") in err and len(err.strip().splitlines()) == 1
+
+
+def test_failed_write_leaves_the_previous_report_untouched(tmp_path, capsys, monkeypatch):
+    assert run_report(tmp_path, capsys, str(DATA / "run_a.json"))[0] == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+
+    def disk_full(r, folder):
+        (folder / "scaling.png").write_bytes(b"half a png")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "render_plots", disk_full)
+    code, out, err = run_report(tmp_path, capsys, str(DATA / "run_b.json"))
+    assert code == 2 and out == "" and "No space left on device" in err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
+
+
+def test_bad_input_from_the_command_line_has_no_traceback(tmp_path):
+    args, culprit = _truncated(tmp_path)
+    proc = subprocess.run([sys.executable, str(ROOT / "report.py"), *args, "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr and str(culprit) in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_default_run_is_newest_in_dot_benchmarks(tmp_path, capsys, monkeypatch):
+    storage = tmp_path / ".benchmarks" / MACHINE
+    save(load("run_a"), storage / "0001_a.json")
+    newest = save(scaled(load("run_a"), SLOWED, 1.3), storage / "0002_b.json")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_report(tmp_path, capsys, "--baseline", str(storage / "0001_a.json"))
+    assert code == 1 and f"Run: {newest.relative_to(tmp_path)}" in out
+
+
+def test_pytest_benchmark_compare_loads_the_saved_files(tmp_path):
+    storage = tmp_path / "storage"
+    save(load("run_a"), storage / MACHINE / "0001_a.json")
+    save(load("run_b"), storage / MACHINE / "0002_b.json")
+    proc = subprocess.run([sys.executable, "-m", "pytest_benchmark", "--storage", f"file://{storage}",
+                           "compare", "0001", "0002", "--group-by=name", "--columns=median"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Failed to load" not in proc.stdout + proc.stderr
+    assert f"{SLOWED} (0001_a)" in proc.stdout and f"{SLOWED} (0002_b)" in proc.stdout
