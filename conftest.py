@@ -53,7 +53,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="comma-separated array lengths for grad/jit workloads (default %(default)s)")
     group.addoption("--matrix-sizes", default=SIZE_KINDS["matrix"][0],
                     help="comma-separated square matrix sizes for matmul (default %(default)s)")
-    group.addoption("--firstcall-rounds", default="3",
+    group.addoption("--firstcall-rounds", default="5",
                     help="cold rounds per firstcall benchmark, each a fresh compile (default %(default)s)")
     group.addoption("--matmul-precision", default="highest", choices=PRECISIONS,
                     help="float32 matmul precision on both sides: highest (true fp32) or tf32 (default highest)")

@@ -9,9 +9,10 @@ statistics, matplotlib (imported only when plotting) for the figures.
 Exit 0: no gated regression. 1: at least one steady benchmark is slower than its baseline by more
 than --threshold and the slow-down is significant (one-sided Mann-Whitney U on the raw rounds,
 p < 0.01; threshold only when a side has no raw rounds or too few of them). 2: bad input.
-firstcall benchmarks (trace + compile + one step, 3 cold rounds by default) get verdicts against
-their own looser --firstcall-threshold but never set the exit code: with 3 rounds no test can
-reach p < 0.01, and compile time on a shared runner is too noisy to gate on a threshold alone.
+firstcall benchmarks (trace + compile + one step, 5 cold rounds by default) get verdicts against
+their own looser --firstcall-threshold but never set the exit code: a handful of cold rounds gives
+a weak test (3 rounds cannot reach p < 0.01 at all), and compile time on a shared runner drifts
+between runs more than steady time does.
 """
 from __future__ import annotations
 
