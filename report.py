@@ -66,6 +66,7 @@ class Bench:
     rounds: int
     data: np.ndarray | None  # raw per-round seconds (--benchmark-save-data)
     info: dict  # extra_info, with workload/framework/... filled from the id where missing
+    stats_median: float | None = None  # set only when stats.median disagrees with the raw rounds
 
     def get(self, key: str):
         return self.info.get(key)
@@ -106,9 +107,12 @@ def parse_bench(raw: dict, path: Path) -> Bench:
         iqr = q3 - q1
     else:
         median, iqr = _number(st.get("median")), _number(st.get("iqr"))
+    stats_median = _number(st.get("median"))
+    if stats_median is not None and math.isclose(stats_median, median, rel_tol=1e-6):
+        stats_median = None
     return Bench(name=name, fullname=raw.get("fullname") or name, run=str(path), median=float(median),
                  iqr=iqr, rounds=int(_number(st.get("rounds")) or (len(data) if data is not None else 0)),
-                 data=data, info=info)
+                 data=data, info=info, stats_median=stats_median)
 
 
 def load_run(path: Path, keep_data: bool = True) -> Run:
@@ -142,7 +146,7 @@ def load_run(path: Path, keep_data: bool = True) -> Run:
         if not ok:
             raise BadInput(path, f"not a pytest-benchmark run (benchmark #{i} has no name or stats.median)")
         bench = parse_bench(raw, path)
-        if not math.isclose(bench.median, raw["stats"]["median"], rel_tol=1e-6):
+        if bench.stats_median is not None:
             disagree += 1
         if not keep_data:
             bench.data = None
@@ -160,9 +164,20 @@ def stored_runs(folder: Path) -> list[Path]:
     return sorted(files, key=lambda f: (f.stat().st_mtime, f.name))
 
 
-def machine_id(path: Path) -> str | None:
-    """The storage machine-id folder a run sits in, e.g. Linux-CPython-3.11-64bit."""
-    return path.parent.name if re.fullmatch(r"\d{4}_.*\.json", path.name) else None
+def machine_id(path: Path, machine_info: dict | None = None) -> str | None:
+    """The storage machine-id folder a run sits in, e.g. Linux-CPython-3.11-64bit.
+
+    For a loose file (--benchmark-json, a copy) the id is rebuilt from its machine_info the way
+    pytest-benchmark names its folders: <system>-<implementation>-<major.minor>-64bit.
+    """
+    if re.fullmatch(r"\d{4}_.*\.json", path.name):
+        return path.parent.name
+    info = machine_info or {}
+    system, impl, version = info.get("system"), info.get("python_implementation"), info.get("python_version")
+    if not (isinstance(system, str) and isinstance(impl, str) and isinstance(version, str)):
+        return None
+    bits = "64bit" if str(info.get("machine", "")).endswith("64") else "32bit"
+    return f"{system}-{impl}-{'.'.join(version.split('.')[:2])}-{bits}"
 
 
 def newest_run(folder: Path, prefer_machine: str | None = None) -> Path:
@@ -184,16 +199,26 @@ def resolve_run(arg: str, prefer_machine: str | None = None) -> Path:
     return path
 
 
-def default_baseline(current: Path, folder: Path) -> tuple[Path | None, str]:
-    """Newest run in baselines/ taken on a matching machine id, or None and why not."""
-    machine = machine_id(current)
+def baseline_paths(arg: str, machine: str | None) -> list[Path]:
+    """--baseline PATH: a run file, or a storage folder's runs for this machine (all of them:
+    several runs of one baseline measure the machine's run-to-run noise)."""
+    path = Path(arg)
+    if not path.is_dir():
+        return [resolve_run(arg)]
+    same = [r for r in stored_runs(path) if r.parent.name == machine]
+    return sorted(same, key=lambda f: f.name) if same else [newest_run(path)]
+
+
+def default_baseline(current: Path, folder: Path, machine_info: dict) -> tuple[list[Path], str]:
+    """Every run in baselines/ taken on a matching machine id, or none and why not."""
+    machine = machine_id(current, machine_info)
     runs = [r for r in stored_runs(folder) if r.parent.name == machine] if folder.is_dir() else []
     if runs:
-        return sorted(runs, key=lambda f: f.name)[-1], ""
+        return sorted(runs, key=lambda f: f.name), ""
     if machine is None:
-        return None, (f"No baseline: {current} is not in pytest-benchmark storage (<machine-id>/NNNN_*.json), "
-                      "so no machine-matched run in baselines/ was looked for; pass --baseline PATH.")
-    return None, f"No baseline: {folder}/{machine}/ holds no run; pass --baseline PATH to compare against one."
+        return [], (f"No baseline: {current} is not in pytest-benchmark storage (<machine-id>/NNNN_*.json) "
+                    "and its machine_info does not name the machine; pass --baseline PATH.")
+    return [], f"No baseline: {folder}/{machine}/ holds no run; pass --baseline PATH to compare against one."
 
 
 def merge(runs: list[Run]) -> dict[str, Bench]:
@@ -319,28 +344,48 @@ def significance(cur: Bench, base: Bench) -> tuple[float | None, float | None, s
     return float(slower), float(faster), "Mann-Whitney U"
 
 
-def regressions(current: dict[str, Bench], baseline: dict[str, Bench], threshold: float,
+def regressions(current: dict[str, Bench], baseline: dict[str, list[Bench]], threshold: float,
                 firstcall_threshold: float) -> list[dict]:
+    """Verdicts against one or more baseline runs.
+
+    With several baseline runs their spread is the machine's run-to-run noise: a benchmark has
+    regressed only when it is slower than the *slowest* baseline run by more than the threshold,
+    and significantly slower than *every* baseline run (improved: the mirror image).
+    """
     rows = []
     for name in sorted(set(current) | set(baseline)):
-        cur, base = current.get(name), baseline.get(name)
-        any_b = cur or base
+        cur, bases = current.get(name), baseline.get(name, [])
+        any_b = cur or bases[0]
         firstcall = any_b.get("phase") == "firstcall"
+        base_median = float(np.median([b.median for b in bases])) if bases else None
         row = {"name": any_b.name, "fullname": name, "phase": any_b.get("phase"),
-               "baseline_s": base.median if base else None, "current_s": cur.median if cur else None,
+               "baseline_s": base_median, "current_s": cur.median if cur else None, "baseline_runs": len(bases),
+               "spread_pct": 100 * (max(b.median for b in bases) / min(b.median for b in bases) - 1)
+               if len(bases) > 1 else None,
                "change_pct": None, "p_value": None, "test": "", "gated": not firstcall,
                "threshold_pct": firstcall_threshold if firstcall else threshold}
-        if not base or not cur:
+        if not bases or not cur:
             row["verdict"] = "new" if cur else "missing"
             rows.append(row)
             continue
-        change = 100 * (cur.median / base.median - 1) if base.median > 0 else math.inf
-        p_slower, p_faster, how = significance(cur, base)
         limit = row["threshold_pct"]
-        if change > limit and (p_slower is None or p_slower < ALPHA):
+        cur_medians = [cur.median] + ([cur.stats_median] if cur.stats_median is not None else [])
+        slowest = max(b.median if b.stats_median is None else max(b.median, b.stats_median) for b in bases)
+        fastest = min(b.median if b.stats_median is None else min(b.median, b.stats_median) for b in bases)
+        tests = [significance(cur, b) for b in bases]
+        how = next((t[2] for t in tests if t[0] is None), tests[0][2])
+        if cur.stats_median is not None or any(b.stats_median is not None for b in bases):
+            # an edited file: no telling whether stats or raw rounds are true, so judge on both
+            tests = [(None, None, "")]
+            how = "threshold only: stats.median and raw rounds disagree (edited file?)"
+        p_slower = None if any(t[0] is None for t in tests) else max(t[0] for t in tests)
+        p_faster = None if any(t[1] is None for t in tests) else max(t[1] for t in tests)
+        change = 100 * (max(cur_medians) / base_median - 1) if base_median > 0 else math.inf
+        if 100 * (max(cur_medians) / slowest - 1) > limit and (p_slower is None or p_slower < ALPHA):
             verdict = "regressed"
-        elif change < -limit and (p_faster is None or p_faster < ALPHA):
+        elif 100 * (min(cur_medians) / fastest - 1) < -limit and (p_faster is None or p_faster < ALPHA):
             verdict = "improved"
+            change = 100 * (min(cur_medians) / base_median - 1)
         else:
             verdict = "unchanged"
         row.update(change_pct=change, p_value=p_slower if change >= 0 else p_faster, test=how, verdict=verdict)
@@ -446,12 +491,15 @@ def render_markdown(r: dict) -> str:
     if r["baseline"] is None:
         out.append(r["baseline_note"])
     else:
-        out += [f"Baseline: {r['baseline']}. Regressed = median slower by more than the threshold "
-                f"({r['threshold']:g}% steady, {r['firstcall_threshold']:g}% firstcall) and, where both runs kept "
-                f"raw rounds, significant by a one-sided Mann-Whitney U test (p < {ALPHA:g}). "
+        out += [f"Baseline: {r['baseline']}. Regressed = slower than the slowest baseline run by more than "
+                f"the threshold ({r['threshold']:g}% steady, {r['firstcall_threshold']:g}% firstcall) and, where "
+                "the runs kept raw rounds, significantly slower than every baseline run by a one-sided "
+                f"Mann-Whitney U test (p < {ALPHA:g}; p below is the largest). Baseline = median of the baseline "
+                "runs' medians; spread = their slowest / fastest - 1, the machine's run-to-run noise. "
                 "Only steady benchmarks set the exit code (gated = yes).", ""]
-        out.append(md_table(["benchmark", "baseline", "current", "change", "p", "test", "gated", "verdict"],
-                            [[x["name"], fmt_time(x["baseline_s"]), fmt_time(x["current_s"]),
+        out.append(md_table(["benchmark", "baseline", "spread", "current", "change", "p", "test", "gated", "verdict"],
+                            [[x["name"], fmt_time(x["baseline_s"]),
+                              "" if x["spread_pct"] is None else f"{x['spread_pct']:.1f}%", fmt_time(x["current_s"]),
                               "" if x["change_pct"] is None else f"{x['change_pct']:+.1f}%", fmt(x["p_value"], ".2g"),
                               x["test"], "yes" if x["gated"] else "no", x["verdict"]] for x in r["regressions"]]))
         diffs = r["machine_diff"]
@@ -469,8 +517,8 @@ def render_markdown(r: dict) -> str:
 
 CSV_COLUMNS = ["name", "fullname", "run", "workload", "framework", "mode", "device", "size", "size_value", "phase",
                "median_s", "iqr_s", "rounds", "items_per_s", "gflops", "share_of_peak", "jax_torch_ratio",
-               "firstcall_s", "steady_s", "overhead_s", "break_even_steps", "baseline_median_s", "change_pct",
-               "p_value", "test", "gated", "verdict"]
+               "firstcall_s", "steady_s", "overhead_s", "break_even_steps", "baseline_median_s", "baseline_runs",
+               "baseline_spread_pct", "change_pct", "p_value", "test", "gated", "verdict"]
 
 
 def render_csv(r: dict) -> str:
@@ -491,7 +539,8 @@ def render_csv(r: dict) -> str:
                               break_even_steps=x["break_even"])
     for x in r["regressions"]:
         row = rows.setdefault(x["name"], {"name": x["name"], "fullname": x["fullname"], "phase": x["phase"]})
-        row.update(baseline_median_s=x["baseline_s"], change_pct=x["change_pct"], p_value=x["p_value"],
+        row.update(baseline_median_s=x["baseline_s"], baseline_runs=x["baseline_runs"],
+                   baseline_spread_pct=x["spread_pct"], change_pct=x["change_pct"], p_value=x["p_value"],
                    test=x["test"], gated=x["gated"], verdict=x["verdict"])
     buf = io.StringIO()
     writer = csv.DictWriter(buf, CSV_COLUMNS, lineterminator="\n")
@@ -526,7 +575,8 @@ def plot_ratio_to_baseline(plt, r: dict, path: Path) -> None:
     ratios = np.array([1 + x["change_pct"] / 100 for x in rows])
     lo, hi = [], []
     for x, ratio in zip(rows, ratios):
-        ci = ratio_interval(r["current"][x["fullname"]], r["baseline_benches"][x["fullname"]])
+        bases = sorted(r["baseline_benches"][x["fullname"]], key=lambda b: b.median)
+        ci = ratio_interval(r["current"][x["fullname"]], bases[len(bases) // 2])
         lo.append(ratio - ci[0] if ci else 0)
         hi.append(ci[1] - ratio if ci else 0)
     colors = ["tab:red" if x["verdict"] == "regressed" else "tab:green" if x["verdict"] == "improved" else "tab:blue"
@@ -669,8 +719,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("runs", nargs="*", metavar="RUN.json",
                    help="pytest-benchmark JSON files (or storage folders: their newest run); "
                         "several are merged. Default: the newest run in .benchmarks/")
-    p.add_argument("--baseline", metavar="PATH",
-                   help="baseline JSON file or storage folder (default: newest matching-machine run in baselines/)")
+    p.add_argument("--baseline", metavar="PATH", action="append",
+                   help="baseline JSON file, or storage folder (its runs for this machine); repeatable. "
+                        "Default: every run for this machine in baselines/")
     p.add_argument("--out", default="report", type=Path, metavar="DIR", help="output folder (default report/)")
     p.add_argument("--threshold", default=10.0, type=float, metavar="PCT",
                    help="steady slow-down that counts as a regression, in %% (default 10)")
@@ -689,21 +740,29 @@ def build(args: argparse.Namespace) -> dict:
     runs = [load_run(p) for p in run_paths]
     current = merge(runs)
     notes = [n for run in runs for n in run.notes]
+    machine = machine_id(run_paths[-1], runs[-1].machine_info)
     if args.baseline:
-        base_path = resolve_run(args.baseline, machine_id(run_paths[-1]))
+        base_paths = [p for arg in args.baseline for p in baseline_paths(arg, machine)]
         baseline_note = ""
     else:
-        base_path, baseline_note = default_baseline(run_paths[-1], Path(__file__).resolve().parent / "baselines")
-    baseline_run, baseline_benches, reg_rows, diffs = None, {}, [], []
-    if base_path is not None:
-        baseline_run = load_run(base_path)
-        baseline_benches = baseline_run.benches
-        notes += baseline_run.notes
-        if not set(current) & set(baseline_benches):
-            raise BadInput(base_path, "baseline has no benchmark in common with "
+        base_paths, baseline_note = default_baseline(run_paths[-1], Path(__file__).resolve().parent / "baselines",
+                                                     runs[-1].machine_info)
+    base_runs = [load_run(p) for p in base_paths]
+    baseline_benches: dict[str, list[Bench]] = defaultdict(list)
+    for run in base_runs:
+        notes += run.notes
+        for name, bench in run.benches.items():
+            baseline_benches[name].append(bench)
+    reg_rows, diffs = [], []
+    if base_runs and not set(current) & set(baseline_benches):
+        if args.baseline:
+            raise BadInput(base_paths[0], "baseline has no benchmark in common with "
                            + ", ".join(str(p) for p in run_paths))
+        baseline_note = f"No baseline: the default {base_paths[0].parent} has no benchmark in common with this run."
+        base_paths, base_runs, baseline_benches = [], [], {}
+    if base_runs:
         reg_rows = regressions(current, baseline_benches, args.threshold, args.firstcall_threshold)
-        diffs = machine_differences(runs[-1].machine_info, baseline_run.machine_info)
+        diffs = machine_differences(runs[-1].machine_info, base_runs[-1].machine_info)
     history = None
     if args.history:
         paths = sorted(run_paths[-1].parent.glob(RUN_GLOB), key=lambda f: f.name) or run_paths
@@ -715,7 +774,7 @@ def build(args: argparse.Namespace) -> dict:
     return {"runs": [str(p) for p in run_paths], "current": current, "notes": notes,
             "peaks": peaks, "side": side_by_side(current, peaks),
             "ratios": ratios, "gmeans": gmeans, "compile": compile_table(current),
-            "baseline": str(base_path) if base_path else None, "baseline_note": baseline_note,
+            "baseline": ", ".join(str(p) for p in base_paths) or None, "baseline_note": baseline_note,
             "baseline_benches": baseline_benches, "regressions": reg_rows, "machine_diff": diffs,
             "threshold": args.threshold, "firstcall_threshold": args.firstcall_threshold,
             "size": implementation_size(Path(__file__).resolve().parent / "models"), "history": history}

@@ -91,6 +91,32 @@ def test_30_percent_slowdown_without_raw_rounds_is_threshold_only(tmp_path, caps
     assert csv_rows(tmp_path)[SLOWED]["test"] == "threshold only: no raw rounds in both"
 
 
+def test_several_baseline_runs_set_the_noise_floor(tmp_path, capsys):
+    """Two baseline runs 40% apart on one benchmark: a current run as slow as the slower one is
+    noise, not a regression; 30% beyond the slower one is a regression."""
+    fast, slow = load(), scaled(load(), SLOWED, 1.4)
+    storage = tmp_path / "baselines" / MACHINE
+    save(fast, storage / "0001_baseline.json")
+    save(slow, storage / "0002_baseline.json")
+    as_slow = save(scaled(load(), SLOWED, 1.42), tmp_path / "as_slow.json")
+    code, _, _ = run_report(tmp_path, capsys, str(as_slow), "--baseline", str(tmp_path / "baselines"))
+    row = csv_rows(tmp_path)[SLOWED]
+    assert (code, row["verdict"], row["baseline_runs"]) == (0, "unchanged", "2")
+    assert float(row["baseline_spread_pct"]) == pytest.approx(40, abs=0.01)
+    beyond = save(scaled(load(), SLOWED, 1.4 * 1.3), tmp_path / "beyond.json")
+    code, out, _ = run_report(tmp_path, capsys, str(beyond), "--baseline", str(tmp_path / "baselines"))
+    assert code == 1 and f"REGRESSED: {SLOWED}" in out
+
+
+def test_an_edited_median_without_edited_rounds_is_still_judged(tmp_path, capsys):
+    doc = load()
+    bench(doc, SLOWED)["stats"]["median"] *= 1.3  # raw rounds left as they were
+    base, cur = save(load(), tmp_path / "base.json"), save(doc, tmp_path / "cur.json")
+    code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    assert code == 1 and f"REGRESSED: {SLOWED}" in out
+    assert "disagree" in csv_rows(tmp_path)[SLOWED]["test"]
+
+
 def noisy_pair(tmp_path: Path, change: float) -> tuple[Path, Path]:
     """Baseline and current with the same noisy distribution (lognormal, sigma 0.3), current x `change`."""
     rng = np.random.default_rng(0)
