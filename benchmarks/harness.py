@@ -13,11 +13,10 @@ Each timed call waits for the device inside the call. extra_info gets the fields
 """
 from __future__ import annotations
 
-import math
-from functools import cache
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Callable
 
 import numpy as np
@@ -309,10 +308,6 @@ def _memory(spec) -> dict:
         return {"peak_memory_bytes": stats.get("peak_bytes_in_use"),
                 "memory_note": "JAX peak_bytes_in_use: process-lifetime peak, JAX cannot reset it"}
     return {"peak_memory_bytes": None, "memory_note": f"{spec.framework} runs on the CPU"}
-
-
-def finite(value: float) -> bool:
-    return value is not None and math.isfinite(value)
 
 
 def as_numpy(x: Any) -> np.ndarray:
