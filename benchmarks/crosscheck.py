@@ -1,19 +1,24 @@
-"""Cross-check a saved run against plain hand-written timing loops of the same steps.
+"""Cross-check the suite's steady medians against plain hand-written timing loops of the same steps.
 
-    python -m benchmarks.crosscheck RUN.json [--steps 50]
+    python -m benchmarks.crosscheck [--repeats 3] [--steps 100] [--batch-sizes ...] [--matrix-sizes ...]
 
-For every steady `mlp_train_step` and `matmul` benchmark in RUN.json (on the CPU), times the same
-step with a bare `time.perf_counter()` loop (no pytest, no harness), synced the same way, and
-prints the suite's median next to the loop's median. Agreement within a few percent says the
-harness adds nothing and hides nothing. Run it on a quiet machine right after the run.
+Alternates, `--repeats` times: one pytest run of the steady `mlp_train_step` and `matmul`
+benchmarks (CPU, JSON to a temporary file), then a bare `time.perf_counter()` loop of the same
+steps (no pytest, no harness), synced the same way, in a fresh process. It prints, per benchmark,
+the median over repeats of each side and their ratio. Alternating cancels most of this shared
+machine's drift; agreement within a few percent says the harness adds and hides nothing.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from collections import defaultdict
 
 from models import data, functions
 
@@ -68,32 +73,53 @@ def matmul_step(framework: str, n: int):
     return (lambda: a @ b), (lambda out: out)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run", help="pytest-benchmark JSON (--benchmark-json or .benchmarks/...)")
-    parser.add_argument("--steps", type=int, default=50)
-    args = parser.parse_args(argv)
-    try:
-        with open(args.run) as f:
-            benchmarks = json.load(f)["benchmarks"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        print(f"crosscheck: {args.run}: not a readable pytest-benchmark run ({exc})", file=sys.stderr)
-        return 2
-    _precision()
-    print(f"{'benchmark':62s} {'suite ms':>10s} {'loop ms':>10s} {'suite/loop':>10s}")
-    for bench in benchmarks:
+def loops(run: dict, steps: int) -> dict[str, float]:
+    """Hand-loop medians for the steady mlp_train_step / matmul benchmarks of a run (by name)."""
+    medians = {}
+    for bench in run["benchmarks"]:
         info = bench.get("extra_info", {})
-        if info.get("phase") != "steady" or info.get("device") != "cpu":
-            continue
         if info.get("workload") == "mlp_train_step":
             step, sync = mlp_step(info["framework"], info["mode"], info["size_value"])
         elif info.get("workload") == "matmul":
             step, sync = matmul_step(info["framework"], info["size_value"])
         else:
             continue
-        loop = loop_median(step, sync, args.steps)
-        suite = bench["stats"]["median"]
-        print(f"{bench['name']:62s} {suite * 1e3:10.3f} {loop * 1e3:10.3f} {suite / loop:10.3f}")
+        medians[bench["name"]] = loop_median(step, sync, steps)
+    return medians
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--batch-sizes", default="64,256,1024")
+    parser.add_argument("--matrix-sizes", default="256,1024,2048")
+    parser.add_argument("--loops-from", metavar="RUN.json", help=argparse.SUPPRESS)  # internal: child process
+    args = parser.parse_args(argv)
+    if args.loops_from:
+        _precision()
+        with open(args.loops_from) as f:
+            json.dump(loops(json.load(f), args.steps), sys.stdout)
+        return 0
+    suite, loop = defaultdict(list), defaultdict(list)
+    with tempfile.TemporaryDirectory() as tmp:
+        run_json = os.path.join(tmp, "run.json")
+        for _ in range(args.repeats):
+            subprocess.run([sys.executable, "-m", "pytest", "benchmarks/test_mlp.py", "benchmarks/test_matmul.py",
+                            "-q", "--device", "cpu", "-k", "steady and (train_step or matmul)",
+                            f"--batch-sizes={args.batch_sizes}", f"--matrix-sizes={args.matrix_sizes}",
+                            f"--benchmark-json={run_json}"], check=True, stdout=subprocess.DEVNULL)
+            with open(run_json) as f:
+                for bench in json.load(f)["benchmarks"]:
+                    suite[bench["name"]].append(bench["stats"]["median"])
+            child = subprocess.run([sys.executable, "-m", "benchmarks.crosscheck", "--loops-from", run_json,
+                                    "--steps", str(args.steps)], check=True, capture_output=True, text=True)
+            for name, median in json.loads(child.stdout).items():
+                loop[name].append(median)
+    print(f"{'benchmark':62s} {'suite ms':>10s} {'loop ms':>10s} {'suite/loop':>10s}")
+    for name in suite:
+        s, l = statistics.median(suite[name]), statistics.median(loop[name])
+        print(f"{name:62s} {s * 1e3:10.3f} {l * 1e3:10.3f} {s / l:10.3f}")
     return 0
 
 
