@@ -199,22 +199,44 @@ def resolve_run(arg: str, prefer_machine: str | None = None) -> Path:
     return path
 
 
-def baseline_paths(arg: str, machine: str | None) -> list[Path]:
-    """--baseline PATH: a run file, or a storage folder's runs for this machine (all of them:
-    several runs of one baseline measure the machine's run-to-run noise)."""
+def baseline_paths(arg: str, machine: str | None, names: set[str]) -> list[Path]:
+    """--baseline PATH: a run file, or a storage folder's runs for this machine and selection (all
+    of them: several runs of one baseline measure the machine's run-to-run noise)."""
     path = Path(arg)
     if not path.is_dir():
         return [resolve_run(arg)]
     same = [r for r in stored_runs(path) if r.parent.name == machine]
-    return sorted(same, key=lambda f: f.name) if same else [newest_run(path)]
+    return sorted(matching_selection(same, names), key=lambda f: f.name) if same else [newest_run(path)]
 
 
-def default_baseline(current: Path, folder: Path, machine_info: dict) -> tuple[list[Path], str]:
-    """Every run in baselines/ taken on a matching machine id, or none and why not."""
+def matching_selection(paths: list[Path], current: set[str]) -> list[Path]:
+    """The baseline runs taken with the same selection of benchmarks as the current run.
+
+    What ran before a benchmark in the same process moves its time on a small machine, so a
+    quick-set run is compared with quick-set baselines and a full run with full ones: the runs
+    whose benchmark set covers most of the current run, the smallest such set first.
+    """
+    names = {p: {b.get("fullname") for b in _benchmarks_only(p)} for p in paths}
+    best = max(names.values(), key=lambda n: (len(n & current), -len(n - current)))
+    return [p for p in paths if names[p] == best]
+
+
+def _benchmarks_only(path: Path) -> list[dict]:
+    try:
+        doc = json.loads(DATA_RE.sub('"data": null', path.read_text(encoding="utf8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return []  # load_run reports the problem properly later
+    benches = doc.get("benchmarks") if isinstance(doc, dict) else None
+    return [b for b in benches if isinstance(b, dict)] if isinstance(benches, list) else []
+
+
+def default_baseline(current: Path, folder: Path, machine_info: dict,
+                     names: set[str]) -> tuple[list[Path], str]:
+    """The runs in baselines/ of a matching machine id and benchmark selection, or none and why not."""
     machine = machine_id(current, machine_info)
     runs = [r for r in stored_runs(folder) if r.parent.name == machine] if folder.is_dir() else []
     if runs:
-        return sorted(runs, key=lambda f: f.name), ""
+        return sorted(matching_selection(runs, names), key=lambda f: f.name), ""
     if machine is None:
         return [], (f"No baseline: {current} is not in pytest-benchmark storage (<machine-id>/NNNN_*.json) "
                     "and its machine_info does not name the machine; pass --baseline PATH.")
@@ -344,48 +366,55 @@ def significance(cur: Bench, base: Bench) -> tuple[float | None, float | None, s
     return float(slower), float(faster), "Mann-Whitney U"
 
 
-def regressions(current: dict[str, Bench], baseline: dict[str, list[Bench]], threshold: float,
-                firstcall_threshold: float) -> list[dict]:
-    """Verdicts against one or more baseline runs.
+def _claims(b: Bench) -> list[float]:
+    """The medians a benchmark claims: stats.median too where an edited file disagrees with its rounds."""
+    return [b.median] if b.stats_median is None else [b.median, b.stats_median]
 
-    With several baseline runs their spread is the machine's run-to-run noise: a benchmark has
-    regressed only when it is slower than the *slowest* baseline run by more than the threshold,
-    and significantly slower than *every* baseline run (improved: the mirror image).
+
+def regressions(current: dict[str, list[Bench]], baseline: dict[str, list[Bench]], threshold: float,
+                firstcall_threshold: float) -> list[dict]:
+    """Verdicts of one or more current runs against one or more baseline runs.
+
+    Several runs on a side measure the machine's run-to-run noise, which a test on the rounds of
+    one run cannot see: a benchmark has regressed only when its *fastest* current run is slower
+    than the *slowest* baseline run by more than the threshold, and every current run is
+    significantly slower than every baseline run (improved: the mirror image). With one run on
+    each side this is the plain threshold + Mann-Whitney U test.
     """
     rows = []
     for name in sorted(set(current) | set(baseline)):
-        cur, bases = current.get(name), baseline.get(name, [])
-        any_b = cur or bases[0]
+        curs, bases = current.get(name, []), baseline.get(name, [])
+        any_b = (curs or bases)[0]
         firstcall = any_b.get("phase") == "firstcall"
         base_median = float(np.median([b.median for b in bases])) if bases else None
         row = {"name": any_b.name, "fullname": name, "phase": any_b.get("phase"),
-               "baseline_s": base_median, "current_s": cur.median if cur else None, "baseline_runs": len(bases),
+               "baseline_s": base_median, "current_s": float(np.median([c.median for c in curs])) if curs else None,
+               "baseline_runs": len(bases), "current_runs": len(curs),
                "spread_pct": 100 * (max(b.median for b in bases) / min(b.median for b in bases) - 1)
                if len(bases) > 1 else None,
                "change_pct": None, "p_value": None, "test": "", "gated": not firstcall,
                "threshold_pct": firstcall_threshold if firstcall else threshold}
-        if not bases or not cur:
-            row["verdict"] = "new" if cur else "missing"
+        if not bases or not curs:
+            row["verdict"] = "new" if curs else "missing"
             rows.append(row)
             continue
         limit = row["threshold_pct"]
-        cur_medians = [cur.median] + ([cur.stats_median] if cur.stats_median is not None else [])
-        slowest = max(b.median if b.stats_median is None else max(b.median, b.stats_median) for b in bases)
-        fastest = min(b.median if b.stats_median is None else min(b.median, b.stats_median) for b in bases)
-        tests = [significance(cur, b) for b in bases]
+        tests = [significance(c, b) for c in curs for b in bases]
         how = next((t[2] for t in tests if t[0] is None), tests[0][2])
-        if cur.stats_median is not None or any(b.stats_median is not None for b in bases):
-            # an edited file: no telling whether stats or raw rounds are true, so judge on both
-            tests = [(None, None, "")]
+        # an edited run counts at its slower claim when judging a slow-down, at its faster for a speed-up
+        slow_cur, slow_base = min(max(_claims(c)) for c in curs), max(max(_claims(b)) for b in bases)
+        fast_cur, fast_base = max(min(_claims(c)) for c in curs), min(min(_claims(b)) for b in bases)
+        if any(b.stats_median is not None for b in curs + bases):
+            tests = [(None, None, "")]  # an edited file: judged on every median it claims, threshold only
             how = "threshold only: stats.median and raw rounds disagree (edited file?)"
         p_slower = None if any(t[0] is None for t in tests) else max(t[0] for t in tests)
         p_faster = None if any(t[1] is None for t in tests) else max(t[1] for t in tests)
-        change = 100 * (max(cur_medians) / base_median - 1) if base_median > 0 else math.inf
-        if 100 * (max(cur_medians) / slowest - 1) > limit and (p_slower is None or p_slower < ALPHA):
+        change = 100 * (row["current_s"] / base_median - 1) if base_median > 0 else math.inf
+        if 100 * (slow_cur / slow_base - 1) > limit and (p_slower is None or p_slower < ALPHA):
             verdict = "regressed"
-        elif 100 * (min(cur_medians) / fastest - 1) < -limit and (p_faster is None or p_faster < ALPHA):
+            change = max(change, 100 * (slow_cur / base_median - 1))
+        elif 100 * (fast_cur / fast_base - 1) < -limit and (p_faster is None or p_faster < ALPHA):
             verdict = "improved"
-            change = 100 * (min(cur_medians) / base_median - 1)
         else:
             verdict = "unchanged"
         row.update(change_pct=change, p_value=p_slower if change >= 0 else p_faster, test=how, verdict=verdict)
@@ -452,6 +481,10 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def gated_regressions(r: dict) -> list[dict]:
+    return [x for x in r["regressions"] if x["verdict"] == "regressed" and x["gated"]]
+
+
 def render_markdown(r: dict) -> str:
     out = ["# Benchmark report", "", f"Run: {', '.join(r['runs'])}", ""]
     out += [f"> {n}" for n in r["notes"]]
@@ -491,12 +524,17 @@ def render_markdown(r: dict) -> str:
     if r["baseline"] is None:
         out.append(r["baseline_note"])
     else:
-        out += [f"Baseline: {r['baseline']}. Regressed = slower than the slowest baseline run by more than "
-                f"the threshold ({r['threshold']:g}% steady, {r['firstcall_threshold']:g}% firstcall) and, where "
-                "the runs kept raw rounds, significantly slower than every baseline run by a one-sided "
-                f"Mann-Whitney U test (p < {ALPHA:g}; p below is the largest). Baseline = median of the baseline "
-                "runs' medians; spread = their slowest / fastest - 1, the machine's run-to-run noise. "
+        out += [f"Baseline: {r['baseline']}. Regressed = the fastest current run is slower than the slowest "
+                f"baseline run by more than the threshold ({r['threshold']:g}% steady, "
+                f"{r['firstcall_threshold']:g}% firstcall) and, where the runs kept raw rounds, every current run is "
+                "significantly slower than every baseline run by a one-sided Mann-Whitney U test "
+                f"(p < {ALPHA:g}; p below is the largest). Baseline and current = median of their runs' medians; "
+                "spread = the baseline runs' slowest / fastest - 1, the machine's run-to-run noise. "
                 "Only steady benchmarks set the exit code (gated = yes).", ""]
+        if len(r["runs"]) == 1:
+            out += ["With one current run, a test on its rounds cannot tell a real slow-down from a run-level "
+                    "shift of this machine: confirm a regression by measuring again and passing both runs "
+                    "(`make regress` does this).", ""]
         out.append(md_table(["benchmark", "baseline", "spread", "current", "change", "p", "test", "gated", "verdict"],
                             [[x["name"], fmt_time(x["baseline_s"]),
                               "" if x["spread_pct"] is None else f"{x['spread_pct']:.1f}%", fmt_time(x["current_s"]),
@@ -509,7 +547,7 @@ def render_markdown(r: dict) -> str:
     out.append(md_table(["model", "JAX", "PyTorch", "JAX/PyTorch"],
                         [[x["model"], x["jax_lines"], x["torch_lines"], fmt(x["ratio"])] for x in r["size"]])
                if r["size"] else "No models/*_jax.py + *_torch.py pairs found.")
-    regressed = [x["name"] for x in r["regressions"] if x["verdict"] == "regressed" and x["gated"]]
+    regressed = [x["name"] for x in gated_regressions(r)]
     out += ["", "## Verdict", ""]
     out += [f"REGRESSED: {name}" for name in regressed] or ["No gated regression."]
     return "\n".join(out) + "\n"
@@ -576,7 +614,7 @@ def plot_ratio_to_baseline(plt, r: dict, path: Path) -> None:
     lo, hi = [], []
     for x, ratio in zip(rows, ratios):
         bases = sorted(r["baseline_benches"][x["fullname"]], key=lambda b: b.median)
-        ci = ratio_interval(r["current"][x["fullname"]], bases[len(bases) // 2])
+        ci = ratio_interval(r["current"][x["fullname"]], bases[len(bases) // 2]) if len(bases) else None
         lo.append(ratio - ci[0] if ci else 0)
         hi.append(ci[1] - ratio if ci else 0)
     colors = ["tab:red" if x["verdict"] == "regressed" else "tab:green" if x["verdict"] == "improved" else "tab:blue"
@@ -700,6 +738,8 @@ def write_outputs(r: dict, out: Path, markdown: str) -> None:
     try:
         (tmp / "report.md").write_text(markdown, encoding="utf8")
         (tmp / "results.csv").write_text(render_csv(r), encoding="utf8")
+        (tmp / "regressed.txt").write_text("".join(f"{x['fullname']}\n" for x in gated_regressions(r)),
+                                           encoding="utf8")  # pytest node ids, for a confirming re-run
         render_plots(r, tmp)
         for stale in PLOTS:  # a plot this report did not draw must not survive from an older one
             if not (tmp / stale).exists():
@@ -742,11 +782,11 @@ def build(args: argparse.Namespace) -> dict:
     notes = [n for run in runs for n in run.notes]
     machine = machine_id(run_paths[-1], runs[-1].machine_info)
     if args.baseline:
-        base_paths = [p for arg in args.baseline for p in baseline_paths(arg, machine)]
+        base_paths = [p for arg in args.baseline for p in baseline_paths(arg, machine, set(current))]
         baseline_note = ""
     else:
         base_paths, baseline_note = default_baseline(run_paths[-1], Path(__file__).resolve().parent / "baselines",
-                                                     runs[-1].machine_info)
+                                                     runs[-1].machine_info, set(current))
     base_runs = [load_run(p) for p in base_paths]
     baseline_benches: dict[str, list[Bench]] = defaultdict(list)
     for run in base_runs:
@@ -761,7 +801,11 @@ def build(args: argparse.Namespace) -> dict:
         baseline_note = f"No baseline: the default {base_paths[0].parent} has no benchmark in common with this run."
         base_paths, base_runs, baseline_benches = [], [], {}
     if base_runs:
-        reg_rows = regressions(current, baseline_benches, args.threshold, args.firstcall_threshold)
+        current_runs: dict[str, list[Bench]] = defaultdict(list)
+        for run in runs:
+            for name, bench in run.benches.items():
+                current_runs[name].append(bench)
+        reg_rows = regressions(current_runs, baseline_benches, args.threshold, args.firstcall_threshold)
         diffs = machine_differences(runs[-1].machine_info, base_runs[-1].machine_info)
     history = None
     if args.history:
@@ -791,8 +835,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     print(markdown, end="")
     print(f"\nWrote {args.out}/report.md, {args.out}/results.csv and plots.")
-    gated = [x for x in r["regressions"] if x["verdict"] == "regressed" and x["gated"]]
-    return EXIT_REGRESSION if gated else EXIT_OK
+    return EXIT_REGRESSION if gated_regressions(r) else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import report  # noqa: E402
 DATA = Path(__file__).resolve().parent / "data"
 MACHINE = "Linux-CPython-3.11-64bit"  # any storage machine-id folder name
 SLOWED = "test_mlp_train_step[jax-jit-cpu-batch64-steady]"
-OUTPUTS = {"report.md", "results.csv", "scaling.png", "compile_vs_steady.png"}
+OUTPUTS = {"report.md", "results.csv", "regressed.txt", "scaling.png", "compile_vs_steady.png"}
 
 
 def load(name: str = "run_a") -> dict:
@@ -108,6 +108,35 @@ def test_several_baseline_runs_set_the_noise_floor(tmp_path, capsys):
     assert code == 1 and f"REGRESSED: {SLOWED}" in out
 
 
+def test_default_baseline_is_the_same_selection_of_benchmarks(tmp_path, capsys, monkeypatch):
+    """A quick-set run is compared with the quick-set baselines, not with the full runs."""
+    full, quick = load(), load()
+    quick["benchmarks"] = [b for b in quick["benchmarks"] if "batch64" in b["name"]]
+    storage = tmp_path / "baselines" / MACHINE
+    save(full, storage / "0001_baseline.json")
+    save(full, storage / "0002_baseline.json")
+    save(quick, storage / "0003_quick.json")
+    current = save(scaled(quick, SLOWED, 1.3), tmp_path / "current.json")
+    monkeypatch.setattr(report, "__file__", str(tmp_path / "report.py"))  # baselines/ beside report.py
+    code, out, _ = run_report(tmp_path, capsys, str(current))
+    assert code == 1 and "0003_quick.json" in out and "0001_baseline.json" not in out
+    assert csv_rows(tmp_path)[SLOWED]["baseline_runs"] == "1"
+
+
+def test_a_slowdown_must_show_in_every_current_run(tmp_path, capsys):
+    """A confirming re-run that is back to normal clears a one-run shift; one that repeats it confirms."""
+    base = save(load(), tmp_path / "base.json")
+    shifted = save(scaled(load(), SLOWED, 1.3), tmp_path / "shifted.json")
+    normal = save(load(), tmp_path / "normal.json")
+    again = save(scaled(load(), SLOWED, 1.35), tmp_path / "again.json")
+    code, _, _ = run_report(tmp_path, capsys, str(shifted), str(normal), "--baseline", str(base))
+    assert (code, csv_rows(tmp_path)[SLOWED]["verdict"]) == (0, "unchanged")
+    assert (tmp_path / "out" / "regressed.txt").read_text() == ""
+    code, _, _ = run_report(tmp_path, capsys, str(shifted), str(again), "--baseline", str(base))
+    assert (code, csv_rows(tmp_path)[SLOWED]["verdict"]) == (1, "regressed")
+    assert (tmp_path / "out" / "regressed.txt").read_text() == bench(load(), SLOWED)["fullname"] + "\n"
+
+
 def test_an_edited_median_without_edited_rounds_is_still_judged(tmp_path, capsys):
     doc = load()
     bench(doc, SLOWED)["stats"]["median"] *= 1.3  # raw rounds left as they were
@@ -168,7 +197,7 @@ def test_plots_csv_and_markdown_are_written(tmp_path, capsys):
                               "--baseline", str(storage / "0001_a.json"), "--history")
     written = {p.name for p in (tmp_path / "out").iterdir()}
     assert OUTPUTS | {"ratio_to_baseline.png", "history.png"} == written
-    assert all((tmp_path / "out" / n).stat().st_size > 1000 for n in written)
+    assert all((tmp_path / "out" / n).stat().st_size > 1000 for n in written - {"regressed.txt"})
     rows = csv_rows(tmp_path)
     assert set(rows) == {b["name"] for b in load("run_b")["benchmarks"]}
     assert rows["test_matmul[jax-jit-cpu-size64-steady]"]["share_of_peak"] == "1.0"  # the fastest matmul
