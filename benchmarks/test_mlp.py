@@ -15,13 +15,19 @@ MODES = [("jax", "jit"), ("jax", "eager"), ("torch", "eager"), ("torch", "compil
 @pytest.mark.cases(modes=MODES, sizes="batch")
 def test_mlp_train_step(benchmark, spec):
     harness.run(benchmark, spec, _train_case(spec))
-    assert math.isfinite(benchmark.extra_info["loss"])
+    loss, initial = benchmark.extra_info["loss"], data.reference_loss(*_inputs(spec.size_value))
+    assert math.isfinite(loss)
+    if spec.phase == "firstcall":  # every round starts from the initial weights: its loss is theirs
+        assert loss == pytest.approx(initial, rel=1e-5)
+    else:  # the steps were real and threaded the parameters: SGD on one batch lowers its loss
+        assert loss < initial
 
 
 @pytest.mark.cases(modes=MODES, sizes="batch")
 def test_mlp_predict(benchmark, spec):
     logits = harness.run(benchmark, spec, _predict_case(spec))
-    assert harness.as_numpy(logits).shape == (spec.size_value, data.MLP_SIZES[-1])
+    weights, x, _ = _inputs(spec.size_value)
+    np.testing.assert_allclose(harness.as_numpy(logits), data.reference_logits(weights, x), rtol=1e-4, atol=1e-4)
 
 
 def _inputs(batch: int):

@@ -40,3 +40,20 @@ def mlp_flops(batch: int, sizes: tuple[int, ...] = MLP_SIZES, train: bool = True
     if not train:
         return sum(layers)
     return 2 * sum(layers) + sum(layers[1:])
+
+
+def reference_logits(weights, x: np.ndarray) -> np.ndarray:
+    """The MLP's forward pass in float64 NumPy: the yardstick both frameworks are checked against."""
+    h = x.astype(np.float64)
+    for w, b in weights[:-1]:
+        h = np.maximum(h @ w + b, 0.0)  # (B, hidden)
+    w, b = weights[-1]
+    return h @ w + b  # (B, 10)
+
+
+def reference_loss(weights, x: np.ndarray, y: np.ndarray) -> float:
+    """Mean softmax cross-entropy of the initial weights, in float64."""
+    logits = reference_logits(weights, x)
+    logits = logits - logits.max(axis=1, keepdims=True)
+    logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(y)), y].mean())

@@ -43,6 +43,7 @@ def test_same_loss_and_gradients():
     tloss = mlp_torch.loss(model, torch.from_numpy(x), torch.from_numpy(y).long())
     tloss.backward()
     np.testing.assert_allclose(float(jloss), tloss.item(), rtol=RTOL)
+    np.testing.assert_allclose(float(jloss), data.reference_loss(weights, x, y), rtol=RTOL)  # float64 NumPy
     for (jw, jb), (tw, tb) in zip(jgrads, _torch_grads(model)):
         np.testing.assert_allclose(np.asarray(jw), tw, rtol=RTOL, atol=ATOL)
         np.testing.assert_allclose(np.asarray(jb), tb, rtol=RTOL, atol=ATOL)
