@@ -146,6 +146,8 @@ def load_run(path: Path, keep_data: bool = True) -> Run:
         if not ok:
             raise BadInput(path, f"not a pytest-benchmark run (benchmark #{i} has no name or stats.median)")
         bench = parse_bench(raw, path)
+        if not bench.median > 0:
+            raise BadInput(path, f"not a pytest-benchmark run (benchmark #{i} has a median of {bench.median:g} s)")
         if bench.stats_median is not None:
             disagree += 1
         if not keep_data:

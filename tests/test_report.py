@@ -276,7 +276,15 @@ def _out_is_a_file(tmp_path):
     return [str(DATA / "run_a.json")], tmp_path / "out"
 
 
-BAD_INPUTS = [_truncated, _not_a_run, _empty_storage, _nothing_in_common, _out_is_a_file]
+def _zero_median(tmp_path):
+    doc = load()
+    doc["benchmarks"][0]["stats"]["median"] = 0.0
+    del doc["benchmarks"][0]["stats"]["data"]
+    path = save(doc, tmp_path / "zero.json")
+    return [str(path), "--baseline", str(DATA / "run_a.json")], path
+
+
+BAD_INPUTS = [_truncated, _not_a_run, _empty_storage, _nothing_in_common, _out_is_a_file, _zero_median]
 
 
 @pytest.mark.parametrize("make_bad", BAD_INPUTS, ids=lambda f: f.__name__.strip("_"))
