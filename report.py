@@ -234,8 +234,13 @@ def baseline_paths(arg: str, machine: str | None, names: set[str]) -> list[Path]
     path = Path(arg)
     if not path.is_dir():
         return [resolve_run(arg)]
-    same = [r for r in stored_runs(path) if r.parent.name == machine]
-    return sorted(matching_selection(same, names), key=lambda f: f.name) if same else [newest_run(path)]
+    return machine_baselines(path, machine, names) or [newest_run(path)]
+
+
+def machine_baselines(folder: Path, machine: str | None, names: set[str]) -> list[Path]:
+    """The runs stored in `folder` for `machine` taken with the same selection as the current run."""
+    same = [r for r in stored_runs(folder) if r.parent.name == machine] if folder.is_dir() else []
+    return sorted(matching_selection(same, names), key=lambda f: f.name) if same else []
 
 
 def matching_selection(paths: list[Path], current: set[str]) -> list[Path]:
@@ -245,27 +250,25 @@ def matching_selection(paths: list[Path], current: set[str]) -> list[Path]:
     quick-set run is compared with quick-set baselines and a full run with full ones: the runs
     whose benchmark set covers most of the current run, the smallest such set first.
     """
-    names = {p: {b.get("fullname") for b in _benchmarks_only(p)} for p in paths}
+    names = {p: _benchmark_names(p) for p in paths}
     best = max(names.values(), key=lambda n: (len(n & current), -len(n - current)))
     return [p for p in paths if names[p] == best]
 
 
-def _benchmarks_only(path: Path) -> list[dict]:
+def _benchmark_names(path: Path) -> set[str]:
     try:
-        doc = json.loads(DATA_RE.sub('"data": null', path.read_text(encoding="utf8")))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return []  # load_run reports the problem properly later
-    benches = doc.get("benchmarks") if isinstance(doc, dict) else None
-    return [b for b in benches if isinstance(b, dict)] if isinstance(benches, list) else []
+        return set(load_run(path, keep_data=False).benches)
+    except BadInput:
+        return set()  # reported properly if this run is chosen and loaded
 
 
 def default_baseline(current: Path, folder: Path, machine_info: dict,
                      names: set[str]) -> tuple[list[Path], str]:
     """The runs in baselines/ of a matching machine id and benchmark selection, or none and why not."""
     machine = machine_id(current, machine_info)
-    runs = [r for r in stored_runs(folder) if r.parent.name == machine] if folder.is_dir() else []
+    runs = machine_baselines(folder, machine, names)
     if runs:
-        return sorted(matching_selection(runs, names), key=lambda f: f.name), ""
+        return runs, ""
     if machine is None:
         return [], (f"No baseline: {current} is not in pytest-benchmark storage (<machine-id>/NNNN_*.json) "
                     "and its machine_info does not name the machine; pass --baseline PATH.")
