@@ -2,7 +2,7 @@
 
 Every benchmark asks for the `spec` fixture and declares what it covers with
 `@pytest.mark.cases(modes=[("jax", "jit"), ...], sizes="batch")`; this file turns that into
-ids `<framework>-<mode>-<device>-<size>-<phase>` (see ../shared/DESIGN.md) so that `-k jax`,
+ids `<framework>-<mode>-<device>-<size>-<phase>` (benchmarks/spec.py) so that `-k jax`,
 `-k batch1024`, `-k firstcall` and `-k cuda` select what they say.
 """
 from __future__ import annotations
@@ -10,43 +10,29 @@ from __future__ import annotations
 import importlib
 import os
 import platform
-from dataclasses import dataclass
 from functools import cache
 
 import pytest
 
-PHASES = ("steady", "firstcall")
-# option name -> (default list, id prefix)
+# JAX must not grab 75% of a GPU at start-up: PyTorch shares the process. Set before jax is imported.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
+from benchmarks import machine  # noqa: E402
+from benchmarks.spec import PHASES, PRECISIONS, Spec  # noqa: E402
+
+# option name -> (default list, id prefix, largest accepted value)
 SIZE_KINDS = {
-    "batch": ("64,256,1024", "batch"),
-    "array": ("10000,100000,1000000", "n"),
-    "matrix": ("256,1024,2048", "size"),
+    "batch": ("64,256,1024", "batch", 1 << 16),
+    "array": ("10000,100000,1000000", "n", 1 << 28),
+    "matrix": ("256,1024,2048", "size", 1 << 14),
 }
-PRECISIONS = ("highest", "tf32")
-
-
-@dataclass(frozen=True)
-class Spec:
-    """One benchmark case as the id names it."""
-
-    framework: str  # jax | torch | numpy | scipy
-    mode: str  # jit | eager | scan | compile | plain
-    device: str  # cpu | cuda
-    size: str  # id word: batch1024, n10000, size1024, or a config name
-    size_value: int
-    phase: str  # steady | firstcall
-    firstcall_rounds: int = 3
-    matmul_precision: str = "highest"
-
-    @property
-    def id(self) -> str:
-        return f"{self.framework}-{self.mode}-{self.device}-{self.size}-{self.phase}"
+MAX_FIRSTCALL_ROUNDS = 100
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("jax-vs-torch", "JAX vs PyTorch suite")
     group.addoption("--device", default="auto", choices=("auto", "cpu", "cuda", "all"),
-                    help="auto: cuda where both frameworks see a GPU, else cpu (default auto)")
+                    help="auto: the CPU, and CUDA too where both frameworks see a GPU (default auto)")
     group.addoption("--batch-sizes", default=SIZE_KINDS["batch"][0],
                     help="comma-separated MLP batch sizes (default %(default)s)")
     group.addoption("--array-sizes", default=SIZE_KINDS["array"][0],
@@ -59,23 +45,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="float32 matmul precision on both sides: highest (true fp32) or tf32 (default highest)")
 
 
-def _positive_ints(text: str, option: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise pytest.UsageError(f"{option}: expected comma-separated positive integers, got {text!r}") from None
-    if not values or any(v <= 0 for v in values):
+def _positive_ints(text: str, option: str, largest: int) -> list[int]:
+    """Comma-separated integers in 1..largest, no empty parts; anything else is a usage error."""
+    parts = text.split(",")
+    if not all(part.strip().isdigit() for part in parts):
         raise pytest.UsageError(f"{option}: expected comma-separated positive integers, got {text!r}")
+    values = [int(part) for part in parts]
+    if any(v <= 0 or v > largest for v in values):
+        raise pytest.UsageError(f"{option}: expected comma-separated positive integers up to {largest}, got {text!r}")
     return list(dict.fromkeys(values))
+
+
+def _rounds(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_FIRSTCALL_ROUNDS:
+        raise pytest.UsageError(f"--firstcall-rounds: expected one integer from 1 to {MAX_FIRSTCALL_ROUNDS}, got {text!r}")
+    return int(text)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cases(modes, sizes, phases): parametrise a benchmark over "
                             "framework-mode x device x size x phase")
-    config.sizes = {kind: _positive_ints(config.getoption(f"--{kind}-sizes"), f"--{kind}-sizes")
-                    for kind in SIZE_KINDS}
-    config.firstcall_rounds = _positive_ints(config.getoption("--firstcall-rounds"), "--firstcall-rounds")[0]
+    config.sizes = {kind: _positive_ints(config.getoption(f"--{kind}-sizes"), f"--{kind}-sizes", largest)
+                    for kind, (_, _, largest) in SIZE_KINDS.items()}
+    config.firstcall_rounds = _rounds(config.getoption("--firstcall-rounds"))
     _set_precision(config.getoption("--matmul-precision"))
+    config.cpu_watch = machine.CpuWatch()  # other processes' CPU use over the whole run
 
 
 def _set_precision(precision: str) -> None:
@@ -124,8 +118,8 @@ def gpu_reason() -> str | None:
 
 def _devices(config: pytest.Config) -> list[str]:
     choice = config.getoption("--device")
-    if choice == "auto":
-        return ["cuda"] if gpu_reason() is None else ["cpu"]
+    if choice == "auto":  # a GPU machine still shows the CPU column, for comparison with CPU-only runs
+        return ["cpu", "cuda"] if gpu_reason() is None else ["cpu"]
     return ["cpu", "cuda"] if choice == "all" else [choice]
 
 
@@ -173,9 +167,12 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     machine_info["suite"] = {
         "matmul_precision": config.getoption("--matmul-precision"),
         "firstcall_rounds": config.firstcall_rounds,
+        "load": machine.run_load(config.cpu_watch.share()),
         "env": {k: os.environ.get(k) for k in ("XLA_FLAGS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                                 "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
-                                                "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS")},
+                                                "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS",
+                                                "XLA_PYTHON_CLIENT_PREALLOCATE", "XLA_PYTHON_CLIENT_MEM_FRACTION",
+                                                "TORCHINDUCTOR_FORCE_DISABLE_CACHES")},
         "cpu_count": os.cpu_count(),
         "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "platform": platform.platform(),

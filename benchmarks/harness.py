@@ -1,25 +1,29 @@
-"""The one timing harness every benchmark uses (rules: ../shared/MEASURING.md).
+"""The one timing harness every benchmark uses (how it measures: docs/measuring.md).
 
-A workload is a `Case`: a `make_step()` that builds a brand-new step callable (new jit/compile,
-fresh state) whose call does one unit of work and returns its output. `run()` measures it as the
-spec's phase says:
+A workload is a `Case`: `build(be)` returns a brand-new ready step callable on the backend `be`
+(benchmarks/frameworks.py: device, compile policy); a call does one unit of work and returns its
+output. `run()` measures it as the spec's phase says:
 
 - steady: build once, explicit warm-up, then pytest-benchmark calibrates rounds; the steady
   benchmark fails if anything compiles while it is being timed;
 - firstcall: every round gets a fresh callable with the compile caches cleared (untimed setup),
   and times trace + compile + one real step.
 
-Each timed call waits for the device inside the call. extra_info gets the fields of DESIGN.md.
+Each timed call waits for the device inside the call. extra_info gets the fields of the design.
 """
 from __future__ import annotations
 
-import statistics
+import importlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
+from types import ModuleType
 from typing import Any, Callable
 
 import numpy as np
+
+from benchmarks import frameworks, machine
+from benchmarks.spec import Spec
 
 WARMUP_STEPS = 3
 
@@ -27,86 +31,71 @@ WARMUP_STEPS = 3
 @dataclass
 class Case:
     workload: str  # mlp_train_step, matmul, ...
-    make_step: Callable[[], Callable[[], Any]]
+    build: Callable[[frameworks.Backend], Callable[[], Any]]  # a fresh ready step on a backend
     items_per_call: int  # samples, tokens or elements
     flops_per_call: float | None = None  # analytic; None if unknown
-    framework_flops: Callable[[], float | None] | None = None  # the framework's own count, untimed
+    count_framework_flops: bool = False  # also record the framework's own count (untimed)
     bytes_per_call: float | None = None  # for GB/s of memory-bound workloads
-    loss: Callable[[Any], float] | None = None  # training workloads: loss from the step output
+    training: bool = False  # the step returns (state, loss): the final loss goes to extra_info
     dtype: str = "float32"
     extra: dict = field(default_factory=dict)
 
 
-def run(benchmark, spec, case: Case) -> Any:
+def model(name: str, spec: Spec) -> ModuleType:
+    """The model module of a workload for the spec's framework: models/<name>_<framework>.py."""
+    return importlib.import_module(f"models.{name}_{spec.framework}")
+
+
+def run(benchmark, spec: Spec, case: Case) -> Any:
     """Measure `case` for `spec` (steady or firstcall); returns the last step output."""
+    be = frameworks.backend(spec)
     benchmark.group = f"{case.workload}-{spec.size}-{spec.phase}"
-    benchmark.extra_info.update(_describe(spec, case))
-    if spec.device == "cuda" and spec.framework == "torch":
-        import torch
-
-        torch.cuda.reset_peak_memory_stats()
-    measure = _steady if spec.phase == "steady" else _firstcall
-    out = measure(benchmark, spec, case)
-    benchmark.extra_info.update(_memory(spec))
-    if case.loss is not None:
-        benchmark.extra_info["loss"] = float(case.loss(out))
-    if case.framework_flops is not None:
-        benchmark.extra_info["flops_per_call_framework"] = case.framework_flops()
+    benchmark.extra_info.update(_describe(spec, case, be))
+    with machine.other_cpu() as others:
+        out = (_steady if spec.phase == "steady" else _firstcall)(benchmark, be, case)
+    benchmark.extra_info["other_cpu_share"] = others.share_value
+    benchmark.extra_info.update(machine.memory_placeholder(spec))
+    if case.training:
+        benchmark.extra_info["loss"] = float(as_numpy(out[1]))
+    if case.count_framework_flops:
+        benchmark.extra_info["flops_per_call_framework"] = be.framework_flops(case.build)
     return out
 
 
-def sync(spec, out: Any) -> Any:
-    """Wait until `out` is really computed: JAX is asynchronous on every backend."""
-    if spec.framework == "jax":
-        import jax
-
-        return jax.block_until_ready(out)
-    if spec.framework == "torch" and spec.device == "cuda":
-        import torch
-
-        torch.cuda.synchronize()
-    return out
-
-
-def timed(spec, step: Callable[[], Any]) -> Callable[[], Any]:
+def timed(be: frameworks.Backend, step: Callable[[], Any]) -> Callable[[], Any]:
     """The callable handed to pytest-benchmark: one step, synced."""
 
     def call():
-        return sync(spec, step())
+        return be.sync(step())
 
     return call
 
 
-def _steady(benchmark, spec, case: Case) -> Any:
-    clear_caches(spec)  # a clean slate: no graph or dynamic-shape decision left by an earlier size
-    call = timed(spec, case.make_step())
+def _steady(benchmark, be: frameworks.Backend, case: Case) -> Any:
+    be.clear_caches()  # a clean slate: no graph or dynamic-shape decision left by an earlier size
+    call = timed(be, case.build(be))
     for _ in range(WARMUP_STEPS):
         call()
-    before = compile_count(spec.framework)
+    before = be.compile_count()
     out = benchmark(call)
-    compiled = compile_count(spec.framework) - before
+    compiled = be.compile_count() - before
     if compiled:
-        raise AssertionError(f"{spec.id}: {compiled} compilation(s) while timing a steady benchmark")
+        raise AssertionError(f"{be.spec.id}: {compiled} compilation(s) while timing a steady benchmark")
     benchmark.extra_info["warmup_steps"] = WARMUP_STEPS
     return out
 
 
-def _firstcall(benchmark, spec, case: Case) -> Any:
-    durations = _CompileDurations() if spec.framework == "jax" else None
+def _firstcall(benchmark, be: frameworks.Backend, case: Case) -> Any:
+    record: dict = {}
+    with be.cold_rounds(record) as new_round:
+        def fresh():
+            new_round()
+            return (timed(be, case.build(be)),), {}
 
-    def fresh():
-        clear_caches(spec)
-        if durations is not None:
-            durations.new_round()
-        return (timed(spec, case.make_step()),), {}
-
-    with _cold_compiles(spec):
-        out = benchmark.pedantic(lambda call: call(), setup=fresh, rounds=spec.firstcall_rounds,
+        out = benchmark.pedantic(lambda call: call(), setup=fresh, rounds=be.spec.firstcall_rounds,
                                  iterations=1, warmup_rounds=0)
-    if durations is not None:
-        benchmark.extra_info.update(durations.medians())
-        durations.close()
-    benchmark.extra_info["firstcall_includes"] = FIRSTCALL_INCLUDES[spec.framework, spec.mode]
+    benchmark.extra_info.update(record)
+    benchmark.extra_info["firstcall_includes"] = FIRSTCALL_INCLUDES[be.spec.framework, be.spec.mode]
     return out
 
 
@@ -117,128 +106,20 @@ FIRSTCALL_INCLUDES = defaultdict(lambda: "the first call of a fresh callable (no
                      "persistent compilation cache off",
     ("jax", "eager"): "one eager step with every per-op compile cache cleared (jax.clear_caches())",
     ("torch", "compile"): "Dynamo trace + AOTAutograd + Inductor codegen and C++ build + one step; "
-                          "torch._dynamo.reset() and Inductor caches force-disabled before each round; "
-                          "excludes Inductor's one-time process start-up, paid untimed beforehand",
+                          "torch._dynamo.reset(), a fresh empty Inductor/Triton cache directory and "
+                          "in-memory kernel tables cleared before each round, caches force-disabled; "
+                          "excludes Inductor's one-time process start-up (startup_s), paid untimed beforehand",
     ("torch", "eager"): "the first eager step of a fresh model (nothing to compile)",
 })
 
 
-def torch_compile(fn):
-    """torch.compile specialised to the input shapes, as jax.jit is (no automatic dynamic shapes)."""
-    import torch
-
-    return torch.compile(fn, dynamic=False)
-
-
-def clear_caches(spec) -> None:
-    if spec.framework == "jax":
-        import jax
-
-        jax.clear_caches()
-    elif spec.framework == "torch" and spec.mode == "compile":
-        import torch
-
-        torch._dynamo.reset()
-
-
-@cache
-def start_inductor() -> None:
-    """Pay Inductor's one-time process start-up (imports, compile workers) on a throwaway function."""
-    import torch
-
-    torch.compile(lambda x: (x * 2).sin())(torch.ones(8))
-    torch._dynamo.reset()
-
-
-class _cold_compiles:
-    """Inductor caches off for the firstcall rounds; its one-time process start-up paid untimed first."""
-
-    def __init__(self, spec):
-        self.active = spec.framework == "torch" and spec.mode == "compile"
-
-    def __enter__(self):
-        if not self.active:
-            return
-        import torch
-
-        start_inductor()
-        self.patch = torch._inductor.config.patch(force_disable_caches=True)
-        self.patch.__enter__()
-
-    def __exit__(self, *exc):
-        if self.active:
-            self.patch.__exit__(*exc)
-
-
-# --- counting compilations (the steady guard) and timing their stages (firstcall) ---------------
-
-_JAX_COMPILES = [0]
-_JAX_BACKEND_COMPILE = "/jax/core/compile/backend_compile_duration"
-_JAX_STAGES = {"/jax/core/compile/jaxpr_trace_duration": "trace_s",
-               "/jax/core/compile/jaxpr_to_mlir_module_duration": "lower_s",
-               _JAX_BACKEND_COMPILE: "compile_s"}
-_jax_listening = False
-
-
-def _jax_listen() -> None:
-    global _jax_listening
-    if _jax_listening:
-        return
-    import jax
-
-    def on_event(event: str, duration: float, **kwargs) -> None:
-        if event == _JAX_BACKEND_COMPILE:
-            _JAX_COMPILES[0] += 1
-        for collector in _CompileDurations.active:
-            collector.add(event, duration)
-
-    jax.monitoring.register_event_duration_secs_listener(on_event)
-    _jax_listening = True
-
-
-def compile_count(framework: str) -> int:
-    """Compilations so far in this process (XLA executables for JAX, Dynamo graphs for PyTorch)."""
-    if framework == "jax":
-        _jax_listen()
-        return _JAX_COMPILES[0]
-    if framework == "torch":
-        from torch._dynamo.utils import counters
-
-        return counters["stats"]["unique_graphs"]
-    return 0
-
-
-class _CompileDurations:
-    """Per-round sums of JAX's trace / lower / compile durations; medians go to extra_info."""
-
-    active: list["_CompileDurations"] = []
-
-    def __init__(self):
-        _jax_listen()
-        self.rounds: list[dict[str, float]] = []
-        _CompileDurations.active.append(self)
-
-    def new_round(self) -> None:
-        self.rounds.append(defaultdict(float))
-
-    def add(self, event: str, duration: float) -> None:
-        if event in _JAX_STAGES and self.rounds:
-            self.rounds[-1][_JAX_STAGES[event]] += duration
-
-    def medians(self) -> dict[str, float]:
-        return {name: statistics.median(r.get(name, 0.0) for r in self.rounds) for name in _JAX_STAGES.values()}
-
-    def close(self) -> None:
-        _CompileDurations.active.remove(self)
-
-
 # --- extra_info ----------------------------------------------------------------------------------
 
-def _describe(spec, case: Case) -> dict:
+def _describe(spec: Spec, case: Case, be: frameworks.Backend) -> dict:
     return {
         "workload": case.workload,
         "framework": spec.framework,
-        "framework_version": framework_version(spec.framework),
+        "framework_version": be.version,
         "mode": spec.mode,
         "device": spec.device,
         "device_name": device_name(spec),
@@ -255,25 +136,7 @@ def _describe(spec, case: Case) -> dict:
     }
 
 
-def framework_version(framework: str) -> str:
-    module = __import__(framework)
-    return module.__version__
-
-
-def jax_device(spec):
-    """The JAX device for spec.device; inputs put there are committed, so jit runs there too."""
-    import jax
-
-    return jax.devices("gpu" if spec.device == "cuda" else "cpu")[0]
-
-
-def torch_device(spec):
-    import torch
-
-    return torch.device(spec.device)
-
-
-def device_name(spec) -> str:
+def device_name(spec: Spec) -> str:
     if spec.device == "cuda":
         import torch
 
@@ -291,23 +154,6 @@ def cpu_name() -> str:
         return cpuinfo.get_cpu_info().get("brand_raw") or platform.processor()
     except Exception:  # cpuinfo can fail on exotic CPUs; the platform string still says something
         return platform.processor() or platform.machine()
-
-
-def _memory(spec) -> dict:
-    if spec.device != "cuda":
-        return {"peak_memory_bytes": None,
-                "memory_note": "CPU: no per-benchmark allocator peak is available for both frameworks"}
-    if spec.framework == "torch":
-        import torch
-
-        return {"peak_memory_bytes": torch.cuda.max_memory_allocated(), "memory_note": "torch.cuda.max_memory_allocated"}
-    if spec.framework == "jax":
-        import jax
-
-        stats = jax.devices("gpu")[0].memory_stats() or {}
-        return {"peak_memory_bytes": stats.get("peak_bytes_in_use"),
-                "memory_note": "JAX peak_bytes_in_use: process-lifetime peak, JAX cannot reset it"}
-    return {"peak_memory_bytes": None, "memory_note": f"{spec.framework} runs on the CPU"}
 
 
 def as_numpy(x: Any) -> np.ndarray:

@@ -6,7 +6,7 @@ where they do not:
 - `elementwise(x, xp)`: a smooth scalar function of about ten operations (sin, cos, exp and
   polynomials) applied elementwise, with its closed-form derivative `elementwise_grad`. `xp` is
   `numpy`, `jax.numpy` or `torch`: their sin/cos/exp agree, so one body serves all three.
-- the calibration problem: fit the decay curve y = a·exp(-b·t) to noisy data by minimising the RMSE
+- the calibration problem (solved by models/bfgs_<framework>.py): fit the decay curve y = a·exp(-b·t) to noisy data by minimising the RMSE
   over the two parameters (a, b). The noise is made orthogonal to the curve's sensitivities at
   TRUE_PARAMS, so TRUE_PARAMS is exactly the least-squares optimum and the optimal RMSE is the RMS
   of that noise: every optimiser can be checked against known numbers.
@@ -15,8 +15,6 @@ JAX and PyTorch are imported inside the functions that need them, so NumPy-only 
 this module.
 """
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -49,12 +47,27 @@ def elementwise_input(n: int) -> np.ndarray:
     return np.linspace(-3.0, 3.0, n, dtype=np.float32)
 
 
+def elementwise_step(x: np.ndarray, be):
+    """A ready step on a backend: f over x (already on the device), jitted/compiled as the mode says.
+    One body serves NumPy, JAX and PyTorch (`be.xp`)."""
+    x, xp = be.put(x), be.xp
+    f = be.compile(lambda v: elementwise(v, xp))
+    return lambda: f(x)
+
+
 # --- matrix multiply ------------------------------------------------------------------------------
 
 def matmul_inputs(n: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
     """Two n x n float32 matrices of standard normal entries."""
     rng = np.random.default_rng(seed)
     return rng.standard_normal((n, n), dtype=np.float32), rng.standard_normal((n, n), dtype=np.float32)
+
+
+def matmul_step(a: np.ndarray, b: np.ndarray, be):
+    """A ready step on a backend: a @ b with both already on the device."""
+    a, b = be.put(a), be.put(b)
+    product = be.compile(be.xp.matmul)
+    return lambda: product(a, b)
 
 
 def relative_error(result: np.ndarray, reference: np.ndarray) -> float:
@@ -103,46 +116,3 @@ def rmse_and_grad(params: np.ndarray, t: np.ndarray, y: np.ndarray) -> tuple[flo
     value = np.sqrt(np.mean(residual * residual))
     sensitivities = np.stack([decay, -params[0] * t * decay])  # (2, n_points)
     return value, sensitivities @ residual / (residual.size * value)
-
-
-def solve_scipy(t: np.ndarray, y: np.ndarray):
-    """BFGS in float64 with the analytic gradient; returns SciPy's OptimizeResult."""
-    from scipy.optimize import minimize
-
-    return minimize(rmse_and_grad, np.asarray(START), args=(t, y), jac=True, method="BFGS",
-                    options={"gtol": GTOL})
-
-
-def solve_jax(t, y):
-    """BFGS with JAX's autodiff gradient; jit-able. Returns jax.scipy.optimize.OptimizeResults."""
-    import jax.numpy as jnp
-    from jax.scipy.optimize import minimize
-
-    return minimize(rmse, jnp.asarray(START, dtype=y.dtype), args=(t, y, jnp), method="BFGS",
-                    options={"gtol": GTOL})
-
-
-def solve_torch(t, y, max_iter: int = 100) -> SimpleNamespace:
-    """L-BFGS with a strong-Wolfe line search (PyTorch has no plain BFGS), in y's dtype and device.
-
-    Returns SciPy-style fields: x, fun, nit, nfev, and success (stopped on its tolerances rather
-    than on `max_iter`).
-    """
-    import torch
-
-    params = torch.tensor(START, dtype=y.dtype, device=y.device, requires_grad=True)
-    optimizer = torch.optim.LBFGS([params], lr=1.0, max_iter=max_iter, tolerance_grad=GTOL,
-                                  line_search_fn="strong_wolfe")
-
-    def closure():
-        optimizer.zero_grad()
-        loss = rmse(params, t, y, torch)
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    state = optimizer.state[params]
-    with torch.no_grad():
-        value = rmse(params, t, y, torch)
-    return SimpleNamespace(x=params.detach(), fun=value, nit=state["n_iter"], nfev=state["func_evals"],
-                           success=state["n_iter"] < max_iter)

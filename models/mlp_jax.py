@@ -1,7 +1,8 @@
-"""The seed MLP in JAX: 784-512-512-10, ReLU, softmax cross-entropy, plain SGD.
+"""The MNIST-shaped MLP in JAX: 784-512-512-10 (or any sizes), ReLU, softmax cross-entropy, plain SGD.
 
-Pure functions over a params pytree, as in jax's mnist_classifier_fromscratch example; the caller
-decides about jit. Same function names as models/mlp_torch.py, so the pair reads as a diff.
+Pure functions over a params pytree, as in jax's mnist_classifier_fromscratch example; the
+builders at the bottom take a backend `be` (put on the device, compile as the mode says) and
+return a ready step. Same names as models/mlp_torch.py, so the pair reads as a diff.
 """
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import jax.numpy as jnp
 LEARNING_RATE = 0.01
 
 
-def init_params(weights, device=None):
+def init_params(weights, put=jnp.asarray):
     """weights: [(W (in, out), b (out,)), ...] float32 NumPy arrays from models.data.mlp_weights."""
-    return [(jax.device_put(w, device), jax.device_put(b, device)) for w, b in weights]
+    return [(put(w), put(b)) for w, b in weights]
 
 
 def predict(params, x):
@@ -34,10 +35,24 @@ def update(params, x, y, lr=LEARNING_RATE):
     return jax.tree.map(lambda p, g: p - lr * g, params, grads), value
 
 
-def train_step(jit: bool = True):
-    """A fresh step function: jitted with params donated (updated in place), or eager."""
-    return jax.jit(update, donate_argnums=0) if jit else update
+# --- builders: a ready step on a backend ----------------------------------------------------------
+
+def train_step(weights, x, y, be):
+    """Each call does one SGD step on (x, y) and returns (params, loss); params thread through the
+    calls and are donated to the jitted update (updated in place, as a training loop would)."""
+    params, x, y = init_params(weights, be.put), be.put(x), be.put(y)
+    step_fn = be.compile(update, donate_argnums=0)
+
+    def step():
+        nonlocal params
+        params, value = step_fn(params, x, y)
+        return params, value
+
+    return step
 
 
-def predict_fn(jit: bool = True):
-    return jax.jit(predict) if jit else predict
+def predict_step(weights, x, be):
+    """Each call is one inference forward pass over x; returns the logits."""
+    params, x = init_params(weights, be.put), be.put(x)
+    forward = be.compile(predict)
+    return lambda: forward(params, x)

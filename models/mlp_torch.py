@@ -1,7 +1,8 @@
-"""The seed MLP in PyTorch: 784-512-512-10, ReLU, softmax cross-entropy, plain SGD.
+"""The MNIST-shaped MLP in PyTorch: 784-512-512-10 (or any sizes), ReLU, softmax cross-entropy, plain SGD.
 
-A plain nn.Module and torch.optim.SGD, in nanoGPT's style. Same function names as
-models/mlp_jax.py, so the pair reads as a diff.
+A plain nn.Module and torch.optim.SGD, in nanoGPT's style; the builders at the bottom take a
+backend `be` (put on the device, compile as the mode says) and return a ready step. Same names
+as models/mlp_jax.py, so the pair reads as a diff.
 """
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ def init_params(weights, device="cpu") -> MLP:
     return model.to(device)
 
 
+def predict(model, x):
+    return model(x)
+
+
 def loss(model, x, y):
     return F.cross_entropy(model(x), y)  # mean over the batch
 
@@ -50,13 +55,22 @@ def optimizer(model, lr=LEARNING_RATE):
     return torch.optim.SGD(model.parameters(), lr=lr)
 
 
-def train_step(compile: bool = False):
-    """A fresh step function (model, optimizer, x, y) -> loss: torch.compile'd or eager.
+# --- builders: a ready step on a backend ----------------------------------------------------------
 
-    dynamic=False: specialised to the batch shape, as jax.jit is.
-    """
-    return torch.compile(update, dynamic=False) if compile else update
+def train_step(weights, x, y, be):
+    """Each call does one SGD step on (x, y) and returns (model, loss); the model is updated in place."""
+    model, x, y = init_params(weights, be.device), be.put(x), be.put(y).long()
+    opt, step_fn = optimizer(model), be.compile(update)
+    return lambda: (model, step_fn(model, opt, x, y))
 
 
-def predict_fn(model, compile: bool = False):
-    return torch.compile(model, dynamic=False) if compile else model
+def predict_step(weights, x, be):
+    """Each call is one inference forward pass over x (no autograd graph); returns the logits."""
+    model, x = init_params(weights, be.device).eval(), be.put(x)
+    forward = be.compile(model)
+
+    def step():
+        with torch.no_grad():
+            return forward(x)
+
+    return step

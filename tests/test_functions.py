@@ -7,6 +7,8 @@ float64 1e-5). No torch.compile here: compiled modes are checked when the benchm
 """
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -92,12 +94,13 @@ def test_analytic_misfit_gradient_matches_jax_autodiff():
 
 
 def _solve(framework: str, t: np.ndarray, y: np.ndarray):
-    if framework == "scipy":
-        return functions.solve_scipy(t, y)
-    t32, y32 = t.astype(np.float32), y.astype(np.float32)
-    if framework == "jax":
-        return jax.jit(functions.solve_jax)(t32, y32)
-    return functions.solve_torch(torch.from_numpy(t32), torch.from_numpy(y32))
+    """One solve through the benchmark's own builder, on the CPU (jit for JAX)."""
+    from benchmarks import frameworks
+    from benchmarks.spec import Spec
+
+    mode = {"scipy": "plain", "jax": "jit", "torch": "eager"}[framework]
+    spec = Spec(framework, mode, "cpu", "calib2", t.size, "steady")
+    return importlib.import_module(f"models.bfgs_{framework}").solve_step(t, y, frameworks.backend(spec))()
 
 
 @pytest.mark.parametrize("framework, dtype", [("scipy", "float64"), ("jax", "float32"), ("torch", "float32")])
@@ -112,6 +115,6 @@ def test_optimiser_reaches_the_known_optimum(framework, dtype):
 
 def test_bfgs_workload_leaves_jax_in_32_bit():
     t, y = functions.calibration_data(50)
-    jax.jit(functions.solve_jax)(t.astype(np.float32), y.astype(np.float32))
+    _solve("jax", t, y)
     assert not jax.config.jax_enable_x64
     assert jnp.asarray(1.0).dtype == jnp.float32 and jnp.asarray(np.float64(1.0)).dtype == jnp.float32

@@ -1,12 +1,16 @@
 """The harness measures what it says: synced work, warm steady state, cold first calls."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from benchmarks import harness
-from conftest import Spec
+from benchmarks import frameworks, harness
+from benchmarks.spec import Spec
 
 jax = pytest.importorskip("jax")
 jnp = pytest.importorskip("jax.numpy")
@@ -26,7 +30,8 @@ def _work():
 
 
 def _case(make_step):
-    return harness.Case("harness_check", make_step, items_per_call=1)
+    """A case whose build ignores the backend: the tests hand-make their steps."""
+    return harness.Case("harness_check", lambda be: make_step(), items_per_call=1)
 
 
 def _synced_seconds(f, a, repeats=5):
@@ -73,17 +78,17 @@ def test_firstcall_rounds_each_pay_a_fresh_compile(benchmark):
         made.append(f)
         return lambda: f(a)
 
-    before = harness.compile_count("jax")
+    before = frameworks.jax_events.compiles
     harness.run(benchmark, _spec("firstcall", rounds=3), _case(make_step))
     assert len(made) == 3
-    assert harness.compile_count("jax") - before >= 3  # at least one XLA compile per round
+    assert frameworks.jax_events.compiles - before >= 3  # at least one XLA compile per round
     assert benchmark.extra_info["compile_s"] > 0
     assert benchmark.stats.stats.rounds == 3
 
 
 def test_extra_info_carries_the_design_fields(benchmark):
     f, a = _work(), jnp.full((512, 512), 1e-3)
-    harness.run(benchmark, _spec(), harness.Case("harness_check", lambda: lambda: f(a), items_per_call=7,
+    harness.run(benchmark, _spec(), harness.Case("harness_check", lambda be: lambda: f(a), items_per_call=7,
                                                  flops_per_call=8 * 2 * 512**3))
     required = {"workload", "framework", "framework_version", "mode", "device", "device_name", "phase",
                 "size", "dtype", "matmul_precision", "items_per_call", "flops_per_call",
@@ -97,12 +102,49 @@ def test_torch_compile_firstcall_rounds_are_cold(benchmark):
     torch = pytest.importorskip("torch")
     from torch._dynamo.utils import counters
 
-    spec = Spec("torch", "compile", "cpu", "n64", 64, "firstcall", firstcall_rounds=2)
+    spec = Spec("torch", "compile", "cpu", "n64", 64, "firstcall", firstcall_rounds=3)
     x = torch.linspace(0, 1, 64)
-    harness.start_inductor()
+    frameworks.inductor_startup_seconds()
     before = counters["stats"]["unique_graphs"]
     hits_before = counters["inductor"]["fxgraph_cache_hit"]
     harness.run(benchmark, spec, _case(lambda: torch.compile(lambda: (x * 2).sin().sum())))
-    assert counters["stats"]["unique_graphs"] - before == 2  # one fresh Dynamo graph per round
+    assert counters["stats"]["unique_graphs"] - before == 3  # one fresh Dynamo graph per round
     assert counters["inductor"]["fxgraph_cache_hit"] == hits_before  # and no Inductor cache hit
+    # every round built its kernel again in its own empty cache directory: a round that reused a
+    # kernel built earlier (in memory or on disk) would write nothing there
+    files = benchmark.extra_info["inductor_files_per_round"]
+    assert len(files) == 3 and min(files) > 0 and max(files) == min(files)
+    assert benchmark.extra_info["startup_s"] > 0
     assert "excludes Inductor's one-time process start-up" in benchmark.extra_info["firstcall_includes"]
+
+
+def test_cold_round_check_fails_when_a_kernel_is_reused(benchmark):
+    """The check above has teeth: without fresh caches, later rounds build nothing new."""
+    torch = pytest.importorskip("torch")
+    from torch._inductor.utils import fresh_cache
+
+    x = torch.linspace(0, 1, 64)
+    step = torch.compile(lambda: (x * 3).cos().sum())
+    with fresh_cache():
+        step()
+        cache_dir = Path(os.environ["TORCHINDUCTOR_CACHE_DIR"])
+        first = sum(f.is_file() for f in cache_dir.rglob("*"))
+        torch._dynamo.reset()  # Dynamo alone: Inductor's in-memory and on-disk kernels stay
+        torch.compile(lambda: (x * 3).cos().sum())()
+        again = sum(f.is_file() for f in cache_dir.rglob("*")) - first
+    assert first > 0 and again < first
+
+
+def test_other_processes_cpu_use_is_measured():
+    from benchmarks import machine
+
+    with machine.other_cpu() as quiet:
+        time.sleep(0.3)
+    # a spinning process outside this process tree: started through a shell that exits at once
+    spin = f"{sys.executable} -c 'import time\nt = time.time()\nwhile time.time() - t < 1.5: pass' &"
+    subprocess.run(["sh", "-c", spin], check=True)
+    with machine.other_cpu() as busy:
+        time.sleep(1.0)
+    time.sleep(0.6)  # let it end
+    assert busy.share_value > 0.3  # one spinning core of 2 is about 0.5
+    assert busy.share_value > quiet.share_value

@@ -1,0 +1,307 @@
+"""Framework glue, written once: device placement, compile policy, sync, caches, FLOP counters.
+
+A model builder (models/<name>_<framework>.py) receives a `Backend` and uses only:
+
+- `be.put(array)`: a NumPy array on the case's device (a jax.Array or a torch.Tensor);
+- `be.compile(fn, donate_argnums=())`: `fn` as the case's mode runs it (jax.jit, torch.compile
+  specialised to the input shapes, or `fn` itself in eager/plain modes);
+- `be.device` (jax.Device / torch.device / "cpu") and `be.xp` (jax.numpy / torch / numpy) where a
+  model needs them.
+
+Everything else here is for the harness: waiting for the device, counting compilations, clearing
+caches for cold first calls, and the framework's own FLOP count of one step.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from benchmarks.spec import Spec
+
+
+class Backend:
+    """NumPy / SciPy: synchronous, on the CPU, nothing to compile."""
+
+    name = "numpy"
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.device = "cpu"
+
+    @property
+    def xp(self):
+        import numpy
+
+        return numpy
+
+    def put(self, array):
+        return array
+
+    def compile(self, fn: Callable, donate_argnums=()) -> Callable:
+        return fn
+
+    def sync(self, out: Any) -> Any:
+        return out
+
+    def clear_caches(self) -> None:
+        pass
+
+    def compile_count(self) -> int:
+        return 0
+
+    @contextlib.contextmanager
+    def cold_rounds(self, record: dict) -> Iterator[Callable[[], None]]:
+        """Context of a firstcall benchmark; yields `new_round()`, called before each round."""
+        yield self.clear_caches
+
+    def framework_flops(self, build: Callable[["Backend"], Callable[[], Any]]) -> float | None:
+        return None
+
+    @property
+    def version(self) -> str:
+        return __import__(self.spec.framework).__version__
+
+
+class JaxBackend(Backend):
+    name = "jax"
+
+    def __init__(self, spec: Spec):
+        super().__init__(spec)
+        import jax
+
+        self.device = jax.devices("gpu" if spec.device == "cuda" else "cpu")[0]
+
+    @property
+    def xp(self):
+        import jax.numpy as jnp
+
+        return jnp
+
+    def put(self, array):
+        import jax
+
+        return jax.device_put(array, self.device)  # committed: jitted code runs on this device
+
+    def compile(self, fn: Callable, donate_argnums=()) -> Callable:
+        import jax
+
+        return jax.jit(fn, donate_argnums=donate_argnums) if self.spec.compiled else fn
+
+    def sync(self, out: Any) -> Any:
+        import jax
+
+        return jax.block_until_ready(out)  # the whole pytree: JAX dispatches asynchronously
+
+    def clear_caches(self) -> None:
+        import jax
+
+        jax.clear_caches()
+
+    def compile_count(self) -> int:
+        return jax_events.compiles
+
+    @contextlib.contextmanager
+    def cold_rounds(self, record: dict) -> Iterator[Callable[[], None]]:
+        """Per round: jax.clear_caches() (the persistent cache is off, see conftest.py); the median
+        trace / lower / compile seconds over the rounds go to `record`."""
+        with jax_events.stages() as rounds:
+            def new_round():
+                self.clear_caches()
+                rounds.append({})
+
+            yield new_round
+        record.update(jax_events.medians(rounds))
+
+    def framework_flops(self, build) -> float | None:
+        """XLA's own count (Compiled.cost_analysis) of every function the step jit-compiles."""
+        counting = _CountingJax(self.spec)
+        build(counting)()
+        return counting.flops or None
+
+
+class _CountingJax(JaxBackend):
+    """A JaxBackend whose compile() lowers each call's function to sum XLA's FLOP estimate."""
+
+    def __init__(self, spec: Spec):
+        super().__init__(spec)
+        self.flops = 0.0
+
+    def compile(self, fn: Callable, donate_argnums=()) -> Callable:
+        import jax
+
+        def call(*args):
+            compiled = jax.jit(fn).lower(*args).compile()
+            self.flops += xla_flops(compiled.cost_analysis()) or 0.0
+            return compiled(*args)
+
+        return call
+
+
+def xla_flops(cost) -> float | None:
+    """The 'flops' of Compiled.cost_analysis(): a dict (a list of one dict in older jax)."""
+    if isinstance(cost, (list, tuple)):
+        cost = cost[0] if cost else None
+    value = (cost or {}).get("flops")
+    return float(value) if value is not None and value == value and value > 0 else None
+
+
+class TorchBackend(Backend):
+    name = "torch"
+
+    def __init__(self, spec: Spec):
+        super().__init__(spec)
+        import torch
+
+        self.device = torch.device(spec.device)
+
+    @property
+    def xp(self):
+        import torch
+
+        return torch
+
+    def put(self, array):
+        import torch
+
+        return torch.from_numpy(array).to(self.device)
+
+    def compile(self, fn: Callable, donate_argnums=()) -> Callable:
+        """torch.compile specialised to the input shapes, as jax.jit is (dynamic=False: otherwise a
+        second shape recompiles with automatic dynamic shapes and times differently)."""
+        import torch
+
+        return torch.compile(fn, dynamic=False) if self.spec.compiled else fn
+
+    def sync(self, out: Any) -> Any:
+        if self.spec.device == "cuda":  # on the CPU PyTorch is synchronous: nothing to wait for
+            import torch
+
+            torch.cuda.synchronize()
+        return out
+
+    def clear_caches(self) -> None:
+        if self.spec.compiled:
+            import torch
+
+            torch._dynamo.reset()
+
+    def compile_count(self) -> int:
+        from torch._dynamo.utils import counters
+
+        return counters["stats"]["unique_graphs"]
+
+    @contextlib.contextmanager
+    def cold_rounds(self, record: dict) -> Iterator[Callable[[], None]]:
+        """Per round: torch._dynamo.reset() and a brand-new, empty Inductor/Triton cache directory with
+        Inductor's in-memory tables cleared (fresh_cache); caches force-disabled on top. Inductor's
+        one-time process start-up is paid untimed first and recorded as startup_s."""
+        if not self.spec.compiled:
+            yield self.clear_caches
+            return
+        import torch
+        from torch._inductor.utils import fresh_cache
+
+        record["startup_s"] = inductor_startup_seconds()
+        parent = Path(tempfile.mkdtemp(prefix="inductor-rounds-"))
+        rounds, cache_dirs = contextlib.ExitStack(), []
+        try:
+            with torch._inductor.config.patch(force_disable_caches=True):
+                def new_round():
+                    rounds.close()  # leave the previous round's cache
+                    self.clear_caches()
+                    rounds.enter_context(fresh_cache(dir=str(parent), delete=False))
+                    cache_dirs.append(Path(os.environ["TORCHINDUCTOR_CACHE_DIR"]))
+
+                yield new_round
+                rounds.close()
+            # what each round built in its own empty cache: a round that reused a kernel builds fewer
+            record["inductor_files_per_round"] = [sum(f.is_file() for f in d.rglob("*")) for d in cache_dirs]
+        finally:
+            rounds.close()
+            shutil.rmtree(parent, ignore_errors=True)
+
+    def framework_flops(self, build) -> float | None:
+        """PyTorch's FlopCounterMode over one eager call of a fresh step (it does not see inside
+        compiled graphs, so the count is taken eagerly: the same math)."""
+        from torch.utils.flop_counter import FlopCounterMode
+
+        eager = TorchBackend(Spec(**{**self.spec.__dict__, "mode": "eager"}))
+        step = build(eager)
+        with FlopCounterMode(display=False) as counter:
+            step()
+        return float(counter.get_total_flops()) or None
+
+
+@cache
+def inductor_startup_seconds() -> float:
+    """Pay Inductor's one-time process start-up (imports, compile workers) on a throwaway function,
+    once per process; returns what it cost."""
+    import torch
+
+    start = time.perf_counter()
+    torch.compile(lambda x: (x * 2).sin())(torch.ones(8))
+    torch._dynamo.reset()
+    return time.perf_counter() - start
+
+
+def backend(spec: Spec) -> Backend:
+    return {"jax": JaxBackend, "torch": TorchBackend}.get(spec.framework, Backend)(spec)
+
+
+# --- JAX's compile events: the steady guard counts them, firstcall sums their stages -------------
+
+class _JaxEvents:
+    BACKEND_COMPILE = "/jax/core/compile/backend_compile_duration"
+    STAGES = {"/jax/core/compile/jaxpr_trace_duration": "trace_s",
+              "/jax/core/compile/jaxpr_to_mlir_module_duration": "lower_s",
+              BACKEND_COMPILE: "compile_s"}
+
+    def __init__(self):
+        self._compiles = 0
+        self._listening = False
+        self._rounds: list[list[dict]] = []  # open stage recorders, each a list of per-round sums
+
+    @property
+    def compiles(self) -> int:
+        self._listen()
+        return self._compiles
+
+    def _listen(self) -> None:
+        if not self._listening:
+            import jax
+
+            jax.monitoring.register_event_duration_secs_listener(self._on_event)
+            self._listening = True
+
+    def _on_event(self, event: str, duration: float, **kwargs) -> None:
+        if event == self.BACKEND_COMPILE:
+            self._compiles += 1
+        stage = self.STAGES.get(event)
+        for rounds in self._rounds:
+            if stage and rounds:
+                rounds[-1][stage] = rounds[-1].get(stage, 0.0) + duration
+
+    @contextlib.contextmanager
+    def stages(self) -> Iterator[list[dict]]:
+        self._listen()
+        rounds: list[dict] = []
+        self._rounds.append(rounds)
+        try:
+            yield rounds
+        finally:
+            self._rounds.remove(rounds)
+
+    def medians(self, rounds: list[dict]) -> dict[str, float]:
+        import statistics
+
+        return {name: statistics.median(r.get(name, 0.0) for r in rounds) for name in self.STAGES.values()} \
+            if rounds else {}
+
+
+jax_events = _JaxEvents()

@@ -1,0 +1,77 @@
+"""What one benchmark case is, and how its id reads: `<framework>-<mode>-<device>-<size>-<phase>`.
+
+The id grammar is written here once. conftest.py builds ids from `Spec`, the harness reads its
+fields, and report.py parses stored names back with `parse_name` (this module imports only the
+standard library, so report.py can use it without importing any framework).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+Framework = Literal["jax", "torch", "numpy", "scipy"]
+Mode = Literal["jit", "eager", "scan", "compile", "plain", "ddp"]
+Device = Literal["cpu", "cuda"]
+Phase = Literal["steady", "firstcall"]
+Precision = Literal["highest", "tf32"]
+
+FRAMEWORKS: tuple[str, ...] = get_args(Framework)
+MODES: tuple[str, ...] = get_args(Mode)
+DEVICES: tuple[str, ...] = get_args(Device)
+PHASES: tuple[str, ...] = get_args(Phase)
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One benchmark case as its id names it, plus the run-wide settings it is measured with."""
+
+    framework: Framework
+    mode: Mode
+    device: Device
+    size: str  # the id's size word: batch1024, n10000, size1024, or a config name
+    size_value: int
+    phase: Phase
+    firstcall_rounds: int = 5
+    matmul_precision: Precision = "highest"
+
+    @property
+    def id(self) -> str:
+        return f"{self.framework}-{self.mode}-{self.device}-{self.size}-{self.phase}"
+
+    @property
+    def compiled(self) -> bool:
+        """Whether this mode compiles the step (jax.jit, lax.scan, torch.compile)."""
+        return self.mode in COMPILED_MODES
+
+
+COMPILED_MODES = ("jit", "scan", "compile")
+
+NAME_RE = re.compile(
+    r"^test_(?P<workload>\w+)\[(?P<framework>[^-\]]+)-(?P<mode>[^-\]]+)-(?P<device>[^-\]]+)-"
+    r"(?P<size>.+)-(?P<phase>" + "|".join(PHASES) + r")\]$")
+
+
+def parse_name(name: str) -> dict[str, str] | None:
+    """The fields of a stored benchmark name `test_<workload>[<id>]`, or None if it is not one of ours."""
+    match = NAME_RE.match(name)
+    return match.groupdict() if match else None
+
+
+# Every result check's tolerance, by matmul precision: TF32 keeps a 10-bit mantissa (about 1e-3
+# relative per product), so checks that involve matmuls loosen under it. Elementwise and
+# optimiser checks involve no matmul and do not depend on the precision.
+TOLERANCES: dict[str, dict[str, float]] = {
+    # relative error of a loss against the float64 NumPy reference
+    "loss": {"highest": 1e-5, "tf32": 1e-2},
+    # rtol = atol of logits against the float64 NumPy reference
+    "logits": {"highest": 1e-4, "tf32": 3e-2},
+    # relative Frobenius error of a matrix product against float64
+    "matmul": {"highest": 1e-5, "tf32": 1e-2},
+}
+
+
+def tolerance(check: str, precision: str) -> float:
+    """The tolerance of `check` ("loss", "logits", "matmul") at matmul precision `precision`."""
+    return TOLERANCES[check][precision]
