@@ -13,7 +13,7 @@ BENCH_ARGS ?=
 QUICK_ARGS ?= --device cpu --batch-sizes 64 --array-sizes 10000 --matrix-sizes 256 -k steady
 THRESHOLD ?= 10
 
-.PHONY: venv bench test report regress baseline baseline-full baseline-quick clean-venv
+.PHONY: venv bench test report regress compare calibrate baseline baseline-full baseline-quick clean-venv
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,19 +31,43 @@ test: $(STAMP)
 	$(PYTEST) tests
 	$(PYTEST) benchmarks --benchmark-disable --device all -rs
 
+# report.py exits 0 (no gated regression), 1 (a gated regression), 2 (bad input), 3 (internal error)
 report: $(STAMP)
 	$(PY) report.py
 
 # A regression must show again in a second, confirming measurement of just the regressed benchmarks:
-# one run cannot tell a real slow-down from a run-level shift of a shared machine.
+# one run cannot tell a real slow-down from a run-level shift of a shared machine. Exit 2 (bad input)
+# and 3 (internal error) pass straight through, never re-measured. A baseline from another machine
+# (or a busy machine) does not gate: report.py says so on a `Not gated:` line and exits 0.
 regress: $(STAMP)
 	mkdir -p .regress
 	$(PYTEST) benchmarks $(QUICK_ARGS) --benchmark-autosave --benchmark-json=.regress/run.json
-	$(PY) report.py .regress/run.json --threshold $(THRESHOLD) || { \
-	  status=$$?; [ $$status -eq 1 ] || exit $$status; \
-	  echo "Measuring the regressed benchmarks again to confirm:"; \
-	  $(PYTEST) $$(cat report/regressed.txt) $(QUICK_ARGS) --benchmark-json=.regress/confirm.json || exit 2; \
-	  $(PY) report.py .regress/run.json .regress/confirm.json --threshold $(THRESHOLD); }
+	status=0; $(PY) report.py .regress/run.json --threshold $(THRESHOLD) > .regress/report.txt || status=$$?; \
+	cat .regress/report.txt; \
+	if grep -q '^Not gated: baseline machine differs' .regress/report.txt; then \
+	  echo "make regress: the stored baselines are from another machine: run \`make baseline\` on this runner (and commit it), or use \`make compare\` (A/B against a git ref on this machine)."; \
+	fi; \
+	[ $$status -eq 1 ] || exit $$status; \
+	echo "Measuring the regressed benchmarks again to confirm:"; \
+	$(PYTEST) $$(cat report/regressed.txt) $(QUICK_ARGS) --benchmark-json=.regress/confirm.json || exit 3; \
+	$(PY) report.py .regress/run.json .regress/confirm.json --threshold $(THRESHOLD)
+
+# Same-machine A/B: PAIRS runs of the quick set alternately in a worktree of BASE and in this tree,
+# then report.py's gate with the head runs as current and the base runs as baseline (exit code: its).
+BASE ?= $(shell git merge-base HEAD '@{upstream}' 2>/dev/null || git rev-parse HEAD~1)
+PAIRS ?= 3
+compare: $(STAMP)
+	$(PY) -m reporting.ab --base $(BASE) --pairs $(PAIRS) --threshold $(THRESHOLD) -- $(QUICK_ARGS)
+
+# CAL_RUNS A/A runs of the quick set on this machine -> baselines/<machine-id>/calibration-<hash>.json:
+# per-benchmark thresholds no tighter than each benchmark's run-to-run spread here.
+CAL_RUNS ?= 6
+calibrate: $(STAMP)
+	rm -rf .calibrate && mkdir -p .calibrate
+	for i in $$(seq $(CAL_RUNS)); do \
+	  $(PYTEST) benchmarks $(QUICK_ARGS) -q --benchmark-json=.calibrate/run-$$i.json || exit 3; \
+	done
+	$(PY) -m reporting.calibrate .calibrate/run-*.json --threshold $(THRESHOLD)
 
 # BASELINE_RUNS new numbered runs under baselines/<machine>/ (pytest-benchmark never overwrites
 # one) of the default set and of the quick set; their spread is the machine's run-to-run noise,

@@ -43,6 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="cold rounds per firstcall benchmark, each a fresh compile (default %(default)s)")
     group.addoption("--matmul-precision", default="highest", choices=PRECISIONS,
                     help="float32 matmul precision on both sides: highest (true fp32) or tf32 (default highest)")
+    group.addoption("--memory", default="on", choices=("on", "off"),
+                    help="memory pass after timing: the peak memory one step needs (default on)")
 
 
 def _positive_ints(text: str, option: str, largest: int) -> list[int]:
@@ -146,7 +148,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for word, value in sizes:
                 for phase in phases:
                     spec = Spec(framework, mode, device, word, value, phase, config.firstcall_rounds,
-                                config.getoption("--matmul-precision"))
+                                config.getoption("--matmul-precision"), config.getoption("--memory") == "on")
                     params.append(pytest.param(spec, id=spec.id, marks=_skips(spec)))
     metafunc.parametrize("spec", params)
 
@@ -167,6 +169,7 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     machine_info["suite"] = {
         "matmul_precision": config.getoption("--matmul-precision"),
         "firstcall_rounds": config.firstcall_rounds,
+        "memory_pass": config.getoption("--memory"),
         "load": machine.run_load(config.cpu_watch.share()),
         "env": {k: os.environ.get(k) for k in ("XLA_FLAGS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                                 "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",

@@ -4,13 +4,15 @@
 
 Alternates, `--repeats` times: one pytest run of the steady `mlp_train_step` and `matmul`
 benchmarks (CPU, JSON to a temporary file), then a bare `time.perf_counter()` loop of the same
-steps (no pytest, no harness), synced the same way, in a fresh process. It prints, per benchmark,
+steps built by the same model builders (no pytest, no harness), synced the same way, in a fresh
+process. It prints, per benchmark,
 the median over repeats of each side and their ratio. Alternating cancels most of this shared
 machine's drift; agreement within a few percent says the harness adds and hides nothing.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -20,72 +22,38 @@ import tempfile
 import time
 from collections import defaultdict
 
+from benchmarks import frameworks
+from benchmarks.spec import Spec
 from models import data, functions
 
 
-def loop_median(step, sync, steps: int, warmup: int = 3) -> float:
+def loop_median(step, steps: int, warmup: int = 3) -> float:
     for _ in range(warmup):
-        sync(step())
+        step()
     times = []
     for _ in range(steps):
         start = time.perf_counter()
-        sync(step())
+        step()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
-def mlp_step(framework: str, mode: str, batch: int):
-    weights, x, y = data.mlp_weights(seed=0), *data.synthetic_batch(batch, seed=1)
-    if framework == "jax":
-        import jax
-
-        from models import mlp_jax
-
-        update, state = mlp_jax.train_step(jit=mode == "jit"), [mlp_jax.init_params(weights)]
-
-        def step():
-            state[0], loss = update(state[0], x, y)
-            return state[0], loss
-
-        return step, jax.block_until_ready
-    import torch
-
-    from models import mlp_torch
-
-    model = mlp_torch.init_params(weights)
-    optimizer, update = mlp_torch.optimizer(model), mlp_torch.train_step(compile=mode == "compile")
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y).long()
-    return (lambda: update(model, optimizer, tx, ty)), (lambda out: out)
-
-
-def matmul_step(framework: str, n: int):
-    a, b = functions.matmul_inputs(n)
-    if framework == "jax":
-        import jax
-
-        f, ja, jb = jax.jit(lambda p, q: p @ q), jax.numpy.asarray(a), jax.numpy.asarray(b)
-        return (lambda: f(ja, jb)), jax.block_until_ready
-    if framework == "torch":
-        import torch
-
-        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-        return (lambda: ta @ tb), (lambda out: out)
-    return (lambda: a @ b), (lambda out: out)
+def bare_step(info: dict):
+    """The benchmark's own model builder on a fresh backend, synced, with no pytest and no harness."""
+    spec = Spec(info["framework"], info["mode"], "cpu", info["size"], info["size_value"], "steady")
+    be = frameworks.backend(spec)
+    if info["workload"] == "mlp_train_step":
+        weights, x, y = data.mlp_weights(seed=0), *data.synthetic_batch(spec.size_value, seed=1)
+        step = importlib.import_module(f"models.mlp_{spec.framework}").train_step(weights, x, y, be)
+    else:
+        step = functions.matmul_step(*functions.matmul_inputs(spec.size_value), be)
+    return lambda: be.sync(step())
 
 
 def loops(run: dict, steps: int) -> dict[str, float]:
     """Hand-loop medians for the steady mlp_train_step / matmul benchmarks of a run (by name)."""
-    medians = {}
-    for bench in run["benchmarks"]:
-        info = bench.get("extra_info", {})
-        if info.get("workload") == "mlp_train_step":
-            step, sync = mlp_step(info["framework"], info["mode"], info["size_value"])
-        elif info.get("workload") == "matmul":
-            step, sync = matmul_step(info["framework"], info["size_value"])
-        else:
-            continue
-        medians[bench["name"]] = loop_median(step, sync, steps)
-    return medians
+    return {bench["name"]: loop_median(bare_step(bench["extra_info"]), steps) for bench in run["benchmarks"]
+            if bench.get("extra_info", {}).get("workload") in ("mlp_train_step", "matmul")}
 
 
 def main(argv=None) -> int:

@@ -60,8 +60,9 @@ class Backend:
         """Context of a firstcall benchmark; yields `new_round()`, called before each round."""
         yield self.clear_caches
 
-    def framework_flops(self, build: Callable[["Backend"], Callable[[], Any]]) -> float | None:
-        return None
+    def analyse(self, build: Callable[["Backend"], Callable[[], Any]]) -> dict:
+        """The framework's own view of one step: {"flops": its FLOP count or None, "memory": {...}}."""
+        return {"flops": None, "memory": {}}
 
     @property
     def version(self) -> str:
@@ -118,26 +119,33 @@ class JaxBackend(Backend):
             yield new_round
         record.update(jax_events.medians(rounds))
 
-    def framework_flops(self, build) -> float | None:
-        """XLA's own count (Compiled.cost_analysis) of every function the step jit-compiles."""
-        counting = _CountingJax(self.spec)
-        build(counting)()
-        return counting.flops or None
+    def analyse(self, build) -> dict:
+        """XLA's own view of every function the step jit-compiles: the FLOP count
+        (Compiled.cost_analysis) and the programs' memory sizes (Compiled.memory_analysis), summed."""
+        analysing = _AnalysingJax(self.spec)
+        build(analysing)()
+        return {"flops": analysing.flops or None, "memory": analysing.memory}
 
 
-class _CountingJax(JaxBackend):
-    """A JaxBackend whose compile() lowers each call's function to sum XLA's FLOP estimate."""
+class _AnalysingJax(JaxBackend):
+    """A JaxBackend whose compile() lowers each call's function to read XLA's cost and memory analyses."""
 
     def __init__(self, spec: Spec):
         super().__init__(spec)
         self.flops = 0.0
+        self.memory: dict[str, int] = {}
 
     def compile(self, fn: Callable, donate_argnums=()) -> Callable:
         import jax
 
+        from benchmarks.memory import xla_memory
+
         def call(*args):
             compiled = jax.jit(fn).lower(*args).compile()
             self.flops += xla_flops(compiled.cost_analysis()) or 0.0
+            for name, size in xla_memory(compiled).items():
+                key = "xla_" + name.replace("_size_in_bytes", "_bytes")
+                self.memory[key] = self.memory.get(key, 0) + size
             return compiled(*args)
 
         return call
@@ -226,16 +234,16 @@ class TorchBackend(Backend):
             rounds.close()
             shutil.rmtree(parent, ignore_errors=True)
 
-    def framework_flops(self, build) -> float | None:
+    def analyse(self, build) -> dict:
         """PyTorch's FlopCounterMode over one eager call of a fresh step (it does not see inside
-        compiled graphs, so the count is taken eagerly: the same math)."""
+        compiled graphs, so the count is taken eagerly: the same math). No compiled-memory figure."""
         from torch.utils.flop_counter import FlopCounterMode
 
         eager = TorchBackend(Spec(**{**self.spec.__dict__, "mode": "eager"}))
         step = build(eager)
         with FlopCounterMode(display=False) as counter:
             step()
-        return float(counter.get_total_flops()) or None
+        return {"flops": float(counter.get_total_flops()) or None, "memory": {}}
 
 
 @cache

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from benchmarks import frameworks, machine
+from benchmarks import frameworks, machine, memory
 from benchmarks.spec import Spec
 
 WARMUP_STEPS = 3
@@ -54,11 +54,14 @@ def run(benchmark, spec: Spec, case: Case) -> Any:
     with machine.other_cpu() as others:
         out = (_steady if spec.phase == "steady" else _firstcall)(benchmark, be, case)
     benchmark.extra_info["other_cpu_share"] = others.share_value
-    benchmark.extra_info.update(machine.memory_placeholder(spec))
     if case.training:
         benchmark.extra_info["loss"] = float(as_numpy(out[1]))
-    if case.count_framework_flops:
-        benchmark.extra_info["flops_per_call_framework"] = be.framework_flops(case.build)
+    if case.count_framework_flops or (spec.memory and spec.framework == "jax" and spec.compiled):
+        analysis = be.analyse(case.build)  # untimed, on a fresh step
+        if case.count_framework_flops:
+            benchmark.extra_info["flops_per_call_framework"] = analysis["flops"]
+        if spec.memory:
+            benchmark.extra_info.update(analysis["memory"])
     return out
 
 
@@ -82,19 +85,24 @@ def _steady(benchmark, be: frameworks.Backend, case: Case) -> Any:
     if compiled:
         raise AssertionError(f"{be.spec.id}: {compiled} compilation(s) while timing a steady benchmark")
     benchmark.extra_info["warmup_steps"] = WARMUP_STEPS
+    benchmark.extra_info.update(memory.measure_step(be.spec, call) if be.spec.memory else memory.OFF)
     return out
 
 
 def _firstcall(benchmark, be: frameworks.Backend, case: Case) -> Any:
-    record: dict = {}
+    record, probe = {}, memory.Probe(be.spec)
     with be.cold_rounds(record) as new_round:
         def fresh():
             new_round()
-            return (timed(be, case.build(be)),), {}
+            call = timed(be, case.build(be))
+            if be.spec.memory:
+                probe.reset()  # the last round's peak (compile included) is the memory figure
+            return (call,), {}
 
         out = benchmark.pedantic(lambda call: call(), setup=fresh, rounds=be.spec.firstcall_rounds,
                                  iterations=1, warmup_rounds=0)
     benchmark.extra_info.update(record)
+    benchmark.extra_info.update(memory.result(probe) if be.spec.memory else memory.OFF)
     benchmark.extra_info["firstcall_includes"] = FIRSTCALL_INCLUDES[be.spec.framework, be.spec.mode]
     return out
 

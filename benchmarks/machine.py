@@ -83,8 +83,3 @@ def run_load(share: float | None) -> dict:
     note = (f"other processes used {share:.0%} of the cores during the run" +
             (f" (over {BUSY_SHARE:.0%}: timings are inflated; do not gate on this run)" if busy else ""))
     return {"other_cpu_share": share, "busy": busy, "note": note}
-
-
-def memory_placeholder(spec) -> dict:
-    return {"peak_memory_bytes": None,
-            "memory_note": "not measured in this run (see --memory)"}

@@ -35,6 +35,7 @@ class Spec:
     phase: Phase
     firstcall_rounds: int = 5
     matmul_precision: Precision = "highest"
+    memory: bool = True  # the memory pass (benchmarks/memory.py) after timing
 
     @property
     def id(self) -> str:

@@ -1,0 +1,133 @@
+"""The memory pass: the peak memory one step needs beyond what its inputs and state already hold.
+
+Never inside a timed region: the steady pass runs one extra step after pytest-benchmark has timed
+its rounds; the firstcall pass reads the peak of the last cold round, whose reset happens in the
+untimed setup. Measured the same way for both frameworks on one device:
+
+- CPU: the process's resident-set high-water mark. Before the step, freed heap memory is handed
+  back to the OS (glibc `malloc_trim`) and the kernel's peak counter is reset to the current RSS
+  (`/proc/self/clear_refs` = 5); after it, peak = VmHWM - RSS at the reset. It sees every native
+  allocation (XLA's and PyTorch's CPU allocators, NumPy, thread stacks), not just one allocator's.
+- CUDA, PyTorch: `torch.cuda.reset_peak_memory_stats()`, then max_memory_allocated() - the
+  memory allocated at the reset.
+- CUDA, JAX: `peak_bytes_in_use` cannot be reset, so the figure is exact only when the step
+  raised the process's peak (peak after - bytes in use before); otherwise null, and the note says so.
+  Pre-allocation is off (XLA_PYTHON_CLIENT_PREALLOCATE=false, set in conftest.py), or every figure
+  would be 75% of the GPU.
+For JAX, XLA's own figures of every compiled program of the step (`Compiled.memory_analysis()`:
+temporaries, outputs, arguments, generated code) are recorded beside it.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable
+
+CPU_NOTE = ("CPU: peak resident memory during one step minus resident memory before it "
+            "(malloc_trim, then VmHWM reset via /proc/self/clear_refs); includes all native allocations")
+
+
+@cache
+def _libc():
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name) if name else None
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        match = re.search(rf"^{field}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.M)
+    except OSError:
+        return None
+    return int(match[1]) if match else None
+
+
+class Probe:
+    """One measurement: `reset()` just before the step (untimed), `peak()` after it."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.base: int | None = None
+        self.note = ""
+
+    def reset(self) -> None:
+        if self.spec.device == "cuda":
+            self._reset_cuda()
+            return
+        libc = _libc()
+        if libc is not None and hasattr(libc, "malloc_trim"):
+            libc.malloc_trim(0)  # freed heap pages back to the OS: they must not hide the next peak
+        try:
+            Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
+        except OSError:
+            self.base, self.note = None, "CPU: not measurable here (no writable /proc/self/clear_refs)"
+            return
+        rss = _status_kib("VmRSS")
+        self.base, self.note = (rss * 1024 if rss is not None else None), CPU_NOTE
+
+    def peak(self) -> int | None:
+        if self.base is None:
+            return None
+        if self.spec.device == "cuda":
+            return self._peak_cuda()
+        hwm = _status_kib("VmHWM")
+        return max(0, hwm * 1024 - self.base) if hwm is not None else None
+
+    def _reset_cuda(self) -> None:
+        if self.spec.framework == "torch":
+            import torch
+
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            self.base, self.note = torch.cuda.memory_allocated(), "CUDA: torch.cuda.max_memory_allocated() - allocated at reset"
+        elif self.spec.framework == "jax":
+            stats = _jax_gpu_stats()
+            self.base, self.jax_peak_before = stats.get("bytes_in_use"), stats.get("peak_bytes_in_use", 0)
+            self.note = "CUDA: JAX peak_bytes_in_use - bytes_in_use before the step (exact when the step raised the peak)"
+        else:
+            self.base, self.note = None, f"{self.spec.framework} runs on the CPU"
+
+    def _peak_cuda(self) -> int | None:
+        if self.spec.framework == "torch":
+            import torch
+
+            return torch.cuda.max_memory_allocated() - self.base
+        peak = _jax_gpu_stats().get("peak_bytes_in_use", 0)
+        if peak <= self.jax_peak_before:
+            self.note = ("CUDA: not measurable exactly: the step stayed below JAX's process-lifetime peak, "
+                         "which cannot be reset (run this benchmark alone for the figure)")
+            return None
+        return peak - self.base
+
+
+def _jax_gpu_stats() -> dict:
+    import jax
+
+    return jax.devices("gpu")[0].memory_stats() or {}
+
+
+def measure_step(spec, synced_step: Callable[[], Any]) -> dict:
+    """One extra, untimed step of a warmed steady case, measured."""
+    probe = Probe(spec)
+    probe.reset()
+    synced_step()
+    return result(probe)
+
+
+def result(probe: Probe) -> dict:
+    return {"peak_memory_bytes": probe.peak(), "memory_note": probe.note}
+
+
+def xla_memory(compiled) -> dict[str, int]:
+    """XLA's own sizes of one compiled program (Compiled.memory_analysis()), in bytes."""
+    analysis = compiled.memory_analysis()
+    if analysis is None:
+        return {}
+    fields = ("temp_size_in_bytes", "output_size_in_bytes", "argument_size_in_bytes",
+              "generated_code_size_in_bytes", "alias_size_in_bytes")
+    return {f: int(getattr(analysis, f)) for f in fields if getattr(analysis, f, None) is not None}
+
+
+OFF = {"peak_memory_bytes": None, "memory_note": "memory pass off (--memory off)"}

@@ -1,0 +1,111 @@
+"""A/A calibration: how far apart runs of the same code land on this machine, per benchmark.
+
+    python -m reporting.calibrate RUN.json RUN.json ... [--threshold PCT] [--margin PCT] [--out-dir DIR]
+
+The runs (`make calibrate`: CAL_RUNS runs of the quick set) must come from one machine. Per steady
+benchmark: the A/A spread of the gate statistic (largest pairwise ratio of per-run fastest rounds
+- 1), the threshold to gate it with (spread + margin, floored at --threshold), the share of
+ordered A/A pairs that threshold would still call a slow-down, and the smallest slow-down the gate
+is sure to see. Written to <out-dir>/<machine-id>/calibration-<fingerprint hash>.json with the
+fingerprint inside; report.py and reporting.ab use it when the current run's fingerprint matches.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from reporting import EXIT_BAD_INPUT, EXIT_OK, ROOT, BadInput
+from reporting.load import Run, check_distinct, load_run
+from reporting.machine import calibration_path, fingerprint_hash, same_machine
+from reporting.storage import machine_id
+from reporting.stats import detectable_pct, false_alarm_rate, run_stat, spread_pct
+
+MARGIN = 3.0  # percentage points above the observed A/A spread: a few runs underestimate its range
+STATISTIC = "min"  # reporting.stats.run_stat: each run's fastest round
+
+
+def calibrate(runs: list[Run], floor: float, margin: float) -> dict[str, dict]:
+    values: dict[str, list[float]] = {}
+    for run in runs:
+        for name, b in run.benches.items():
+            if b.get("phase") != "firstcall":
+                values.setdefault(name, []).append(run_stat(b))
+    rows = {}
+    for name, v in sorted(values.items()):
+        if len(v) < 2:
+            continue
+        spread = spread_pct(v)
+        threshold = max(floor, spread + margin)
+        rows[name] = {"runs": len(v), "spread_pct": spread, "threshold_pct": threshold,
+                      "false_alarm_rate": false_alarm_rate(v, threshold),
+                      "detectable_pct": detectable_pct(spread, threshold)}
+    return rows
+
+
+def table(rows: dict[str, dict]) -> str:
+    lines = [f"{'benchmark':70} {'runs':>4} {'spread':>8} {'threshold':>9} {'false alarms':>12} {'detects':>8}"]
+    lines += [f"{name[-70:]:70} {x['runs']:4d} {x['spread_pct']:7.1f}% {x['threshold_pct']:8.1f}% "
+              f"{x['false_alarm_rate']:12.1%} {x['detectable_pct']:7.1f}%" for name, x in rows.items()]
+    return "\n".join(lines)
+
+
+def find_calibration(explicit: Path | None, folder: Path, machine: str | None,
+                     fp: dict) -> tuple[str | None, dict[str, float], str]:
+    """(path used, {benchmark: threshold %}, note) of the calibration matching fingerprint `fp`."""
+    path = explicit or (calibration_path(folder, machine, fp) if machine else None)
+    if path is None or not path.is_file():
+        return None, {}, "none for this machine fingerprint (`make calibrate` makes one); --threshold used"
+    try:
+        doc = json.loads(path.read_text(encoding="utf8"))
+        thresholds = {name: float(x["threshold_pct"]) for name, x in doc["benchmarks"].items()}
+        stored_fp = doc["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BadInput(path, f"not a calibration file ({type(exc).__name__}: {exc})") from None
+    if stored_fp != fp:
+        return None, {}, f"{path} is for another machine fingerprint ({fingerprint_hash(stored_fp)}); not used"
+    return str(path), thresholds, ""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from reporting.cli import Parser, percentage
+
+    p = Parser(prog="python -m reporting.calibrate", description=__doc__.split("\n")[0])
+    p.add_argument("runs", nargs="+", metavar="RUN.json", help="A/A runs of the same code on this machine")
+    p.add_argument("--threshold", type=percentage, default=10.0, metavar="PCT", help="floor (default 10)")
+    p.add_argument("--margin", type=float, default=MARGIN, metavar="PCT", help=f"above the spread (default {MARGIN:g})")
+    p.add_argument("--out-dir", type=Path, default=ROOT / "baselines", metavar="DIR")
+    return p.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> Path:
+    paths = [Path(p) for p in args.runs]
+    runs = [load_run(p) for p in paths]
+    check_distinct(paths, runs)
+    if len(runs) < 2:
+        raise BadInput(paths[0], "one run has no A/A spread: give at least two")
+    fp = same_machine(runs, "calibration")
+    rows = calibrate(runs, args.threshold, args.margin)
+    print(table(rows))
+    path = calibration_path(args.out_dir, machine_id(paths[0], runs[0].machine_info) or "unknown-machine", fp)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"fingerprint": fp, "statistic": STATISTIC, "floor_pct": args.threshold, "margin_pct": args.margin,
+           "runs": [str(p) for p in paths], "benchmarks": rows}
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        path = run(args)
+    except (BadInput, OSError) as exc:
+        print(f"calibrate: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"\nWrote {path}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

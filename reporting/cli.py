@@ -1,0 +1,165 @@
+"""report.py's command line: arguments -> load -> compare -> tables -> render -> an exit code.
+
+Exit 0: no gated regression (also: not gated at all, with the reason on a `Not gated:` line).
+1: a gated regression and nothing else. 2: bad input or usage, one line `report.py: error: ...`.
+3: anything unexpected, one line (the traceback only with --debug).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import traceback
+from pathlib import Path
+
+from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput, plots
+from reporting.calibrate import find_calibration
+from reporting.compare import by_name, gate_blockers, gated_regressions, regressions
+from reporting.csvout import render_csv
+from reporting.load import Run, check_distinct, load_history, load_run
+from reporting.machine import busy_reason, machine_differences, same_machine
+from reporting.output import publish
+from reporting.render import render_markdown
+from reporting.storage import RUN_GLOB, baseline_paths, default_baseline, machine_id, newest_run, resolve_run
+from reporting.tables import (compile_table, framework_ratios, implementation_size, matmul_peaks, memory_table,
+                              side_by_side)
+
+PROG = "report.py"
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not usage + error
+        self.exit(EXIT_BAD_INPUT, f"{PROG}: error: {message}\n")
+
+
+def percentage(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive finite percentage")
+    return value
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = Parser(prog=PROG, description="Stored pytest-benchmark JSON -> tables, plots, CSV, verdicts, exit code.")
+    p.add_argument("runs", nargs="*", metavar="RUN.json",
+                   help="pytest-benchmark JSON files (or storage folders: their newest run) from one machine; "
+                        "several are runs of the same code. Default: the newest run in .benchmarks/")
+    p.add_argument("--baseline", metavar="PATH", action="append",
+                   help="baseline JSON file, or storage folder (its runs for this machine); repeatable. "
+                        "Default: every run for this machine in baselines/")
+    p.add_argument("--out", default="report", type=Path, metavar="DIR", help="output folder (default report/)")
+    p.add_argument("--threshold", default=10.0, type=percentage, metavar="PCT",
+                   help="steady slow-down that counts as a regression, in %% (default 10; a calibrated "
+                        "per-benchmark threshold for this machine is used where larger)")
+    p.add_argument("--firstcall-threshold", default=25.0, type=percentage, metavar="PCT",
+                   help="same for firstcall benchmarks, reported but not gated (default 25)")
+    p.add_argument("--calibration", metavar="FILE", type=Path,
+                   help="calibration file (default: baselines/<machine-id>/calibration-<fingerprint>.json)")
+    p.add_argument("--history", action="store_true",
+                   help="also plot every run stored next to the current one (history.png)")
+    p.add_argument("--debug", action="store_true", help="print the traceback of an unexpected error")
+    return p.parse_args(argv)
+
+
+def current_runs(args) -> tuple[list[Path], list[Run], list[str]]:
+    notes = []
+    paths = [resolve_run(a) for a in args.runs]
+    if not paths:
+        paths = [newest_run(Path(".benchmarks"))]
+        notes.append(f"No RUN.json given: picked the newest run in .benchmarks/, {paths[0]}")
+    runs = [load_run(p) for p in paths]
+    check_distinct(paths, runs)
+    return paths, runs, notes
+
+
+def baseline_runs(args, paths: list[Path], runs: list[Run]) -> tuple[list[Run], str]:
+    names = {name for run in runs for name in run.benches}
+    if args.baseline:
+        machine = machine_id(paths[-1], runs[-1].machine_info)
+        base_paths = [p for arg in args.baseline for p in baseline_paths(arg, machine, names)]
+        note = ""
+    else:
+        base_paths, note = default_baseline(paths[-1], ROOT / "baselines", runs[-1].machine_info, names)
+    base = [load_run(p) for p in base_paths]
+    if base and not names & {name for run in base for name in run.benches}:
+        if args.baseline:
+            raise BadInput(base_paths[0], "baseline has no benchmark in common with "
+                           + ", ".join(str(p) for p in paths))
+        return [], f"No baseline: the default {base_paths[0].parent} has no benchmark in common with this run."
+    return base, note
+
+
+def comparison(args, runs: list[Run], base: list[Run], cur_fp: dict, paths: list[Path]) -> dict:
+    if not base:
+        return {"regressions": [], "blockers": [], "machine_diff": [], "calibration": None, "baseline_benches": {}}
+    calibration, thresholds, cal_note = find_calibration(args.calibration, ROOT / "baselines",
+                                                         machine_id(paths[-1], runs[-1].machine_info), cur_fp)
+    base_fp = same_machine(base, "baseline")
+    rows = regressions(by_name(runs), by_name(base), args.threshold, args.firstcall_threshold, thresholds)
+    return {"regressions": rows, "blockers": gate_blockers(runs, base, cur_fp, base_fp),
+            "machine_diff": machine_differences(runs[-1].machine_info, base[-1].machine_info),
+            "calibration": calibration or cal_note, "baseline_benches": by_name(base)}
+
+
+def history(args, paths: list[Path], notes: list[str]):
+    if not args.history:
+        return None
+    stored = sorted(paths[-1].parent.glob(RUN_GLOB), key=lambda f: f.name) or paths
+    runs = load_history(stored)
+    if len(runs) < 2:
+        notes.append(f"history: only {len(runs)} run in {paths[-1].parent}; no history plot")
+    return runs
+
+
+def build(args: argparse.Namespace) -> dict:
+    paths, runs, notes = current_runs(args)
+    cur_fp = same_machine(runs, "current")
+    base, baseline_note = baseline_runs(args, paths, runs)
+    current = {name: bench for run in runs for name, bench in run.benches.items()}
+    ratios, gmeans = framework_ratios(current)
+    peaks = matmul_peaks(current)
+    r = {"runs": [str(p) for p in paths], "current": current, "notes": notes, "peaks": peaks,
+         "side": side_by_side(current, peaks), "ratios": ratios, "gmeans": gmeans,
+         "compile": compile_table(current), "memory": memory_table(current),
+         "baseline": ", ".join(str(run.path) for run in base) or None, "baseline_note": baseline_note,
+         "threshold": args.threshold, "firstcall_threshold": args.firstcall_threshold,
+         "size": implementation_size(ROOT / "models"), "history": history(args, paths, notes),
+         **comparison(args, runs, base, cur_fp, paths)}
+    r["warnings"] = [f"not gated: {reason}" for run in runs + base if (reason := busy_reason(run))]
+    return r
+
+
+def write_files(r: dict, markdown: str, folder: Path) -> None:
+    (folder / "report.md").write_text(markdown, encoding="utf8")
+    (folder / "results.csv").write_text(render_csv(r), encoding="utf8")
+    regressed = gated_regressions(r["regressions"], r["blockers"])
+    (folder / "regressed.txt").write_text("".join(f"{x['fullname']}\n" for x in regressed),
+                                          encoding="utf8")  # pytest node ids, for a confirming re-run
+    plots.render_plots(r, folder)
+
+
+def run(args: argparse.Namespace) -> int:
+    r = build(args)
+    markdown = render_markdown(r)
+    publish(args.out, lambda folder: write_files(r, markdown, folder))
+    print(markdown, end="")
+    print(f"\nWrote {args.out}/report.md, {args.out}/results.csv and plots.")
+    return EXIT_REGRESSION if gated_regressions(r["regressions"], r["blockers"]) else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return run(args)
+    except BadInput as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - a bug or an exhausted machine: one line, exit 3
+        if args.debug:
+            traceback.print_exc()
+        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return EXIT_INTERNAL

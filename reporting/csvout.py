@@ -1,0 +1,52 @@
+"""results.csv: one row per benchmark, every number the tables show, and its verdict."""
+from __future__ import annotations
+
+import csv
+import io
+
+from reporting.tables import gflops, throughput
+
+ID_COLUMNS = ["workload", "framework", "mode", "device", "size", "size_value", "phase"]
+CSV_COLUMNS = (["name", "fullname", "run"] + ID_COLUMNS +
+               ["median_s", "min_s", "iqr_s", "rounds", "items_per_s", "gflops", "share_of_peak",
+                "share_of_own_matmul", "peak_memory_bytes", "memory_note", "other_cpu_share", "jax_torch_ratio",
+                "firstcall_s", "steady_s", "overhead_s", "break_even_steps", "baseline_median_s", "baseline_min_s",
+                "current_min_s", "baseline_runs", "baseline_spread_pct", "threshold_pct", "change_pct", "p_value",
+                "test", "gated", "not_gated", "verdict", "baseline_peak_memory_bytes", "memory_change_pct",
+                "memory_verdict"])
+
+
+def _bench_row(b) -> dict:
+    return {"name": b.name, "fullname": b.fullname, "run": b.run, "median_s": b.median, "min_s": b.low,
+            "iqr_s": b.iqr, "rounds": b.rounds, "items_per_s": throughput(b), "gflops": gflops(b),
+            **{k: b.get(k) for k in ID_COLUMNS + ["peak_memory_bytes", "memory_note", "other_cpu_share"]}}
+
+
+def _regression_row(x: dict) -> dict:
+    return {"baseline_median_s": x["baseline_median_s"], "baseline_min_s": x["baseline_s"],
+            "current_min_s": x["current_s"], "baseline_runs": x["baseline_runs"],
+            "baseline_spread_pct": x["spread_pct"], "threshold_pct": x["threshold_pct"],
+            "change_pct": x["change_pct"], "p_value": x["p_value"], "test": x["test"], "gated": x["gated"],
+            "not_gated": x["not_gated"], "verdict": x["verdict"], "baseline_peak_memory_bytes": x["baseline_bytes"],
+            "memory_change_pct": x["memory_change_pct"], "memory_verdict": x["memory_verdict"]}
+
+
+def render_csv(r: dict) -> str:
+    rows = {b.name: _bench_row(b) for b in r["current"].values()}
+    for x in r["side"]:
+        rows[x["name"]].update(share_of_peak=x["share_of_peak"], share_of_own_matmul=x["share_of_own_matmul"])
+    for x in r["ratios"]:
+        for name in x["names"]:
+            rows[name]["jax_torch_ratio"] = x["ratio"]
+    for x in r["compile"]:
+        for name in x["names"]:
+            rows[name].update(firstcall_s=x["firstcall_s"], steady_s=x["steady_s"], overhead_s=x["overhead_s"],
+                              break_even_steps=x["break_even"])
+    for x in r["regressions"]:
+        row = rows.setdefault(x["name"], {"name": x["name"], "fullname": x["fullname"], "phase": x["phase"]})
+        row.update(_regression_row(x))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows.values())
+    return buf.getvalue()

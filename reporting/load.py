@@ -1,0 +1,199 @@
+"""pytest-benchmark JSON files -> validated Run and Bench objects; anything malformed is BadInput.
+
+Benchmark names are parsed with benchmarks/spec.py's grammar (stdlib only, the one module of the
+suite that report code imports). A file that contradicts itself (duplicate names, a stats.median
+the raw rounds do not bear out, a string where a number belongs) is bad input, not a guess.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.spec import parse_name
+from reporting import BadInput
+
+DATA_RE = re.compile(r'"data":\s*\[[^\]]*\]')  # raw rounds: only numbers, so no ']' inside
+ID_FIELDS = ("workload", "framework", "mode", "device", "size", "phase")
+STRING_FIELDS = ID_FIELDS + ("memory_note",)
+NUMBER_FIELDS = ("size_value", "items_per_call", "flops_per_call", "flops_per_call_framework",
+                 "peak_memory_bytes", "other_cpu_share")
+REL_TOL = 1e-6  # stats.median vs the raw rounds' median
+
+
+@dataclass
+class Bench:
+    name: str  # test_<workload>[<framework>-<mode>-<device>-<size>-<phase>]
+    fullname: str  # matching key between runs
+    run: str  # file it came from
+    median: float  # seconds per call
+    low: float  # the gate statistic: the run's fastest round (interference only adds time)
+    iqr: float | None
+    rounds: int
+    data: np.ndarray | None  # raw per-round seconds (--benchmark-save-data)
+    info: dict  # extra_info, with workload/framework/... filled from the id where missing
+
+    def get(self, key: str):
+        return self.info.get(key)
+
+
+@dataclass
+class Run:
+    path: Path
+    machine_info: dict
+    benches: dict[str, Bench]  # by fullname
+    digest: str = ""  # sha256 of the file's bytes: the same run given twice is caught by it
+    notes: list[str] = field(default_factory=list)
+
+
+def number(value) -> float | None:
+    """A finite int/float as float, else None (bool is not a number here)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def _check_fields(info: dict, where: str, path: Path) -> None:
+    for key in STRING_FIELDS:
+        if info.get(key) is not None and not isinstance(info[key], str):
+            raise BadInput(path, f"{where}: extra_info.{key} is {info[key]!r}, not a string")
+    for key in NUMBER_FIELDS:
+        if info.get(key) is not None and number(info[key]) is None:
+            raise BadInput(path, f"{where}: extra_info.{key} is {info[key]!r}, not a finite number")
+
+
+def _info(raw: dict, name: str, path: Path) -> dict:
+    extra = raw.get("extra_info")
+    if extra is not None and not isinstance(extra, dict):
+        raise BadInput(path, f"{name}: extra_info is {type(extra).__name__}, not an object")
+    info = dict(extra or {})
+    _check_fields(info, name, path)
+    parsed = parse_name(name) or {}
+    for key in ID_FIELDS:
+        if info.get(key) is None and key in parsed:
+            info[key] = parsed[key]
+    if info.get("size_value") is None and info.get("size"):
+        digits = re.search(r"(\d+)$", info["size"])
+        info["size_value"] = int(digits[1]) if digits else None
+    return info
+
+
+def _rounds(st: dict, name: str, path: Path) -> np.ndarray | None:
+    data = st.get("data")
+    if data is None or data == []:
+        return None
+    values = [number(x) for x in data] if isinstance(data, list) else [None]
+    if any(v is None or v <= 0 for v in values):
+        raise BadInput(path, f"{name}: stats.data is not a list of positive numbers")
+    return np.asarray(values, dtype=float)
+
+
+def parse_bench(raw: dict, index: int, path: Path) -> Bench:
+    name = raw.get("name") or raw.get("fullname") if isinstance(raw, dict) else None
+    st = raw.get("stats") if isinstance(raw, dict) else None
+    if not isinstance(name, str) or not isinstance(st, dict) or number(st.get("median")) is None:
+        raise BadInput(path, f"not a pytest-benchmark run (benchmark #{index} has no name or stats.median)")
+    info, data = _info(raw, name, path), _rounds(st, name, path)
+    median, iqr = number(st["median"]), number(st.get("iqr"))
+    if not median > 0:
+        raise BadInput(path, f"{name}: stats.median is {median:g} s, not a positive time")
+    if data is not None:
+        q1, raw_median, q3 = np.percentile(data, [25, 50, 75])
+        if not math.isclose(median, raw_median, rel_tol=REL_TOL):
+            raise BadInput(path, f"{name}: stats.median {median:.6g} s contradicts its raw rounds' median "
+                                 f"{raw_median:.6g} s (edited file?)")
+        iqr = float(q3 - q1)
+    low = float(data.min()) if data is not None else number(st.get("min")) or median
+    rounds = number(st.get("rounds"))
+    return Bench(name=name, fullname=raw.get("fullname") or name, run=str(path), median=median, low=low,
+                 iqr=iqr, rounds=int(rounds) if rounds else (len(data) if data is not None else 0),
+                 data=data, info=info)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BadInput(path, f"cannot read ({exc.strerror or exc})") from None
+
+
+def _decode(path: Path, blob: bytes, keep_data: bool):
+    try:
+        text = blob.decode("utf8")
+    except UnicodeDecodeError:
+        raise BadInput(path, "not a pytest-benchmark run (not UTF-8 text)") from None
+    if not keep_data:  # history only needs medians: skip parsing the raw rounds
+        try:
+            return json.loads(DATA_RE.sub('"data": null', text))
+        except json.JSONDecodeError:
+            pass
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(path, f"not valid JSON, truncated? ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        raise BadInput(path, "not a pytest-benchmark run (JSON nested too deeply)") from None
+
+
+def load_run(path: Path, keep_data: bool = True) -> Run:
+    blob = _read(path)
+    doc = _decode(path, blob, keep_data)
+    benches_raw = doc.get("benchmarks") if isinstance(doc, dict) else None
+    if not isinstance(benches_raw, list):
+        raise BadInput(path, "not a pytest-benchmark run (no 'benchmarks' list)")
+    if not benches_raw:
+        raise BadInput(path, "pytest-benchmark run with no benchmarks in it")
+    benches: dict[str, Bench] = {}
+    for i, raw in enumerate(benches_raw):
+        bench = parse_bench(raw, i, path)
+        if bench.fullname in benches:
+            raise BadInput(path, f"benchmark {bench.fullname} appears twice in one run")
+        if not keep_data:
+            bench.data = None
+        benches[bench.fullname] = bench
+    machine_info = doc.get("machine_info", {})
+    if not isinstance(machine_info, dict):
+        raise BadInput(path, "machine_info is not an object")
+    return Run(path=path, machine_info=machine_info, benches=benches, digest=hashlib.sha256(blob).hexdigest())
+
+
+def check_distinct(paths: list[Path], runs: list[Run]) -> None:
+    """The same run twice cannot confirm itself: same path, or the same bytes under another name."""
+    seen: dict[object, Path] = {}
+    for path, run in zip(paths, runs):
+        for key in (("path", os.path.realpath(path)), ("digest", run.digest)):
+            if key in seen:
+                raise BadInput(path, f"is the same run as {seen[key]} (given twice, it cannot confirm itself)")
+            seen[key] = path
+
+
+def history_run(path: Path) -> Run | str:
+    """A run as the history plot needs it (medians, workload, phase), or the one-line error."""
+    try:
+        run = load_run(path, keep_data=False)
+    except BadInput as exc:
+        return str(exc)
+    for b in run.benches.values():
+        b.info = {"workload": b.get("workload"), "phase": b.get("phase")}  # less to send back
+    run.machine_info = {}
+    return run
+
+
+def load_history(paths: list[Path]) -> list[Run]:
+    """Every stored run, parsed on all cores when there are many (200 runs: about twice as fast)."""
+    if len(paths) < 16 or (os.cpu_count() or 1) < 2:
+        runs = [history_run(p) for p in paths]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(os.cpu_count(), 4)) as pool:
+            runs = list(pool.map(history_run, paths, chunksize=8))
+    for run in runs:
+        if isinstance(run, str):
+            raise BadInput(*run.split(": ", 1))
+    return runs

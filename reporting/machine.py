@@ -1,0 +1,105 @@
+"""What a run was measured on: the fingerprint of what decides speed, and how busy the machine was.
+
+A baseline gates only a run with the same fingerprint; a run measured on a busy machine (its
+machine_info["suite"]["load"]["busy"]) gates nothing; a benchmark whose own other_cpu_share is
+above BUSY_SHARE is not gated either.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from reporting import BadInput
+from reporting.load import Run, number
+
+# machine_info keys that decide speed (flattened with dots); suite.env.* is taken whole
+FINGERPRINT = ("cpu.brand_raw", "cpu.count", "gpu.name", "gpu.driver", "jax", "jaxlib", "torch", "numpy",
+               "torch_threads", "torch_interop_threads", "suite.matmul_precision", "suite.cpu_affinity")
+ENV_PREFIX = "suite.env."
+# machine_info keys that differ between any two runs without meaning anything
+NOISE = ("node", "cpu.hz_actual", "cpu.hz_actual_friendly", "python_build", "suite.load")
+BUSY_SHARE = 0.10  # a benchmark during which other processes took more than this share of the CPU
+
+
+def flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        out.update(flatten(v, key + ".") if isinstance(v, dict) else {key: v})
+    return out
+
+
+def fingerprint(run: Run) -> dict:
+    """The speed-deciding fields of a run's machine_info that it has, as scalars."""
+    flat = flatten(run.machine_info)
+    fp = {k: flat[k] for k in sorted(flat) if k in FINGERPRINT or k.startswith(ENV_PREFIX)}
+    for key, value in fp.items():
+        if not isinstance(value, (str, int, float, bool, type(None))):
+            raise BadInput(run.path, f"machine_info.{key} is {value!r}, not a string or number")
+    return fp
+
+
+def fingerprint_hash(fp: dict) -> str:
+    return hashlib.sha256(json.dumps(fp, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def fingerprint_diff(baseline: dict, current: dict) -> list[tuple[str, object, object]]:
+    return [(k, baseline.get(k), current.get(k)) for k in sorted(set(baseline) | set(current))
+            if baseline.get(k) != current.get(k)]
+
+
+def describe_diff(diff: list[tuple[str, object, object]]) -> str:
+    return ", ".join(f"{k} ({b!r} vs {c!r})" for k, b, c in diff)
+
+
+def same_machine(runs: list[Run], side: str) -> dict:
+    """The one fingerprint of several runs on one side, or BadInput naming two that differ."""
+    first = fingerprint(runs[0])
+    for run in runs[1:]:
+        diff = fingerprint_diff(first, fingerprint(run))
+        if diff:
+            raise BadInput(run.path, f"{side} runs from different machines: {runs[0].path} and {run.path} "
+                                     f"differ in {describe_diff(diff)}")
+    return first
+
+
+def machine_differences(current: dict, baseline: dict) -> list[tuple[str, object, object]]:
+    """Every machine_info difference worth a note (not only the fingerprint's)."""
+    cur, base = flatten(current), flatten(baseline)
+    return [(k, base.get(k), cur.get(k)) for k in sorted(set(cur) | set(base))
+            if cur.get(k) != base.get(k) and not k.startswith(NOISE)]
+
+
+def load_of(run: Run) -> dict | None:
+    """machine_info["suite"]["load"], checked, or None when the run did not record it."""
+    suite = run.machine_info.get("suite")
+    load = suite.get("load") if isinstance(suite, dict) else None
+    if load is None:
+        return None
+    share = load.get("other_cpu_share") if isinstance(load, dict) else None
+    if not isinstance(load, dict) or not isinstance(load.get("busy", False), bool) or (
+            share is not None and number(share) is None) or not isinstance(load.get("note", ""), str):
+        raise BadInput(run.path, f"machine_info.suite.load is {load!r}, not "
+                                 "{other_cpu_share: number, busy: bool, note: str}")
+    return load
+
+
+def busy_reason(run: Run) -> str | None:
+    """Why this run must not gate (the machine was busy), or None."""
+    load = load_of(run)
+    if not load or not load.get("busy"):
+        return None
+    share = number(load.get("other_cpu_share"))
+    what = f"other processes used {share:.0%} of the CPU" if share is not None else "marked busy"
+    note = f" ({load['note']})" if load.get("note") else ""
+    return f"{run.path}: machine busy during the run: {what}{note}"
+
+
+def bench_busy(bench) -> bool:
+    share = number(bench.get("other_cpu_share"))
+    return share is not None and share > BUSY_SHARE
+
+
+def calibration_path(folder: Path, machine: str, fp: dict) -> Path:
+    return folder / machine / f"calibration-{fingerprint_hash(fp)}.json"

@@ -1,0 +1,149 @@
+"""The report as Markdown, one function per section, from the dict cli.build() returns."""
+from __future__ import annotations
+
+from pytest_benchmark.utils import format_time
+
+from reporting.compare import MEMORY_MIN_BYTES, MEMORY_PCT, gated_regressions
+from reporting.machine import BUSY_SHARE
+from reporting.stats import ALPHA_ROUNDS, ALPHA_RUNS
+
+
+def fmt_time(s: float | None) -> str:
+    return "" if s is None else f"{format_time(s)}s"
+
+
+def fmt_bytes(n: float | None) -> str:
+    return "" if n is None else f"{n / 2 ** 20:.1f} MiB"
+
+
+def fmt(x, spec: str = ".3g") -> str:
+    return "" if x is None else format(x, spec) if isinstance(x, float) else str(x)
+
+
+def pct(x: float | None, spec: str = "+.1f") -> str:
+    return "" if x is None else f"{x:{spec}}%"
+
+
+def md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def header(r: dict) -> list[str]:
+    out = ["# Benchmark report", ""]
+    out += [f"> WARNING: {w}" for w in r["warnings"]]
+    out += [f"Run: {', '.join(r['runs'])}", ""]
+    return out + [f"> {n}" for n in r["notes"]]
+
+
+def side_section(r: dict) -> list[str]:
+    out = ["", "## Frameworks side by side (steady)", ""]
+    if not r["peaks"]:
+        out.append("Share of peak is empty: the run has no steady `matmul` benchmark to measure this "
+                   "machine's matmul peak.\n")
+    else:
+        out.append("Share of peak = GFLOP/s / the best steady `matmul` GFLOP/s of the same run and device: "
+                   + ", ".join(f"{key[1]} {p:.3g} GFLOP/s" for key, p in sorted(r["peaks"].items()) if len(key) == 2)
+                   + ". Share of own matmul = the same against the best matmul of the benchmark's own framework "
+                   "(what its matmul kernels reach here).\n")
+    out.append(md_table(["workload", "size", "device", "framework", "mode", "median", "IQR", "items/s",
+                         "GFLOP/s", "share of peak", "share of own matmul", "peak memory"],
+                        [[x["workload"], x["size"], x["device"], x["framework"], x["mode"], fmt_time(x["median_s"]),
+                          fmt_time(x["iqr_s"]), fmt(x["items_per_s"]), fmt(x["gflops"]),
+                          fmt(x["share_of_peak"], ".1%"), fmt(x["share_of_own_matmul"], ".1%"),
+                          fmt_bytes(x["peak_memory_bytes"])] for x in r["side"]]))
+    return out
+
+
+def ratio_section(r: dict) -> list[str]:
+    out = ["", "## JAX / PyTorch time ratio (steady; < 1 means JAX is faster)", ""]
+    if not r["ratios"]:
+        return out + ["No workload has both a JAX and a PyTorch steady benchmark in a jit/compile or eager/eager "
+                      "pairing."]
+    out.append(md_table(["workload", "size", "device", "jax/torch mode", "JAX", "PyTorch", "ratio"],
+                        [[x["workload"], x["size"], x["device"], x["pairing"], fmt_time(x["jax_s"]),
+                          fmt_time(x["torch_s"]), f"{x['ratio']:.3g}"] for x in r["ratios"]]))
+    return out + ["", md_table(["workload", "device", "jax/torch mode", "sizes", "geometric mean ratio"],
+                               [[x["workload"], x["device"], x["pairing"], x["n"], f"{x['gmean']:.3g}"]
+                                for x in r["gmeans"]])]
+
+
+def memory_section(r: dict) -> list[str]:
+    out = ["", "## Peak memory (steady; JAX / PyTorch)", ""]
+    if not r["memory"]:
+        return out + ["No benchmark recorded extra_info.peak_memory_bytes (CPU runs have no per-benchmark "
+                      "allocator peak)."]
+    return out + [md_table(["workload", "size", "device", "jax/torch mode", "JAX", "PyTorch", "ratio", "note"],
+                           [[x["workload"], x["size"], x["device"], x["pairing"], fmt_bytes(x["jax_bytes"]),
+                             fmt_bytes(x["torch_bytes"]), fmt(x["ratio"]), x["note"]] for x in r["memory"]])]
+
+
+def compile_section(r: dict) -> list[str]:
+    out = ["", "## Compile vs steady", "",
+           "Overhead = firstcall median - steady median. Break-even = smallest n with "
+           "F_c + (n-1) S_c <= F_e + (n-1) S_e against the same framework's eager mode.", ""]
+    if not r["compile"]:
+        return out + ["No benchmark has both a firstcall and a steady phase."]
+    return out + [md_table(["workload", "size", "device", "framework", "mode", "firstcall", "steady", "overhead",
+                            "break-even steps", "note"],
+                           [[x["workload"], x["size"], x["device"], x["framework"], x["mode"],
+                             fmt_time(x["firstcall_s"]), fmt_time(x["steady_s"]), fmt_time(x["overhead_s"]),
+                             fmt(x["break_even"]), x["note"]] for x in r["compile"]])]
+
+
+def regression_intro(r: dict) -> list[str]:
+    out = [f"Baseline: {r['baseline']}. Compared: each run's fastest round (the gate statistic: other "
+           "processes only add time). Regressed = the fastest current run is slower than the slowest baseline "
+           f"run by more than the benchmark's threshold (steady: {r['threshold']:g}% or its calibrated A/A "
+           f"threshold if larger; firstcall {r['firstcall_threshold']:g}%) and the slow-down is significant: "
+           f"Mann-Whitney U across runs (one value per run, p <= {ALPHA_RUNS:g}) when both sides have several "
+           f"runs, else on each pair's raw rounds (p < {ALPHA_ROUNDS:g}; p below is the largest). "
+           "Spread = the baseline runs' slowest / fastest - 1. Only steady benchmarks measured on a quiet "
+           f"machine set the exit code (gated = yes; a benchmark during which other processes took more than "
+           f"{BUSY_SHARE:.0%} of the CPU is not gated). Memory: flagged beyond {MEMORY_PCT:g}% and "
+           f"{MEMORY_MIN_BYTES // 2 ** 20} MiB, never gated.", ""]
+    if r["calibration"]:
+        out += [f"Calibration: {r['calibration']}.", ""]
+    if len(r["runs"]) == 1:
+        out += ["With one current run, a test on its rounds cannot tell a real slow-down from a run-level "
+                "shift of this machine: confirm a regression by measuring again and passing both runs "
+                "(`make regress` does this), or compare A/B on this machine (`make compare`).", ""]
+    return out
+
+
+def regression_section(r: dict) -> list[str]:
+    out = ["", "## Regression vs baseline", ""]
+    if r["baseline"] is None:
+        return out + [r["baseline_note"]]
+    out += regression_intro(r)
+    out.append(md_table(["benchmark", "baseline", "spread", "current", "change", "threshold", "p", "test", "gated",
+                         "verdict", "memory change", "memory verdict"],
+                        [[x["name"], fmt_time(x["baseline_s"]), pct(x["spread_pct"], ".1f"), fmt_time(x["current_s"]),
+                          pct(x["change_pct"]), pct(x["threshold_pct"], "g"), fmt(x["p_value"], ".2g"), x["test"],
+                          "yes" if x["gated"] else f"no: {x['not_gated']}", x["verdict"],
+                          pct(x["memory_change_pct"]), x["memory_verdict"]] for x in r["regressions"]]))
+    out += ["", "Machine differences noted: " + ("none." if not r["machine_diff"] else "")]
+    return out + [f"- `{k}`: {b!r} -> {c!r}" for k, b, c in r["machine_diff"]]
+
+
+def size_section(r: dict) -> list[str]:
+    out = ["", "## Implementation size (non-blank, non-comment lines)", ""]
+    if not r["size"]:
+        return out + ["No models/*_jax.py + *_torch.py pairs found."]
+    return out + [md_table(["model", "JAX", "PyTorch", "JAX/PyTorch"],
+                           [[x["model"], x["jax_lines"], x["torch_lines"], fmt(x["ratio"])] for x in r["size"]])]
+
+
+def verdict_section(r: dict) -> list[str]:
+    out = ["", "## Verdict", ""]
+    if r["blockers"]:
+        out += [f"Not gated: {reason}" for reason in r["blockers"]]
+    regressed = [x["name"] for x in gated_regressions(r["regressions"], r["blockers"])]
+    return out + ([f"REGRESSED: {name}" for name in regressed] or ["No gated regression."])
+
+
+def render_markdown(r: dict) -> str:
+    sections = (header, side_section, ratio_section, memory_section, compile_section, regression_section,
+                size_section, verdict_section)
+    return "\n".join(line for section in sections for line in section(r)) + "\n"

@@ -1,0 +1,63 @@
+"""The memory pass measures what a step allocates, for every framework the same way, outside timing.
+
+Known allocation: a step computing x + 1 over a 64 MiB float32 array must allocate a new 64 MiB
+output on every framework; the measured peak must be within 15% of that (the rest is allocator
+and thread-stack noise, a few MiB at most).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks import harness, memory
+from benchmarks.spec import Spec
+
+MIB = 1 << 20
+BUFFER = 64 * MIB
+CASES = [("numpy", "plain"), ("jax", "jit"), ("jax", "eager"), ("torch", "eager"), ("torch", "compile")]
+
+
+def _plus_one(be):
+    x = be.put(np.zeros(BUFFER // 4, dtype=np.float32))  # 64 MiB, held as the case's input
+    f = be.compile(lambda v: v + 1.0)
+    return lambda: f(x)
+
+
+@pytest.mark.parametrize("framework, mode", CASES, ids=[f"{f}-{m}" for f, m in CASES])
+@pytest.mark.parametrize("phase", ["steady", "firstcall"])
+def test_known_allocation_is_measured(benchmark, framework, mode, phase):
+    pytest.importorskip(framework)
+    spec = Spec(framework, mode, "cpu", "n16777216", BUFFER // 4, phase, firstcall_rounds=2)
+    harness.run(benchmark, spec, harness.Case("memory_check", _plus_one, items_per_call=BUFFER // 4))
+    peak = benchmark.extra_info["peak_memory_bytes"]
+    assert peak == pytest.approx(BUFFER, rel=0.15), benchmark.extra_info["memory_note"]
+    assert "VmHWM" in benchmark.extra_info["memory_note"]
+
+
+def test_memory_pass_runs_outside_the_timed_calls(benchmark, monkeypatch):
+    """Every timed call happens before the memory probe is reset; the extra measured call comes last."""
+    events = []
+    reset = memory.Probe.reset
+    monkeypatch.setattr(memory.Probe, "reset", lambda self: (events.append("reset"), reset(self))[1])
+
+    def build(be):
+        return lambda: events.append("call")
+
+    harness.run(benchmark, Spec("numpy", "plain", "cpu", "n1", 1, "steady"), harness.Case("order_check", build, 1))
+    assert events[-2:] == ["reset", "call"] and events.count("reset") == 1
+    assert events.count("call") > benchmark.stats.stats.rounds  # the timed rounds all came before it
+
+
+def test_memory_off_records_null_with_a_reason(benchmark):
+    spec = Spec("numpy", "plain", "cpu", "n1", 1, "steady", memory=False)
+    harness.run(benchmark, spec, harness.Case("memory_off", lambda be: lambda: None, 1))
+    assert benchmark.extra_info["peak_memory_bytes"] is None
+    assert "--memory off" in benchmark.extra_info["memory_note"]
+
+
+def test_jax_records_xla_own_memory_figures(benchmark):
+    pytest.importorskip("jax")
+    spec = Spec("jax", "jit", "cpu", "n16777216", BUFFER // 4, "steady")
+    harness.run(benchmark, spec, harness.Case("memory_check", _plus_one, items_per_call=BUFFER // 4))
+    assert benchmark.extra_info["xla_output_bytes"] == BUFFER
+    assert benchmark.extra_info["xla_argument_bytes"] == BUFFER

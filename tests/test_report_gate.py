@@ -1,0 +1,275 @@
+"""The regression gate that never cries wolf: machine fingerprints, busy machines, the gate
+statistic, tests across runs, calibration, memory, exit codes. Doctored copies of tests/data runs,
+no timing."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import reporting.cli
+from reporting import calibrate
+from tests.test_report import DATA, MACHINE, ROOT, SLOWED, bench, csv_rows, load, run_report, save, scaled
+
+AMD = "AMD EPYC 7B13"
+MiB = 2 ** 20
+
+
+def amd(doc: dict) -> dict:
+    doc["machine_info"]["cpu"]["brand_raw"] = AMD
+    return doc
+
+
+def busy(doc: dict, share: float = 0.4) -> dict:
+    doc["machine_info"]["suite"]["load"] = {"other_cpu_share": share, "busy": True, "note": "a compiler ran"}
+    return doc
+
+
+def with_rounds(doc: dict, name: str, data: list[float]) -> dict:
+    st = bench(doc, name)["stats"]
+    st["data"], st["median"], st["min"] = list(data), float(np.median(data)), float(min(data))
+    return doc
+
+
+def test_a_baseline_from_another_cpu_does_not_gate_and_says_why_in_one_line(tmp_path, capsys):
+    base = save(load(), tmp_path / "base.json")
+    cur = save(amd(scaled(load(), SLOWED, 1.3)), tmp_path / "cur.json")
+    code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    assert code == 0
+    lines = [line for line in out.splitlines() if line.startswith("Not gated")]
+    assert lines == [f"Not gated: baseline machine differs in cpu.brand_raw ('Intel(R) Xeon(R) Processor' vs '{AMD}')"]
+    assert csv_rows(tmp_path)[SLOWED]["verdict"] == "regressed"  # the comparison is still shown
+    assert (tmp_path / "out" / "regressed.txt").read_text() == ""
+
+
+def test_the_committed_intel_baselines_do_not_gate_an_amd_run(tmp_path, capsys):
+    quick = ROOT / "baselines" / MACHINE / "0004_quick.json"
+    cur = save(amd(json.loads(quick.read_text())), tmp_path / "run.json")
+    code, out, _ = run_report(tmp_path, capsys, str(cur))
+    assert code == 0 and "0005_quick.json" in out
+    assert f"Not gated: baseline machine differs in cpu.brand_raw ('Intel(R) Xeon(R) Processor' vs '{AMD}')" in out
+
+
+@pytest.mark.parametrize("field, value", [("torch_threads", 1), ("jaxlib", "9.9"), ("suite.env.OMP_NUM_THREADS", "1")])
+def test_every_speed_deciding_field_is_in_the_fingerprint(tmp_path, capsys, field, value):
+    doc = scaled(load(), SLOWED, 1.3)
+    *parents, last = field.split(".")
+    node = doc["machine_info"]
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = value
+    base, cur = save(load(), tmp_path / "base.json"), save(doc, tmp_path / "cur.json")
+    code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    assert code == 0 and f"Not gated: baseline machine differs in {field} (" in out
+
+
+@pytest.mark.parametrize("side", ["current", "baseline"])
+def test_a_busy_run_is_warned_about_and_does_not_gate(tmp_path, capsys, side):
+    base_doc, cur_doc = load(), scaled(load(), SLOWED, 1.3)
+    busy(cur_doc if side == "current" else base_doc)
+    base, cur = save(base_doc, tmp_path / "base.json"), save(cur_doc, tmp_path / "cur.json")
+    code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    busy_file = cur if side == "current" else base
+    assert code == 0
+    assert out.splitlines()[2].startswith(f"> WARNING: not gated: {busy_file}: machine busy during the run: "
+                                          "other processes used 40% of the CPU (a compiler ran)")
+    assert f"Not gated: {busy_file}: machine busy" in out
+
+
+def test_a_quiet_load_record_gates_as_usual(tmp_path, capsys):
+    cur_doc = scaled(load(), SLOWED, 1.3)
+    cur_doc["machine_info"]["suite"]["load"] = {"other_cpu_share": 0.01, "busy": False, "note": ""}
+    base, cur = save(load(), tmp_path / "base.json"), save(cur_doc, tmp_path / "cur.json")
+    code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    assert code == 1 and "WARNING" not in out
+
+
+def test_a_benchmark_measured_while_others_took_the_cpu_is_marked_and_not_gated(tmp_path, capsys):
+    other = "test_mlp_train_step[torch-eager-cpu-batch64-steady]"
+    cur_doc = scaled(scaled(load(), SLOWED, 1.3), other, 1.3)
+    bench(cur_doc, SLOWED)["extra_info"]["other_cpu_share"] = 0.25
+    base, cur = save(load(), tmp_path / "base.json"), save(cur_doc, tmp_path / "cur.json")
+    code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    rows = csv_rows(tmp_path)
+    assert (rows[SLOWED]["verdict"], rows[SLOWED]["gated"]) == ("regressed", "False")
+    assert rows[SLOWED]["not_gated"] == "busy (other processes 25% of the CPU)"
+    assert code == 1 and [x for x in out.splitlines() if x.startswith("REGRESSED")] == [f"REGRESSED: {other}"]
+
+
+def test_a_median_shift_with_the_fastest_rounds_unchanged_is_not_a_regression(tmp_path, capsys):
+    """Interference on a shared machine slows most rounds of a run; the fastest stay where they were."""
+    data = np.array(bench(load(), SLOWED)["stats"]["data"])
+    fast = data <= np.percentile(data, 10)
+    cur = save(with_rounds(load(), SLOWED, np.where(fast, data, data * 1.5)), tmp_path / "cur.json")
+    base = save(load(), tmp_path / "base.json")
+    code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    row = csv_rows(tmp_path)[SLOWED]
+    assert (code, row["verdict"]) == (0, "unchanged")
+    assert float(row["current_min_s"]) == pytest.approx(float(row["baseline_min_s"]))
+
+
+def runs(tmp_path, prefix: str, factors: list[float]) -> list[str]:
+    return [str(save(scaled(load(), SLOWED, f), tmp_path / f"{prefix}{i}.json")) for i, f in enumerate(factors)]
+
+
+def test_several_runs_per_side_are_tested_across_runs(tmp_path, capsys):
+    base = runs(tmp_path, "base", [1.0, 1.02, 0.99])
+    head = runs(tmp_path, "head", [1.3, 1.31, 1.29])
+    code, out, _ = run_report(tmp_path, capsys, *head, *[a for b in base for a in ("--baseline", b)])
+    row = csv_rows(tmp_path)[SLOWED]
+    assert (code, row["verdict"], row["test"]) == (1, "regressed", "Mann-Whitney U across runs")
+    assert float(row["p_value"]) == pytest.approx(0.05)  # 3 vs 3, fully separated: 1 / C(6, 3)
+
+
+def test_two_runs_per_side_are_too_few_for_a_test_across_runs(tmp_path, capsys):
+    base, head = runs(tmp_path, "base", [1.0, 1.02]), runs(tmp_path, "head", [1.3, 1.31])
+    code, _, _ = run_report(tmp_path, capsys, *head, *[a for b in base for a in ("--baseline", b)])
+    row = csv_rows(tmp_path)[SLOWED]
+    assert (code, row["test"]) == (1, "threshold only: too few runs for a test across runs (2 vs 2)")
+
+
+def test_one_slow_run_among_three_is_not_significant_across_runs(tmp_path, capsys):
+    base, head = runs(tmp_path, "base", [1.0, 1.02, 0.99]), runs(tmp_path, "head", [1.3, 1.0, 1.31])
+    code, _, _ = run_report(tmp_path, capsys, *head, *[a for b in base for a in ("--baseline", b)])
+    assert (code, csv_rows(tmp_path)[SLOWED]["verdict"]) == (0, "unchanged")
+
+
+def calibration_runs(tmp_path) -> list[str]:
+    return runs(tmp_path, "aa", [1.0, 1.2, 1.1])
+
+
+def test_calibration_writes_per_benchmark_thresholds_no_tighter_than_the_aa_spread(tmp_path, capsys):
+    assert calibrate.main([*calibration_runs(tmp_path), "--out-dir", str(tmp_path / "baselines")]) == 0
+    out = capsys.readouterr().out
+    (path,) = (tmp_path / "baselines" / MACHINE).glob("calibration-*.json")
+    doc = json.loads(path.read_text())
+    assert doc["fingerprint"]["cpu.brand_raw"] == "Intel(R) Xeon(R) Processor"
+    row = doc["benchmarks"][bench(load(), SLOWED)["fullname"]]
+    assert row["spread_pct"] == pytest.approx(20) and row["threshold_pct"] == pytest.approx(23)
+    assert row["false_alarm_rate"] == 0 and row["detectable_pct"] == pytest.approx(100 * (1.23 * 1.2 - 1))
+    quiet = doc["benchmarks"][bench(load(), "test_matmul[jax-jit-cpu-size32-steady]")["fullname"]]
+    assert quiet["threshold_pct"] == 10 and quiet["false_alarm_rate"] == 0  # floored at --threshold
+    assert f"Wrote {path}" in out
+
+
+def test_report_uses_the_calibration_of_its_own_machine_fingerprint(tmp_path, capsys, monkeypatch):
+    calibrate.main([*calibration_runs(tmp_path), "--out-dir", str(tmp_path / "baselines")])
+    base, cur = save(load(), tmp_path / "base.json"), save(scaled(load(), SLOWED, 1.15), tmp_path / "cur.json")
+    monkeypatch.setattr(reporting.cli, "ROOT", tmp_path)
+    code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    row = csv_rows(tmp_path)[SLOWED]
+    assert (code, row["verdict"], float(row["threshold_pct"])) == (0, "unchanged", pytest.approx(23))
+    assert "Calibration: " + str(tmp_path / "baselines" / MACHINE) in out
+    amd_cur = save(amd(scaled(load(), SLOWED, 1.15)), tmp_path / "amd.json")
+    run_report(tmp_path, capsys, str(amd_cur), "--baseline", str(save(amd(load()), tmp_path / "amd_base.json")))
+    assert float(csv_rows(tmp_path)[SLOWED]["threshold_pct"]) == 10  # another fingerprint: not used
+
+
+def test_calibration_needs_two_distinct_runs_from_one_machine(tmp_path, capsys):
+    one = runs(tmp_path, "aa", [1.0])
+    assert calibrate.main([*one, "--out-dir", str(tmp_path)]) == 2
+    other = str(save(amd(load()), tmp_path / "amd.json"))
+    assert calibrate.main([*one, other, "--out-dir", str(tmp_path)]) == 2
+    assert "different machines" in capsys.readouterr().err
+
+
+def with_memory(doc: dict, jax_bytes, torch_bytes) -> dict:
+    for fw, value in (("jax-jit", jax_bytes), ("torch-compile", torch_bytes)):
+        info = bench(doc, f"test_mlp_train_step[{fw}-cpu-batch64-steady]")["extra_info"]
+        info["peak_memory_bytes"], info["memory_note"] = value, "cuda allocator peak"
+    return doc
+
+
+def test_memory_is_shown_side_by_side_and_in_the_csv(tmp_path, capsys):
+    cur = save(with_memory(load(), 30 * MiB, 20 * MiB), tmp_path / "cur.json")
+    code, out, _ = run_report(tmp_path, capsys, str(cur))
+    assert code == 0
+    assert "| mlp_train_step | batch64 | cpu | jit/compile | 30.0 MiB | 20.0 MiB | 1.5 | cuda allocator peak |" in out
+    assert csv_rows(tmp_path)[SLOWED]["peak_memory_bytes"] == str(30 * MiB)
+
+
+@pytest.mark.parametrize("before, after, verdict", [
+    (100 * MiB, 120 * MiB, "regressed"),  # +20%, +20 MiB
+    (100 * MiB, 105 * MiB, "unchanged"),  # +5%: below 10%
+    (1024, 4096, "unchanged"),  # +300% but 3 KiB: below 1 MiB
+    (100 * MiB, 80 * MiB, "improved"),
+])
+def test_memory_regressions_are_flagged_but_do_not_gate(tmp_path, capsys, before, after, verdict):
+    base = save(with_memory(load(), before, before), tmp_path / "base.json")
+    cur = save(with_memory(load(), after, after), tmp_path / "cur.json")
+    code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    assert (code, csv_rows(tmp_path)[SLOWED]["memory_verdict"]) == (0, verdict)
+
+
+@pytest.mark.parametrize("option", ["--threshold", "--firstcall-threshold"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "ten"])
+def test_a_threshold_that_is_not_a_positive_finite_percentage_is_a_one_line_usage_error(capsys, option, value):
+    with pytest.raises(SystemExit) as exc:
+        reporting.cli.main([str(DATA / "run_a.json"), f"{option}={value}"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"report.py: error: argument {option}: '{value}' is not a positive finite percentage")
+
+
+def test_an_unexpected_failure_exits_3_with_one_line_and_a_traceback_only_with_debug(tmp_path, capsys, monkeypatch):
+    def exhausted(r):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(reporting.cli, "render_markdown", exhausted)
+    code, out, err = run_report(tmp_path, capsys, str(DATA / "run_a.json"))
+    assert (code, out) == (3, "") and err == "report.py: internal error: MemoryError: out of memory " \
+                                             "(run with --debug for the traceback)\n"
+    code, _, err = run_report(tmp_path, capsys, str(DATA / "run_a.json"), "--debug")
+    assert code == 3 and "Traceback" in err and "exhausted" in err
+
+
+def test_a_mistyped_field_names_the_file_and_the_benchmark_without_a_traceback(tmp_path):
+    doc = load()
+    bench(doc, SLOWED)["extra_info"]["framework"] = {"a": 1}
+    path = save(doc, tmp_path / "cur.json")
+    proc = subprocess.run([sys.executable, str(ROOT / "report.py"), str(path), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr == f"report.py: error: {path}: {SLOWED}: extra_info.framework is {{'a': 1}}, not a string\n"
+
+
+def test_no_arguments_says_which_run_it_picked(tmp_path, capsys, monkeypatch):
+    save(load("run_a"), tmp_path / ".benchmarks" / MACHINE / "0001_a.json")
+    newest = save(load("run_b"), tmp_path / ".benchmarks" / MACHINE / "0002_b.json")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_report(tmp_path, capsys)
+    assert f"> No RUN.json given: picked the newest run in .benchmarks/, {newest.relative_to(tmp_path)}" in out
+
+
+def test_ab_alternates_base_and_head_gates_on_report_py_and_removes_its_worktree(tmp_path, capsys, monkeypatch):
+    from reporting import ab
+
+    calls = []
+
+    def fake_measure(tree, json_path, pytest_args):  # no benchmarking in tests: doctored runs instead
+        side = "head" if tree == ROOT else "base"
+        calls.append((side, tree))
+        slow = (1.3 if side == "head" else 1.0) + 0.001 * len(calls)  # distinct runs, not copies
+        return save(scaled(load(), SLOWED, slow), json_path)
+
+    monkeypatch.setattr(ab, "measure", fake_measure)
+    code = ab.main(["--base", "HEAD", "--pairs", "3", "--out", str(tmp_path / "out"), "--", "-k", "steady"])
+    out = capsys.readouterr().out
+    assert [side for side, _ in calls] == ["base", "head"] * 3
+    base_tree = calls[0][1]
+    assert (base_tree / "report.py").is_file() is False  # the worktree is gone afterwards
+    assert code == 1 and "reporting.ab: REGRESSED against the base" in out
+    assert csv_rows(tmp_path)[SLOWED]["test"] == "Mann-Whitney U across runs"
+    assert str(base_tree) not in subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
+                                                text=True).stdout
+
+
+def test_ab_with_an_unknown_ref_is_bad_input(tmp_path, capsys):
+    from reporting import ab
+
+    assert ab.main(["--base", "no-such-ref-xyz", "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == ("reporting.ab: error: no-such-ref-xyz: not a git commit here "
+                                       "(fetch it, e.g. actions/checkout with fetch-depth: 0)\n")
