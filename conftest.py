@@ -18,7 +18,7 @@ import pytest
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 from benchmarks import machine  # noqa: E402
-from benchmarks.spec import PHASES, PRECISIONS, Spec  # noqa: E402
+from benchmarks.spec import DEVICE_ONLY_MODES, PHASES, PRECISIONS, Spec  # noqa: E402
 
 # option name -> (default list, id prefix, largest accepted value)
 SIZE_KINDS = {
@@ -126,6 +126,8 @@ def _devices(config: pytest.Config) -> list[str]:
 
 
 def _sizes(config: pytest.Config, sizes) -> list[tuple[str, int]]:
+    if callable(sizes):  # a function of the run's options: [(word, value), ...]
+        return list(sizes(config))
     if isinstance(sizes, str):
         prefix = SIZE_KINDS[sizes][1]
         return [(f"{prefix}{n}", n) for n in config.sizes[sizes]]

@@ -103,7 +103,11 @@ def _firstcall(benchmark, be: frameworks.Backend, case: Case) -> Any:
                                  iterations=1, warmup_rounds=0)
     benchmark.extra_info.update(record)
     benchmark.extra_info.update(memory.result(probe) if be.spec.memory else memory.OFF)
-    benchmark.extra_info["firstcall_includes"] = FIRSTCALL_INCLUDES[be.spec.framework, be.spec.mode]
+    rounds = list(benchmark.stats.stats.data) if benchmark.stats else []
+    if len(rounds) > 1:  # a round 1 far above the rest means the later rounds were not cold
+        benchmark.extra_info.update(round1_s=rounds[0], later_rounds_median_s=float(np.median(rounds[1:])))
+    benchmark.extra_info["firstcall_includes"] = FIRSTCALL_INCLUDES[be.spec.framework, be.spec.mode] + (
+        CUDA_FIRSTCALL_NOTE.get(be.spec.framework, "") if be.spec.device == "cuda" else "")
     return out
 
 
@@ -117,8 +121,15 @@ FIRSTCALL_INCLUDES = defaultdict(lambda: "the first call of a fresh callable (no
                           "torch._dynamo.reset(), a fresh empty Inductor/Triton cache directory and "
                           "in-memory kernel tables cleared before each round, caches force-disabled; "
                           "excludes Inductor's one-time process start-up (startup_s), paid untimed beforehand",
+    ("torch", "cudagraphs"): "as torch-compile, with mode='reduce-overhead': CUDA graph recording on top",
     ("torch", "eager"): "the first eager step of a fresh model (nothing to compile)",
 })
+# on CUDA, what a cold round cannot clear
+CUDA_FIRSTCALL_NOTE = {
+    "jax": "; CUDA: device initialised untimed first; XLA:GPU autotuning results persist in the process, "
+           "so only the first compile of a program autotunes (see round1_s)",
+    "torch": "; CUDA: device initialised untimed first; a fresh Triton cache directory per round",
+}
 
 
 # --- extra_info ----------------------------------------------------------------------------------
@@ -140,6 +151,7 @@ def _describe(spec: Spec, case: Case, be: frameworks.Backend) -> dict:
         "flops_per_call": case.flops_per_call,
         "flops_per_call_framework": None,
         "bytes_per_call": case.bytes_per_call,
+        **({"torch_compile_mode": be.compile_mode} if spec.framework == "torch" else {}),
         **case.extra,
     }
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 Framework = Literal["jax", "torch", "numpy", "scipy"]
-Mode = Literal["jit", "eager", "scan", "compile", "plain", "ddp"]
+Mode = Literal["jit", "eager", "scan", "compile", "cudagraphs", "plain", "ddp"]
 Device = Literal["cpu", "cuda"]
 Phase = Literal["steady", "firstcall"]
 Precision = Literal["highest", "tf32"]
@@ -47,7 +47,9 @@ class Spec:
         return self.mode in COMPILED_MODES
 
 
-COMPILED_MODES = ("jit", "scan", "compile")
+COMPILED_MODES = ("jit", "scan", "compile", "cudagraphs")
+# modes that exist on one device only: torch.compile(mode="reduce-overhead") records CUDA graphs
+DEVICE_ONLY_MODES = {"cudagraphs": "cuda"}
 
 NAME_RE = re.compile(
     r"^test_(?P<workload>\w+)\[(?P<framework>[^-\]]+)-(?P<mode>[^-\]]+)-(?P<device>[^-\]]+)-"

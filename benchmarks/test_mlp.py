@@ -10,7 +10,8 @@ from benchmarks import harness
 from benchmarks.spec import tolerance
 from models import data
 
-MODES = [("jax", "jit"), ("jax", "eager"), ("torch", "eager"), ("torch", "compile")]
+# torch-cudagraphs (torch.compile mode="reduce-overhead") exists on CUDA only, where XLA uses CUDA graphs too
+MODES = [("jax", "jit"), ("jax", "eager"), ("torch", "eager"), ("torch", "compile"), ("torch", "cudagraphs")]
 
 
 @pytest.mark.cases(modes=MODES, sizes="batch")
