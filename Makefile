@@ -22,10 +22,15 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
-# report.py exits 1 on a regression against baselines/: shown by `make bench`, gated by `make regress`
+# report.py exits 1 on a regression against baselines/: shown by `make bench`, gated by `make regress`.
+# A run that saved nothing (every case skipped or deselected) says so and reports nothing as new.
 bench: $(STAMP)
-	$(PYTEST) benchmarks --benchmark-autosave $(BENCH_ARGS)
-	$(PY) report.py || [ $$? -eq 1 ]
+	@before=$$(ls -t .benchmarks/*/[0-9]*.json 2>/dev/null | head -n 1); \
+	$(PYTEST) benchmarks --benchmark-autosave $(BENCH_ARGS) || exit $$?; \
+	after=$$(ls -t .benchmarks/*/[0-9]*.json 2>/dev/null | head -n 1); \
+	if [ -z "$$after" ] || [ "$$after" = "$$before" ]; then \
+	  echo "make bench: this run saved no benchmark (every case skipped or deselected): no new report"; exit 1; fi; \
+	$(PY) report.py "$$after" || [ $$? -eq 1 ]
 
 test: $(STAMP)
 	$(PYTEST) tests
