@@ -12,14 +12,15 @@ import sys
 import traceback
 from pathlib import Path
 
-from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput, plots
+from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput, html, plots
 from reporting.calibrate import find_calibration
 from reporting.compare import by_name, gate_blockers, gated_regressions, regressions
 from reporting.csvout import render_csv
-from reporting.load import Run, check_distinct, load_history, load_run
+from reporting.history import partial_note, summaries, timeline
+from reporting.load import Run, check_distinct, load_run
 from reporting.machine import busy_reason, machine_differences, same_machine
-from reporting.output import publish
-from reporting.render import render_markdown
+from reporting.output import MARKER, publish
+from reporting.render import render_markdown, render_summary
 from reporting.storage import RUN_GLOB, baseline_paths, default_baseline, machine_id, newest_run, resolve_run
 from reporting.tables import (compile_table, framework_ratios, implementation_size, matmul_peaks, memory_table,
                               side_by_side)
@@ -60,6 +61,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="calibration file (default: baselines/<machine-id>/calibration-<fingerprint>.json)")
     p.add_argument("--history", action="store_true",
                    help="also plot every run stored next to the current one (history.png)")
+    p.add_argument("--full", action="store_true", default=None,
+                   help="print the whole report.md (default when stdout is not a terminal)")
+    p.add_argument("--summary", action="store_false", dest="full",
+                   help="print the short summary (default on a terminal)")
     p.add_argument("--debug", action="store_true", help="print the traceback of an unexpected error")
     return p.parse_args(argv)
 
@@ -104,14 +109,19 @@ def comparison(args, runs: list[Run], base: list[Run], cur_fp: dict, paths: list
             "calibration": calibration or cal_note, "baseline_benches": by_name(base)}
 
 
-def history(args, paths: list[Path], notes: list[str]):
+def stored_beside(args, paths: list[Path], runs: list[Run], base: list[Run], r: dict) -> None:
+    """The partial-run line, and with --history the timeline of stored and baseline runs."""
+    stored = sorted(paths[-1].parent.glob(RUN_GLOB), key=lambda f: f.name)
+    if not args.history and paths[-1] not in stored:
+        return
+    stored_runs = summaries(stored or paths)
+    if paths[-1] in stored and (note := partial_note(paths[-1], set(runs[-1].benches), stored_runs)):
+        r["partial"] = note
     if not args.history:
-        return None
-    stored = sorted(paths[-1].parent.glob(RUN_GLOB), key=lambda f: f.name) or paths
-    runs = load_history(stored)
-    if len(runs) < 2:
-        notes.append(f"history: only {len(runs)} run in {paths[-1].parent}; no history plot")
-    return runs
+        return
+    r["history"] = timeline(stored_runs, summaries([b.path for b in base]))
+    if len(stored_runs) < 2:
+        r["notes"].append(f"history: only {len(stored_runs)} run in {paths[-1].parent}; no history plot")
 
 
 def build(args: argparse.Namespace) -> dict:
@@ -126,27 +136,32 @@ def build(args: argparse.Namespace) -> dict:
          "compile": compile_table(current), "memory": memory_table(current),
          "baseline": ", ".join(str(run.path) for run in base) or None, "baseline_note": baseline_note,
          "threshold": args.threshold, "firstcall_threshold": args.firstcall_threshold,
-         "size": implementation_size(ROOT / "models"), "history": history(args, paths, notes),
+         "size": implementation_size(ROOT / "models"), "history": None, "partial": "",
          **comparison(args, runs, base, cur_fp, paths)}
+    stored_beside(args, paths, runs, base, r)
     r["warnings"] = [f"not gated: {reason}" for run in runs + base if (reason := busy_reason(run))]
     return r
 
 
 def write_files(r: dict, markdown: str, folder: Path) -> None:
-    (folder / "report.md").write_text(markdown, encoding="utf8")
+    training_md = html.training(r, folder)  # reporting/training.py's section, when that module exists
+    r["markdown"] = markdown + (f"\n{training_md}\n" if training_md else "")
+    (folder / "report.md").write_text(r["markdown"], encoding="utf8")
     (folder / "results.csv").write_text(render_csv(r), encoding="utf8")
     regressed = gated_regressions(r["regressions"], r["blockers"])
     (folder / "regressed.txt").write_text("".join(f"{x['fullname']}\n" for x in regressed),
                                           encoding="utf8")  # pytest node ids, for a confirming re-run
     plots.render_plots(r, folder)
+    html.write_page(r, markdown, folder, training_md)
 
 
 def run(args: argparse.Namespace) -> int:
     r = build(args)
-    markdown = render_markdown(r)
-    publish(args.out, lambda folder: write_files(r, markdown, folder))
-    print(markdown, end="")
-    print(f"\nWrote {args.out}/report.md, {args.out}/results.csv and plots.")
+    r["previous"] = args.out.resolve() if (args.out / MARKER).is_file() else None  # its unchanged PNGs are reused
+    publish(args.out, lambda folder: write_files(r, render_markdown(r), folder))
+    full = not sys.stdout.isatty() if args.full is None else args.full
+    print(r["markdown"] if full else render_summary(r), end="")
+    print(f"\nWrote {args.out}/report.md, results.csv, the plots (*.png) and the page {args.out}/index.html")
     return EXIT_REGRESSION if gated_regressions(r["regressions"], r["blockers"]) else EXIT_OK
 
 

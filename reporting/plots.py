@@ -1,15 +1,24 @@
-"""The figures, drawn with matplotlib (imported only here, only when plotting, Agg backend)."""
+"""The PNG figures, drawn with matplotlib (imported only when plotting, Agg backend), and the data
+behind them, which the page (reporting/html.py) draws again with plotly. Every line and marker
+takes its look from reporting/style.py: one colour, marker and dash per framework and mode."""
 from __future__ import annotations
 
+import hashlib
 import math
+import re
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from reporting import history as hist
+from reporting import style
 from reporting.stats import ratio_interval
-from reporting.tables import throughput
+from reporting.tables import gflops, throughput
 
+_metadata: dict = {}  # written into the PNG being saved (render_plots sets its input key)
+LOSS_FIELD = re.compile(r"^loss_curve.*|.*_losses$")  # extra_info lists plotted as loss curves
 PLOTS = ("ratio_to_baseline.png", "history.png", "scaling.png", "compile_vs_steady.png")
 
 
@@ -18,113 +27,152 @@ def _left_margin(labels: list[str], width_in: float, fontsize: float = 7) -> flo
     return min(0.7, (0.3 + 0.6 * fontsize / 72 * max(map(len, labels), default=1)) / width_in)
 
 
-def _median_ratios(r: dict, rows: list[dict]) -> tuple[np.ndarray, list[float], list[float]]:
-    """current / baseline median per row (the middle baseline run), and its interval's extent."""
-    ratios, lo, hi = [], [], []
-    for x in rows:
+def baseline_rows(r: dict) -> list[dict]:
+    """Regression rows with a change, each with its median ratio and that ratio's interval (or None)."""
+    if "baseline_rows" in r:  # the PNG and the page both need them; the intervals take a second
+        return r["baseline_rows"]
+    rows = r["baseline_rows"] = []
+    for x in r["regressions"]:
+        if x["change_pct"] is None or x["fullname"] not in r["current"]:
+            continue
         cur = r["current"][x["fullname"]]
-        bases = sorted(r["baseline_benches"][x["fullname"]], key=lambda b: b.median)
-        base = bases[len(bases) // 2]
-        ratio, ci = cur.median / base.median, ratio_interval(cur, base)
-        ratios.append(ratio)
-        lo.append(max(ratio - ci[0], 0) if ci else 0)
-        hi.append(max(ci[1] - ratio, 0) if ci else 0)
-    return np.array(ratios), lo, hi
+        base = sorted(r["baseline_benches"][x["fullname"]], key=lambda b: b.median)
+        base = base[len(base) // 2]  # the middle baseline run
+        rows.append({**x, "ratio": cur.median / base.median, "interval": ratio_interval(cur, base),
+                     "low_ratio": 1 + x["change_pct"] / 100})
+    return rows
 
 
 def plot_ratio_to_baseline(plt, r: dict, path: Path) -> None:
-    rows = [x for x in r["regressions"] if x["change_pct"] is not None and x["fullname"] in r["current"]]
-    fig, ax = plt.subplots(figsize=(11, 1.5 + 0.2 * len(rows)))
+    rows = baseline_rows(r)
+    fig, ax = plt.subplots(figsize=(11, 1.8 + 0.2 * len(rows)))
     y = np.arange(len(rows))
-    ratios, lo, hi = _median_ratios(r, rows)
-    colors = np.array(["tab:red" if x["verdict"] == "regressed" else "tab:green" if x["verdict"] == "improved"
-                       else "tab:blue" for x in rows])
-    ax.errorbar(ratios, y, xerr=[lo, hi], fmt="none", ecolor="gray")
-    gated = np.array([x["gated"] for x in rows], dtype=bool)
-    ax.scatter(ratios[gated], y[gated], c=colors[gated], zorder=3, label="median, gated")
-    ax.scatter(ratios[~gated], y[~gated], facecolors="none", edgecolors=colors[~gated], zorder=3,
-               label="median, not gated (firstcall or busy)")
-    ax.scatter([1 + x["change_pct"] / 100 for x in rows], y, marker="x", c="black", s=12, zorder=4,
-               label="fastest round (gate statistic)")
-    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ratios = np.array([x["ratio"] for x in rows])
+    lo = [x["ratio"] - x["interval"][0] if x["interval"] else 0 for x in rows]
+    hi = [x["interval"][1] - x["ratio"] if x["interval"] else 0 for x in rows]
+    ax.errorbar(ratios, y, xerr=[np.maximum(lo, 0), np.maximum(hi, 0)], fmt="none", ecolor="gray", lw=0.8)
+    for verdict, look in style.VERDICTS.items():
+        for gated in (True, False):
+            sel = np.array([x["verdict"] == verdict and x["gated"] == gated for x in rows], dtype=bool)
+            if sel.any():
+                ax.scatter(ratios[sel], y[sel], marker=look.marker, zorder=3, s=28,
+                           facecolors=look.colour if gated else "none", edgecolors=look.colour,
+                           label=f"{verdict}, {'gated' if gated else 'not gated (firstcall or busy)'}")
+    ax.scatter([x["low_ratio"] for x in rows], y, marker="|", c="black", s=30, zorder=4,
+               label="fastest round (the gate statistic)")
     t = r["threshold"] / 100
-    ax.axvspan(1 - t, 1 + t, color="tab:gray", alpha=0.15, label=f"±{r['threshold']:g}% threshold")
+    ax.axvspan(1 / (1 + t), 1 + t, color="tab:gray", alpha=0.15, label=f"±{r['threshold']:g}% threshold")
     ax.axvline(1, color="black", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_ylim(len(rows) - 0.5, -0.5)
     labels = [x["name"] for x in rows]
     ax.set_yticks(y, labels, fontsize=7)
-    ax.set_xlabel("current / baseline (95% intervals of both medians combined)")
-    ax.legend(loc="lower right", fontsize=7)
-    fig.subplots_adjust(left=_left_margin(labels, 11), right=0.97, bottom=1.0 / fig.get_figheight(), top=0.98)
-    fig.savefig(path, dpi=80)
+    ax.set_xlabel("current / baseline median, log scale (bars: 95% intervals of both medians combined)")
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -1.1 / fig.get_figheight()), fontsize=7, ncol=3, frameon=False)
+    fig.subplots_adjust(left=_left_margin(labels, 11), right=0.97, bottom=1.6 / fig.get_figheight(),
+                        top=1 - 0.2 / fig.get_figheight())
+    fig.savefig(path, dpi=80, metadata=_metadata)
     plt.close(fig)
 
 
-def _history_series(history: list) -> dict:
-    """(workload, phase) -> [{run index: bench}] per benchmark name."""
-    by_name = defaultdict(dict)
-    for i, run in enumerate(history):
-        for b in run.benches.values():
-            by_name[b.fullname][i] = b
-    series = defaultdict(list)
-    for points in by_name.values():
-        any_b = next(iter(points.values()))
-        series[(any_b.get("workload"), any_b.get("phase"))].append(points)
-    return series
+def _figure_legend(fig, labels: dict, **kw) -> None:
+    """One legend for the whole figure: label -> handle, in the style mapping's order."""
+    keys = sorted(labels, key=style.order)
+    fig.legend([labels[k] for k in keys], keys, fontsize=7, frameon=False, **kw)
 
 
-def plot_history(plt, history: list, path: Path) -> None:
-    series = _history_series(history)
+def _timeline_ticks(ax, line: list) -> None:
+    step = max(1, math.ceil(len(line) / 4))
+    ticks = list(range(0, len(line), step))
+    ax.set_xticks(ticks, [hist.tick_label(line[i][0]) for i in ticks], fontsize=6)
+    ax.set_xlim(-0.5, len(line) - 0.5)
+
+
+def plot_history(plt, line: list, path: Path) -> None:
+    series = hist.series(line)
     keys = sorted(series, key=str)
     ncols = min(3, len(keys))
     nrows = math.ceil(len(keys) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.5 * ncols, 2.8 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 0.8 + 2.8 * nrows), squeeze=False)
+    handles = {}
     for ax, key in zip(axes.flat, keys):
-        for points in series[key]:
-            idx = sorted(points)
-            medians = np.array([points[i].median for i in idx])
-            ax.plot(idx, medians / np.median(medians), lw=0.8, marker=".", ms=3)
+        for points in series[key].values():
+            look = style.look(points[0].framework, points[0].mode)
+            handles[style.key(points[0].framework, points[0].mode)], = ax.plot(
+                [p.x for p in points], [p.relative for p in points], color=look.colour, ls=look.dash, lw=0.8,
+                marker=look.marker, ms=2.5)
+            base = [p for p in points if p.baseline]
+            if base:
+                handles["baseline run"] = ax.scatter([p.x for p in base], [p.relative for p in base], marker="s",
+                                                     s=30, facecolors="none", edgecolors="black", zorder=3)
         ax.set_title(f"{key[0]} ({key[1]})", fontsize=9)
         ax.set_ylabel("median / its own median", fontsize=7)
         ax.tick_params(labelsize=7)
+        _timeline_ticks(ax, line)
     for ax in list(axes.flat)[len(keys):]:
         ax.set_visible(False)
-    fig.supxlabel(f"run (oldest to newest, {len(history)} runs)", fontsize=8)
-    fig.subplots_adjust(left=0.08, right=0.98, hspace=0.45, wspace=0.3)
-    fig.savefig(path, dpi=80)
+    _figure_legend(fig, handles, loc="upper center", ncol=8)
+    fig.supxlabel(f"run date (UTC) and commit, oldest to newest: {len(line)} runs", fontsize=8)
+    fig.subplots_adjust(left=0.06, right=0.98, top=1 - 0.6 / fig.get_figheight(), hspace=0.6, wspace=0.3)
+    fig.savefig(path, dpi=80, metadata=_metadata)
     plt.close(fig)
 
 
-def _scaling_lines(benches: dict) -> dict:
-    lines = defaultdict(lambda: defaultdict(list))  # workload -> label -> [(size, median, throughput)]
+def rate(b) -> tuple[float | None, str]:
+    """GFLOP/s where the benchmark knows its FLOPs, else items/s, and which it is."""
+    g = gflops(b)
+    return (g, "GFLOP/s") if g else (throughput(b), "items/s")
+
+
+def scaling_lines(benches: dict) -> dict:
+    """workload -> "framework-mode[-device]" -> [(size, median, rate, rate unit, name)], sorted by size."""
+    devices = {b.get("device") for b in benches.values()}
+    lines = defaultdict(lambda: defaultdict(list))
     for b in benches.values():
         if b.get("phase") != "firstcall" and isinstance(b.get("size_value"), int):
-            label = f"{b.get('framework')}-{b.get('mode')}-{b.get('device')}"
-            lines[b.get("workload")][label].append((b.get("size_value"), b.median, throughput(b)))
-    return lines
+            label = style.key(b.get("framework"), b.get("mode")) + (f"-{b.get('device')}" if len(devices) > 1 else "")
+            lines[b.get("workload")][label].append((b.get("size_value"), b.median, *rate(b), b.name))
+    return {w: {k: sorted(v) for k, v in ls.items()} for w, ls in lines.items()
+            if any(len(p) > 1 for p in ls.values())}
+
+
+def rate_unit(lines: dict) -> str:
+    """One workload's throughput unit: GFLOP/s when every line knows its FLOPs."""
+    units = {p[3] for points in lines.values() for p in points}
+    return "GFLOP/s" if units == {"GFLOP/s"} else "items/s"
+
+
+def _scaling_panel(axes, lines: dict, handles: dict) -> None:
+    unit = rate_unit(lines)
+    for label, points in sorted(lines.items(), key=lambda kv: style.order(kv[0])):
+        fw, mode = label.split("-")[:2]
+        look = style.look(fw, mode)
+        kw = dict(color=look.colour, marker=look.marker, ls=look.dash, ms=4, lw=1.2)
+        handles[label], = axes[0].loglog([p[0] for p in points], [p[1] for p in points], **kw)
+        values = [p[2] if p[3] == unit else None for p in points]
+        if all(values):
+            axes[1].loglog([p[0] for p in points], values, **kw)
+    axes[0].set_ylabel("median time per call (s)", fontsize=7)
+    axes[1].set_ylabel(unit + (" (FLOPs known)" if unit == "GFLOP/s" else " (no FLOP count)"), fontsize=7)
+    axes[1].set_xlabel("size (batch / elements / matrix side)", fontsize=7)
 
 
 def plot_scaling(plt, benches: dict, path: Path) -> bool:
-    lines = _scaling_lines(benches)
-    workloads = sorted(w for w, ls in lines.items() if any(len(p) > 1 for p in ls.values()))
-    if not workloads:
+    lines = scaling_lines(benches)
+    if not lines:
         return False
-    fig, axes = plt.subplots(2, len(workloads), figsize=(4 * len(workloads), 6), squeeze=False)
+    workloads = sorted(lines)
+    fig, axes = plt.subplots(2, len(workloads), figsize=(3.6 * len(workloads), 6.4), squeeze=False)
+    handles = {}
     for col, w in enumerate(workloads):
-        for label, points in sorted(lines[w].items()):
-            points.sort()
-            sizes = [p[0] for p in points]
-            axes[0, col].loglog(sizes, [p[1] for p in points], marker="o", label=label)
-            if all(p[2] for p in points):
-                axes[1, col].loglog(sizes, [p[2] for p in points], marker="o", label=label)
+        _scaling_panel(axes[:, col], lines[w], handles)
         axes[0, col].set_title(w, fontsize=9)
-        axes[0, col].set_ylabel("median time per call (s)", fontsize=7)
-        axes[1, col].set_ylabel("items/s", fontsize=7)
-        axes[1, col].set_xlabel("size (batch / elements / matrix side)", fontsize=7)
-        axes[0, col].legend(fontsize=6, loc="upper left")
     for ax in axes.flat:
         ax.minorticks_off()  # log-axis minor ticks cost more to draw than the data
-    fig.subplots_adjust(left=0.06, right=0.98, wspace=0.35, hspace=0.25)
-    fig.savefig(path, dpi=80)
+        ax.tick_params(labelsize=7)
+    _figure_legend(fig, handles, loc="upper center", ncol=len(handles))
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.9, wspace=0.4, hspace=0.25)
+    fig.savefig(path, dpi=80, metadata=_metadata)
     plt.close(fig)
     return True
 
@@ -134,29 +182,77 @@ def plot_compile(plt, rows: list[dict], path: Path) -> bool:
         return False
     fig, ax = plt.subplots(figsize=(8, 1.5 + 0.3 * len(rows)))
     y = np.arange(len(rows))
-    ax.barh(y - 0.2, [x["firstcall_s"] for x in rows], height=0.4, label="firstcall (compile + 1 step)")
-    ax.barh(y + 0.2, [x["steady_s"] for x in rows], height=0.4, label="steady step")
+    looks = [style.look(x["framework"], x["mode"]) for x in rows]
+    ax.barh(y - 0.2, [x["firstcall_s"] for x in rows], height=0.4, color=[lk.colour for lk in looks],
+            hatch="///", edgecolor="white", label="firstcall: compile + 1 step (hatched)")
+    ax.barh(y + 0.2, [x["steady_s"] for x in rows], height=0.4, color=[lk.colour for lk in looks],
+            label="steady step (plain)")
     ax.set_xscale("log")
-    labels = [f"{x['workload']} {x['size']} {x['framework']}-{x['mode']}-{x['device']}" for x in rows]
+    labels = [f"{x['workload']} {x['size']} {x['framework']}-{x['mode']}-{x['device']}"
+              + (f" (break-even {x['break_even']})" if x["break_even"] is not None else "") for x in rows]
     ax.set_yticks(y, labels, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("median seconds per call")
+    ax.set_xlabel("median seconds per call, log scale; colour = framework-mode as in every plot")
     ax.legend(fontsize=7, loc="lower right")
     fig.subplots_adjust(left=_left_margin(labels, 8), right=0.97, bottom=0.9 / fig.get_figheight(), top=0.98)
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=80, metadata=_metadata)
     plt.close(fig)
     return True
 
 
-def render_plots(r: dict, folder: Path) -> None:
-    import matplotlib
+def loss_curves(benches: dict) -> dict[tuple, list]:
+    """(workload, size, field) -> [bench] for extra_info list fields named loss_curve* or *_losses."""
+    groups: dict[tuple, list] = {}
+    for b in sorted(benches.values(), key=lambda b: style.order(style.key(b.get("framework"), b.get("mode")))):
+        for field, values in b.info.items():
+            if LOSS_FIELD.match(field) and isinstance(values, list) and values:
+                groups.setdefault((b.get("workload"), b.get("size"), field), []).append(b)
+    return groups
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+
+CACHE_TAG = "report-py-input"  # PNG text chunk: the hash of what the figure was drawn from
+
+
+def input_key(name: str, data) -> str:
+    """A PNG's inputs and the code that draws it, hashed: equal keys draw equal figures."""
+    code = b"".join(Path(m.__file__).read_bytes() for m in (style, hist)) + Path(__file__).read_bytes()
+    return hashlib.sha256(code + name.encode() + repr(data).encode()).hexdigest()
+
+
+def _reuse(previous: Path | None, name: str, key: str, folder: Path) -> bool:
+    """Copy the previous report's PNG when it was drawn from the same inputs (history of 200 runs: ~4 s)."""
+    old = previous / name if previous else None
+    if not (old and old.is_file() and f"{CACHE_TAG}\0{key}".encode() in old.read_bytes()):
+        return False
+    shutil.copyfile(old, folder / name)
+    return True
+
+
+def _jobs(r: dict) -> list:
+    """(file name, draw(plt, path), the data it is drawn from) per figure this report has."""
+    jobs = []
     if r["baseline"] is not None:
-        plot_ratio_to_baseline(plt, r, folder / "ratio_to_baseline.png")
+        jobs.append(("ratio_to_baseline.png", lambda plt, p: plot_ratio_to_baseline(plt, r, p),
+                     (baseline_rows(r), r["threshold"])))
     if r["history"] and len(r["history"]) > 1:
-        plot_history(plt, r["history"], folder / "history.png")
-    plot_scaling(plt, r["current"], folder / "scaling.png")
-    plot_compile(plt, r["compile"], folder / "compile_vs_steady.png")
+        jobs.append(("history.png", lambda plt, p: plot_history(plt, r["history"], p), hist.series(r["history"])))
+    jobs.append(("scaling.png", lambda plt, p: plot_scaling(plt, r["current"], p), scaling_lines(r["current"])))
+    jobs.append(("compile_vs_steady.png", lambda plt, p: plot_compile(plt, r["compile"], p), r["compile"]))
+    return jobs
+
+
+def render_plots(r: dict, folder: Path) -> None:
+    """Every PNG, each copied from r["previous"] (the report being replaced) when its inputs are unchanged."""
+    plt, previous = None, r.get("previous")
+    for name, draw, data in _jobs(r):
+        key = input_key(name, data)
+        if _reuse(previous, name, key, folder):
+            continue
+        if plt is None:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        _metadata[CACHE_TAG] = key
+        draw(plt, folder / name)

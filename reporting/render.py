@@ -1,8 +1,12 @@
 """The report as Markdown, one function per section, from the dict cli.build() returns."""
 from __future__ import annotations
 
+import html
+import re
+
 from pytest_benchmark.utils import format_time
 
+from benchmarks.spec import COMPILED_MODES
 from reporting.compare import MEMORY_MIN_BYTES, MEMORY_PCT, gated_regressions
 from reporting.machine import BUSY_SHARE
 from reporting.stats import ALPHA_ROUNDS, ALPHA_RUNS
@@ -34,6 +38,7 @@ def header(r: dict) -> list[str]:
     out = ["# Benchmark report", ""]
     out += [f"> WARNING: {w}" for w in r["warnings"]]
     out += [f"Run: {', '.join(r['runs'])}", ""]
+    out += [f"> **{r['partial']}**", ""] if r.get("partial") else []
     return out + [f"> {n}" for n in r["notes"]]
 
 
@@ -135,15 +140,87 @@ def size_section(r: dict) -> list[str]:
                            [[x["model"], x["jax_lines"], x["torch_lines"], fmt(x["ratio"])] for x in r["size"]])]
 
 
-def verdict_section(r: dict) -> list[str]:
-    out = ["", "## Verdict", ""]
-    if r["blockers"]:
-        out += [f"Not gated: {reason}" for reason in r["blockers"]]
+def verdict_lines(r: dict) -> list[str]:
+    out = [f"Not gated: {reason}" for reason in r["blockers"]]
     regressed = [x["name"] for x in gated_regressions(r["regressions"], r["blockers"])]
     return out + ([f"REGRESSED: {name}" for name in regressed] or ["No gated regression."])
+
+
+def verdict_section(r: dict) -> list[str]:
+    return ["", "## Verdict", ""] + verdict_lines(r)
 
 
 def render_markdown(r: dict) -> str:
     sections = (header, side_section, ratio_section, memory_section, compile_section, regression_section,
                 size_section, verdict_section)
     return "\n".join(line for section in sections for line in section(r)) + "\n"
+
+
+def _span(values: list[float], show) -> str:
+    lo, hi = min(values), max(values)
+    return show(lo) if lo == hi else f"{show(lo)}-{show(hi)}"
+
+
+def compile_summary(rows: list[dict]) -> list[str]:
+    """One line per compiled framework-mode: what its first call costs and when it pays off."""
+    out = []
+    for fw, mode in sorted({(x["framework"], x["mode"]) for x in rows if x["mode"] in COMPILED_MODES}):
+        mine = [x for x in rows if (x["framework"], x["mode"]) == (fw, mode)]
+        steps = [x["break_even"] for x in mine if isinstance(x["break_even"], int)]
+        never = sum(x["break_even"] == "never" for x in mine)
+        out.append(f"  {fw}-{mode}: first call {_span([x['overhead_s'] for x in mine], fmt_time)} over a steady "
+                   f"step; pays off after {_span(steps, str) if steps else '-'} steps"
+                   + (f" (never in {never} of {len(mine)})" if never else f" ({len(mine)} cases)"))
+    return out
+
+
+def render_summary(r: dict) -> str:
+    """What a terminal shows: the verdict, JAX/PyTorch per workload, compile costs (report.md has the rest)."""
+    out = [f"Run: {', '.join(r['runs'])}"] + ([r["partial"]] if r.get("partial") else [])
+    out += [f"WARNING: {w}" for w in r["warnings"]] + r["notes"] + [""] + verdict_lines(r)
+    if r["gmeans"]:
+        out += ["", "JAX / PyTorch time, geometric mean over sizes (< 1: JAX faster):"]
+        for w in sorted({x["workload"] for x in r["gmeans"]}):
+            out.append(f"  {w:<16} " + "   ".join(f"{x['pairing']} {x['gmean']:.3g} ({x['n']})" + (
+                f" {x['device']}" if x["device"] != "cpu" else "") for x in r["gmeans"] if x["workload"] == w))
+    if r["compile"]:
+        out += ["", "Compile (firstcall - steady median; break-even against the same framework's eager):"]
+        out += compile_summary(r["compile"])
+    return "\n".join(out) + "\n"
+
+
+def _inline(text: str) -> str:
+    text = html.escape(text, quote=False)
+    text = re.sub(r"`([^`]*)`", r"<code>\1</code>", text)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)
+
+
+def _html_table(lines: list[str]) -> str:
+    cells = [[c.strip() for c in line.strip().strip("|").split(" | ")] for line in lines if not line.startswith("|--")]
+    head = "".join(f"<th>{_inline(c)}</th>" for c in cells[0])
+    body = "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in cells[1:])
+    return f'<div class="scroll"><table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def markdown_html(markdown: str) -> str:
+    """The subset of Markdown report.md uses (headings, tables, quotes, lists, paragraphs) as HTML,
+    so every table of report.md is in the page with the same text."""
+    out, table = [], []
+    for line in markdown.splitlines() + [""]:
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        if table:
+            out.append(_html_table(table))
+            table = []
+        if m := re.match(r"(#+) (.*)", line):
+            level = min(len(m[1]) + 1, 6)
+            out.append(f'<h{level} id="{re.sub(r"[^a-z0-9]+", "-", m[2].lower()).strip("-")}">'
+                       f"{_inline(m[2])}</h{level}>")
+        elif line.startswith("> "):
+            out.append(f"<blockquote>{_inline(line[2:])}</blockquote>")
+        elif line.startswith("- "):
+            out.append(f"<ul><li>{_inline(line[2:])}</li></ul>")
+        elif line.strip():
+            out.append(f"<p>{_inline(line)}</p>")
+    return "\n".join(out)

@@ -24,7 +24,9 @@ def collected(*args) -> list[str]:
 
 
 def fields(nodeid: str) -> set[str]:
-    return set(nodeid.split("[", 1)[1].rstrip("]").split("-"))
+    """The id's words; a data-parallel size word batchBxN also counts as batchB (its global batch)."""
+    words = set(nodeid.split("[", 1)[1].rstrip("]").split("-"))
+    return words | {w.split("x")[0] for w in words if w.startswith("batch") and "x" in w}
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ DATA = Path(__file__).resolve().parent / "data"
 MACHINE = "Linux-CPython-3.11-64bit"  # any storage machine-id folder name
 SLOWED = "test_mlp_train_step[jax-jit-cpu-batch64-steady]"
 TIME_STATS = ("min", "max", "mean", "stddev", "median", "iqr", "q1", "q3", "ld15iqr", "hd15iqr", "total")
-OUTPUTS = {"report.md", "results.csv", "regressed.txt", "scaling.png", "compile_vs_steady.png"}
+OUTPUTS = {"report.md", "results.csv", "regressed.txt", "scaling.png", "compile_vs_steady.png", "index.html"}
 
 
 def load(name: str = "run_a") -> dict:

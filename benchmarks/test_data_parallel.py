@@ -1,0 +1,159 @@
+"""The MLP training step (784-512-512-10, SGD lr 0.01) data-parallel over N devices: docs/data-parallel.md.
+
+The global batch (the largest of --batch-sizes) is split over N devices (--devices; the size word
+says both: batch1024x2). jax-jit: one process, a mesh of N devices, the batch sharded and the
+parameters replicated; torch-ddp: N rank processes, DistributedDataParallel. The steps run in
+resident worker processes (benchmarks/dp_runner.py); pytest-benchmark times, in this process,
+"run one step on every device / rank and wait for rank 0's reply".
+"""
+from __future__ import annotations
+
+import dataclasses
+import statistics
+
+import pytest
+
+from benchmarks import harness
+from benchmarks.dp_runner import Group, measure, timings
+from benchmarks.spec import tolerance
+from models import data
+
+MODES = [("jax", "jit"), ("torch", "ddp")]
+REFERENCE_STEPS = 20  # steps of an N=1 reference measured on demand
+
+STEP_ENDS = {
+    "jax": "rank 0 (the one JAX process) replies after jax.block_until_ready on the sharded outputs "
+           "(params, loss): every device has finished the step",
+    "torch": "rank 0 replies after the loss all-reduce that follows optimizer.step() on every rank: "
+             "when it returns, every rank has finished the step",
+}
+COLLECTIVES = {
+    "jax": "jax.jit with in/out shardings (batch axis sharded, params replicated): XLA inserts the "
+           "all-reduce of the gradients and of the loss",
+    "torch": "DistributedDataParallel all-reduces (averages) the gradients during backward; the loss "
+             "is all-reduced after the step",
+}
+TIMING = ("pytest-benchmark times, in the pytest process, one command to the resident workers: one "
+          "step on every device/rank, then rank 0's reply over a pipe; the round-trip of an empty "
+          "command is ipc_roundtrip_s, the workers' own timing of the step worker_step_s_*")
+EFFICIENCY = ("t(1) / (N * t(N)), t = the fastest round of the steady benchmark (scaling_efficiency) "
+              "or its median (scaling_efficiency_median), t(1) from the N=1 benchmark of this run "
+              "(or measured on demand: reference_source)")
+_STEP_S: dict[tuple, tuple[float, float]] = {}  # this run's N=1 step times: (min, median)
+
+
+def sizes(config) -> list[tuple[str, int]]:
+    batch = max(config.sizes["batch"])
+    return [(f"batch{batch}x{n}", n) for n in config.devices]
+
+
+class _Groups:
+    """One live worker group at a time, kept across the steady and firstcall cases of one
+    (framework, device, N)."""
+
+    def __init__(self):
+        self.key, self.group = None, None
+
+    def get(self, spec, n: int, batch: int) -> Group:
+        key = (spec.framework, spec.device, spec.matmul_precision, n, batch)
+        if self.group is None or self.key != key or not self.group.conns:
+            self.close()
+            self.group, self.key = Group(spec, n, batch), key
+        return self.group
+
+    def close(self) -> None:
+        if self.group is not None:
+            self.group.close()
+            self.group = None
+
+
+@pytest.fixture(scope="module")
+def groups():
+    pool = _Groups()
+    yield pool
+    pool.close()
+
+
+@pytest.mark.cases(modes=MODES, sizes=sizes)
+def test_data_parallel(benchmark, spec, groups, pytestconfig):
+    n, batch = spec.size_value, max(pytestconfig.sizes["batch"])
+    _skip_unless_possible(spec, n, batch)
+    group = groups.get(spec, n, batch)
+
+    def build(be):
+        group.build(cold=spec.phase == "firstcall")
+        return lambda: (None, group.step())
+
+    harness.run(benchmark, dataclasses.replace(spec, memory=False), harness.Case(
+        "mlp_data_parallel", build, items_per_call=batch, flops_per_call=data.mlp_flops(batch), training=True))
+    stats = group.stats()
+    info = benchmark.extra_info
+    info.update({
+        "devices": n, "global_batch": batch, "per_device_batch": batch // n,
+        "processes": n if spec.framework == "torch" else 1,
+        "simulated_devices": spec.device == "cpu" and spec.framework == "jax",
+        "torch_threads_per_rank": group.threads if spec.framework == "torch" else None,
+        "collective": COLLECTIVES[spec.framework], "step_ends": STEP_ENDS[spec.framework], "timing": TIMING,
+        "peak_memory_bytes": None, "memory_note": "not measured: the step runs in worker processes",
+    })
+    if spec.phase == "firstcall":
+        info.update(stats["stages"])  # the workers' trace / lower / compile medians, not this process's
+        if spec.framework == "torch":
+            info["firstcall_includes"] = ("the first step of a fresh model in a fresh DDP wrapper (built "
+                                          "untimed, parameter broadcast included); nothing to compile")
+    else:
+        if stats["compiles_after_warmup"]:
+            raise AssertionError(f"{spec.id}: {stats['compiles_after_warmup']} compilation(s) while timing")
+        _efficiency(benchmark, spec, n, batch, stats, groups)
+    _check_loss(spec, info["loss"], batch)
+
+
+def _efficiency(benchmark, spec, n: int, batch: int, stats: dict, groups: _Groups) -> None:
+    info = benchmark.extra_info
+    times = stats["step_s"][harness.WARMUP_STEPS:]
+    info["worker_step_s_min"] = min(times) if times else None
+    info["ipc_roundtrip_s"] = statistics.median(timings(groups.group.ping, 20))  # empty commands
+    if benchmark.stats is None:  # --benchmark-disable: nothing timed
+        return
+    t_n = (benchmark.stats.stats.min, benchmark.stats.stats.median)
+    key = (spec.framework, spec.mode, spec.device, spec.matmul_precision, batch)
+    source = "the N=1 benchmark of this run"
+    if n == 1:
+        _STEP_S[key] = t_n
+    elif key not in _STEP_S:
+        with Group(spec, 1, batch) as reference:
+            figures = measure(reference, REFERENCE_STEPS)
+        _STEP_S[key] = figures["step_s_min"], figures["step_s_median"]
+        source = f"measured for this benchmark: {REFERENCE_STEPS} steps of a fresh N=1 group"
+    t_1 = _STEP_S[key]
+    info.update({
+        "scaling_efficiency": t_1[0] / (n * t_n[0]), "scaling_efficiency_median": t_1[1] / (n * t_n[1]),
+        "step_time_ratio_vs_1": t_n[0] / t_1[0], "reference_step_s": t_1[0], "reference_source": source,
+        "efficiency_formula": EFFICIENCY,
+    })
+
+
+def _check_loss(spec, loss: float, batch: int) -> None:
+    x, y = data.synthetic_batch(batch, seed=1)
+    initial = data.reference_loss(data.mlp_weights(seed=0), x, y)
+    if spec.phase == "firstcall":  # every round starts from the initial weights: its loss is theirs
+        assert loss == pytest.approx(initial, rel=tolerance("loss", spec.matmul_precision))
+    else:  # the steps were real and threaded the parameters: SGD on one batch lowers its loss
+        assert loss < initial
+
+
+def _skip_unless_possible(spec, n: int, batch: int) -> None:
+    if batch % n:
+        pytest.skip(f"the global batch {batch} does not split evenly over {n} devices")
+    if spec.device != "cuda":
+        return
+    if spec.framework == "torch":
+        import torch
+
+        visible = torch.cuda.device_count()
+    else:
+        import jax
+
+        visible = len(jax.devices("gpu"))
+    if visible < n:
+        pytest.skip(f"cuda: {n} GPUs wanted, {spec.framework} sees {visible}")

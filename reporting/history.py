@@ -1,0 +1,218 @@
+"""Stored runs as the history plot and the partial-run check need them, through a small index.
+
+Parsing 200 stored runs (330 MB with raw rounds) takes seconds; their medians do not change. So
+`<storage>/<machine-id>/.report-index.json` keeps, per run file (keyed by name, size and mtime),
+its datetime, commit and each benchmark's median, fastest round and ids. report.py re-reads only
+files that are new or changed, drops entries of deleted files, and rewrites the index atomically.
+The index lives only beside pytest-benchmark's own storage (a folder inside `.benchmarks/`);
+other folders (baselines/, copies) are read without one. A broken index is rebuilt, never trusted.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from reporting import BadInput, style
+from reporting.load import DATA_RE, ID_FIELDS, parse_bench
+
+INDEX = ".report-index.json"
+VERSION = 1
+FIELDS = ("median", "min", "name") + ID_FIELDS  # one benchmark's entry, a list in this order
+
+
+@dataclass
+class Summary:
+    """One stored run: its benchmarks' medians and ids, and when it ran."""
+    path: Path
+    datetime: str | None
+    commit: str | None
+    benches: dict[str, dict]  # fullname -> dict over FIELDS
+
+
+def _file_key(path: Path) -> list:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def summarize(path: Path) -> dict | str:
+    """A run file -> its index entry, or the one-line error (picklable, for a process pool)."""
+    try:
+        text = path.read_bytes().decode("utf8")
+        try:
+            doc = json.loads(DATA_RE.sub('"data": null', text))  # medians only: skip the raw rounds
+        except json.JSONDecodeError:
+            doc = json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return f"{path}: not a readable pytest-benchmark run ({type(exc).__name__})"
+    raw = doc.get("benchmarks") if isinstance(doc, dict) else None
+    if not isinstance(raw, list) or not raw:
+        return f"{path}: not a pytest-benchmark run (no 'benchmarks' list)"
+    try:
+        benches = [parse_bench(x, i, path) for i, x in enumerate(raw)]
+    except BadInput as exc:
+        return str(exc)
+    commit = doc.get("commit_info") if isinstance(doc.get("commit_info"), dict) else {}
+    return {"key": _file_key(path), "datetime": doc.get("datetime"), "commit": commit.get("id"),
+            "benches": {b.fullname: [b.median, b.low, b.name] + [b.get(k) for k in ID_FIELDS] for b in benches}}
+
+
+def _summarize_all(paths: list[Path]) -> list[dict | str]:
+    if len(paths) < 16 or (os.cpu_count() or 1) < 2:
+        return [summarize(p) for p in paths]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(os.cpu_count(), 4)) as pool:
+        return list(pool.map(summarize, paths, chunksize=8))
+
+
+def persistent(folder: Path) -> bool:
+    return folder.parent.name == ".benchmarks"
+
+
+def _read_index(folder: Path) -> dict:
+    try:
+        doc = json.loads((folder / INDEX).read_text(encoding="utf8"))
+    except (OSError, ValueError):
+        return {}
+    return doc.get("runs", {}) if isinstance(doc, dict) and doc.get("version") == VERSION else {}
+
+
+def _write_index(folder: Path, runs: dict) -> None:
+    tmp = folder / f"{INDEX}.tmp-{os.getpid()}"
+    try:
+        tmp.write_text(json.dumps({"version": VERSION, "runs": runs}, separators=(",", ":")), encoding="utf8")
+        os.replace(tmp, folder / INDEX)
+    except OSError:  # a read-only storage: report without the index
+        tmp.unlink(missing_ok=True)
+
+
+def _entries(folder: Path, paths: list[Path]) -> dict:
+    """file name -> index entry for `paths` (all in `folder`), refreshing what changed."""
+    index = _read_index(folder) if persistent(folder) else {}
+    todo = [p for p in paths if index.get(p.name, {}).get("key") != _file_key(p)]
+    for path, entry in zip(todo, _summarize_all(todo)):
+        if isinstance(entry, str):
+            raise BadInput(*entry.split(": ", 1))
+        index[path.name] = entry
+    names = {p.name for p in paths}
+    if persistent(folder) and (todo or set(index) - names):
+        _write_index(folder, {n: e for n, e in index.items() if n in names})
+    return index
+
+
+def summaries(paths: list[Path]) -> list[Summary]:
+    """The runs in `paths`, in that order (each folder's index used and kept up to date)."""
+    by_folder: dict[Path, list[Path]] = {}
+    for p in paths:
+        by_folder.setdefault(p.parent, []).append(p)
+    entries = {}
+    for folder, files in by_folder.items():
+        index = _entries(folder, files)
+        entries.update({folder / f.name: index[f.name] for f in files})
+    return [Summary(p, entries[p]["datetime"], entries[p]["commit"],
+                    {k: dict(zip(FIELDS, v)) for k, v in entries[p]["benches"].items()}) for p in paths]
+
+
+def partial_note(current: Path, names: set[str], stored: list[Summary]) -> str:
+    """One line when the current run holds fewer benchmarks than the newest full run stored beside it
+    (full = the most benchmarks of any stored run), else ""."""
+    others = [s for s in stored if s.path.resolve() != current.resolve()]
+    if not others:
+        return ""
+    most = max(len(s.benches) for s in others)
+    full = [s for s in others if len(s.benches) == most][-1]
+    if len(names) >= most:
+        return ""
+    return (f"Partial run: {len(names & set(full.benches))} of the {most} benchmarks of the last full run "
+            f"({full.path.name}, {full.datetime or 'no date'}); its plots and tables show only these.")
+
+
+@dataclass
+class Point:
+    x: int  # position on the timeline
+    relative: float  # median / the benchmark's own median over the timeline
+    median: float
+    name: str
+    framework: str
+    mode: str
+    baseline: bool
+
+
+def timeline(stored: list[Summary], baselines: list[Summary]) -> list[tuple[Summary, bool]]:
+    """Stored runs and baseline runs (marked True) oldest first, by datetime then file name."""
+    seen = {s.path.resolve() for s in stored}
+    runs = [(s, False) for s in stored] + [(b, True) for b in baselines if b.path.resolve() not in seen]
+    marked = {b.path.resolve() for b in baselines}
+    runs = [(s, flag or s.path.resolve() in marked) for s, flag in runs]
+    return sorted(runs, key=lambda x: (x[0].datetime or "", x[0].path.name))
+
+
+def tick_label(s: Summary) -> str:
+    date = (s.datetime or "")[5:16].replace("T", " ")  # MM-DD HH:MM
+    return f"{date}\n{(s.commit or '')[:7]}".strip()
+
+
+def series(line: list[tuple[Summary, bool]]) -> dict[tuple, dict[str, list[Point]]]:
+    """(workload, phase) -> fullname -> its points along the timeline."""
+    out: dict[tuple, dict[str, list[Point]]] = {}
+    for x, (s, is_base) in enumerate(line):
+        for fullname, b in s.benches.items():
+            points = out.setdefault((b["workload"], b["phase"]), {}).setdefault(fullname, [])
+            points.append(Point(x, 0.0, b["median"], b["name"], b["framework"], b["mode"], is_base))
+    for by_name in out.values():
+        for points in by_name.values():
+            mid = sorted(p.median for p in points)[len(points) // 2]
+            for p in points:
+                p.relative = p.median / mid
+    return out
+
+
+def _history_traces(points_by_name: dict, xref: str, yref: str, shown: set) -> list[dict]:
+    """One trace per framework-mode in a panel (benchmarks separated by gaps), plus its baseline runs."""
+    groups: dict[str, list] = {}
+    for points in points_by_name.values():
+        groups.setdefault(style.key(points[0].framework, points[0].mode), []).append(points)
+    traces = []
+    for key in sorted(groups, key=style.order):
+        look, xs, ys, names = style.STYLES.get(key, style.OTHER), [], [], []
+        for points in groups[key]:
+            xs += [p.x for p in points] + [None]
+            ys += [p.relative for p in points] + [None]
+            names += [f"{p.name}: {p.median:.4g} s" for p in points] + [None]
+        traces.append({"type": "scatter", "mode": "lines+markers", "name": key, "legendgroup": key,
+                       "showlegend": key not in shown, "xaxis": xref, "yaxis": yref, "x": xs, "y": ys,
+                       "text": names, "line": {"color": look.colour, "dash": look.plotly_dash, "width": 1},
+                       "marker": {**style.marker(look), "size": 5}, "hovertemplate": "%{text}<extra></extra>"})
+        shown.add(key)
+    base = [p for points in points_by_name.values() for p in points if p.baseline]
+    if base:
+        traces.append({"type": "scatter", "mode": "markers", "name": "baseline run", "legendgroup": "baseline",
+                       "showlegend": "baseline" not in shown, "xaxis": xref, "yaxis": yref,
+                       "x": [p.x for p in base], "y": [p.relative for p in base], "hoverinfo": "skip",
+                       "marker": {"symbol": "square-open", "size": 11, "color": "black"}})
+        shown.add("baseline")
+    return traces
+
+
+def history_figure(r: dict) -> dict | None:
+    line = r["history"]
+    if not line or len(line) < 2:
+        return None
+    panels = series(line)
+    keys = sorted(panels, key=str)
+    step = max(1, math.ceil(len(line) / 6))
+    ticks = list(range(0, len(line), step))
+    axis_x = {"tickvals": ticks, "ticktext": [tick_label(line[i][0]).replace("\n", "<br>") for i in ticks],
+              "range": [-0.5, len(line) - 0.5], "gridcolor": "#ddd", "automargin": True}
+    grid, refs = style.grid(len(keys), 3, 260, {"x": axis_x, "y": {"title": {"text": "median / own median"},
+                                                              "gridcolor": "#ddd"}})
+    data, shown = [], set()
+    for key, (xref, yref) in zip(keys, refs):
+        data += _history_traces(panels[key], xref, yref, shown)
+    layout = style.layout(f"History: each benchmark's median over {len(line)} runs (date UTC, commit)",
+                     grid.pop("height"), **grid)
+    layout["annotations"] = style.panel_titles([f"{w} ({p})" for w, p in keys], layout)
+    return {"data": data, "layout": layout}

@@ -1,0 +1,305 @@
+"""report/index.html: one self-contained page (plotly.js and the data embedded, no network).
+
+The figures are plain plotly JSON built here from the same rows as the tables and PNGs, in the
+looks of reporting/style.py; plotly.js is embedded once, gzip-compressed (4.8 MB -> 2 MB of
+base64), and unpacked by the browser's DecompressionStream. Every table of report.md is in the
+page (reporting.render.markdown_html) with a small filter by framework, mode, device, workload.
+"""
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import math
+from html import escape
+from pathlib import Path
+
+from reporting import plots, style
+from reporting.history import history_figure
+from reporting.render import fmt_time, markdown_html, verdict_lines
+
+
+
+def ratio_figure(r: dict) -> dict | None:
+    if not r["ratios"]:
+        return None
+    labels = list(dict.fromkeys(f"{x['workload']} {x['size']} {x['device']}" for x in r["ratios"]))
+    data = []
+    for pairing in sorted({x["pairing"] for x in r["ratios"]}):
+        rows = [x for x in r["ratios"] if x["pairing"] == pairing]
+        data.append({"type": "scatter", "mode": "markers", "name": f"JAX/PyTorch {pairing}",
+                     "x": [x["ratio"] for x in rows], "y": [f"{x['workload']} {x['size']} {x['device']}" for x in rows],
+                     "marker": style.marker(style.look("jax", pairing.split("/")[0])),
+                     "customdata": [[fmt_time(x["jax_s"]), fmt_time(x["torch_s"]), " vs ".join(x["names"])]
+                                    for x in rows],
+                     "hovertemplate": "ratio %{x:.3g}<br>JAX %{customdata[0]}, PyTorch %{customdata[1]}"
+                                      "<br>%{customdata[2]}<extra></extra>"})
+    return {"data": data, "layout": style.layout(
+        "JAX time / PyTorch time, steady (left of 1: JAX faster)", 140 + style.ROW_PX * len(labels),
+        xaxis=style.log_axis("JAX / PyTorch median time, log scale"), yaxis=style.category_axis(labels),
+        shapes=[style.vline(1)])}
+
+
+def compile_figure(r: dict) -> dict | None:
+    rows = r["compile"]
+    if not rows:
+        return None
+    label = [f"{x['workload']} {x['size']} {x['framework']}-{x['mode']}-{x['device']}" for x in rows]
+    data = []
+    for key in sorted({style.key(x["framework"], x["mode"]) for x in rows}, key=style.order):
+        sel = [i for i, x in enumerate(rows) if style.key(x["framework"], x["mode"]) == key]
+        look = style.STYLES.get(key, style.OTHER)
+        custom = [[fmt_time(rows[i]["overhead_s"]), str(rows[i]["break_even"] or "-"), " / ".join(rows[i]["names"])]
+                  for i in sel]
+        for phase, hollow in (("firstcall", False), ("steady", True)):
+            data.append({"type": "scatter", "mode": "markers", "name": f"{key} {phase}", "legendgroup": key,
+                         "x": [rows[i][f"{phase}_s"] for i in sel], "y": [label[i] for i in sel],
+                         "marker": style.marker(look, hollow), "customdata": custom,
+                         "hovertemplate": f"{phase} %{{x:.3s}}s<br>overhead %{{customdata[0]}}, break-even "
+                                          "%{customdata[1]} steps<br>%{customdata[2]}<extra></extra>"})
+    return {"data": data, "layout": style.layout(
+        "Compile vs steady: first call (filled) and steady step (hollow)", 140 + style.ROW_PX * len(rows),
+        xaxis=style.log_axis("median seconds per call, log scale"), yaxis=style.category_axis(label))}
+
+
+def scaling_figure(r: dict, rate: bool) -> dict | None:
+    lines = plots.scaling_lines(r["current"])
+    if not lines:
+        return None
+    workloads = sorted(lines)
+    grid, refs = style.grid(len(workloads), 4, 260, {"x": style.log_axis("size"), "y": style.log_axis("")})
+    data, shown = [], set()
+    for w, (xref, yref) in zip(workloads, refs):
+        unit = plots.rate_unit(lines[w])
+        grid["yaxis" + xref[1:]]["title"]["text"] = unit if rate else "median s/call"
+        for label, points in sorted(lines[w].items(), key=lambda kv: style.order(kv[0])):
+            values = [p[2] if p[3] == unit else None for p in points] if rate else [p[1] for p in points]
+            look = style.look(*label.split("-")[:2])
+            data.append({"type": "scatter", "mode": "lines+markers", "name": label, "legendgroup": label,
+                         "showlegend": label not in shown, "xaxis": xref, "yaxis": yref,
+                         "x": [p[0] for p in points], "y": values, "text": [p[4] for p in points],
+                         "line": {"color": look.colour, "dash": look.plotly_dash}, "marker": style.marker(look),
+                         "hovertemplate": "size %{x}<br>%{y:.4s}" + (f" {unit}" if rate else " s")
+                                          + "<br>%{text}<extra></extra>"})
+            shown.add(label)
+    title = ("Throughput with size: GFLOP/s where the FLOPs are known, items/s otherwise (axis says which)"
+             if rate else "Median time per call with size (log-log)")
+    layout = style.layout(title, grid.pop("height"), **grid)
+    layout["annotations"] = style.panel_titles(workloads, layout)
+    return {"data": data, "layout": layout}
+
+
+def baseline_figure(r: dict) -> dict | None:
+    if r["baseline"] is None:
+        return None
+    rows = plots.baseline_rows(r)
+    data = []
+    for verdict, look in style.VERDICTS.items():
+        for gated in (True, False):
+            sel = [x for x in rows if x["verdict"] == verdict and x["gated"] == gated]
+            if not sel:
+                continue
+            lo = [x["ratio"] - x["interval"][0] if x["interval"] else 0 for x in sel]
+            hi = [x["interval"][1] - x["ratio"] if x["interval"] else 0 for x in sel]
+            data.append({"type": "scatter", "mode": "markers", "x": [x["ratio"] for x in sel],
+                         "y": [x["name"] for x in sel], "marker": style.marker(look, not gated),
+                         "name": f"{verdict}, {'gated' if gated else 'not gated'}",
+                         "error_x": {"type": "data", "symmetric": False, "array": hi, "arrayminus": lo,
+                                     "color": "#888", "thickness": 1},
+                         "customdata": [[x["change_pct"], x["threshold_pct"], x["test"]] for x in sel],
+                         "hovertemplate": "%{y}<br>median ratio %{x:.3g}<br>fastest round %{customdata[0]:+.1f}% "
+                                          "(threshold %{customdata[1]:g}%)<br>%{customdata[2]}<extra></extra>"})
+    t = r["threshold"] / 100
+    band = {"type": "rect", "xref": "x", "yref": "paper", "x0": 1 / (1 + t), "x1": 1 + t, "y0": 0, "y1": 1,
+            "fillcolor": "#999", "opacity": 0.2, "line": {"width": 0}}
+    return {"data": data, "layout": style.layout(
+        f"Current / baseline median with 95% intervals (grey band: ±{r['threshold']:g}% threshold)",
+        160 + 14 * len(rows), xaxis=style.log_axis("current / baseline median, log scale"),
+        yaxis=style.category_axis([x["name"] for x in rows]), shapes=[band, style.vline(1)])}
+
+
+def memory_figure(r: dict) -> dict | None:
+    rows = [x for x in r["memory"] if x["jax_bytes"] is not None or x["torch_bytes"] is not None]
+    if not rows:
+        return None
+    labels = [f"{x['workload']} {x['size']} {x['device']} {x['pairing']}" for x in rows]
+    data = [{"type": "bar", "orientation": "h", "name": name, "y": labels,
+             "x": [None if x[f"{fw}_bytes"] is None else x[f"{fw}_bytes"] / 2 ** 20 for x in rows],
+             "marker": {"color": style.look(fw, mode).colour, "pattern": {"shape": shape}},
+             "hovertemplate": "%{y}<br>%{x:.1f} MiB<extra>" + name + "</extra>"}
+            for fw, mode, name, shape in (("jax", "jit", "JAX", ""), ("torch", "eager", "PyTorch", "/"))]
+    return {"data": data, "layout": style.layout("Peak memory, JAX vs PyTorch (PyTorch hatched)", 140 + 30 * len(rows),
+                                            barmode="group", xaxis={"title": {"text": "MiB"}, "automargin": True},
+                                            yaxis=style.category_axis(labels))}
+
+
+def loss_figure(r: dict) -> dict | None:
+    groups = plots.loss_curves(r["current"])
+    if not groups:
+        return None
+    keys = sorted(groups, key=str)
+    grid, refs = style.grid(len(keys), 2, 300, {"x": {"title": {"text": "step"}, "gridcolor": "#ddd"},
+                                                "y": {"title": {"text": "loss"}, "gridcolor": "#ddd"}})
+    data, shown = [], set()
+    for (w, size, field), (xref, yref) in zip(keys, refs):
+        for b in groups[(w, size, field)]:
+            label = style.key(b.get("framework"), b.get("mode"))
+            look = style.look(b.get("framework"), b.get("mode"))
+            values = [v if isinstance(v, (int, float)) else None for v in b.info[field]]
+            data.append({"type": "scatter", "mode": "lines", "name": label, "legendgroup": label,
+                         "showlegend": label not in shown, "xaxis": xref, "yaxis": yref, "y": values,
+                         "line": {"color": look.colour, "dash": look.plotly_dash},
+                         "hovertemplate": f"{escape(b.name)}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"})
+            shown.add(label)
+    layout = style.layout("Loss curves recorded by the benchmarks (extra_info loss_curve* / *_losses)",
+                          grid.pop("height"), **grid)
+    layout["annotations"] = style.panel_titles([f"{w} {s}: {f}" for w, s, f in keys], layout)
+    return {"data": data, "layout": layout}
+
+
+def training(r: dict, folder: Path) -> str:
+    """reporting.training's section when that module exists: its markdown, and its PNGs as data URIs."""
+    try:
+        from reporting.training import render_training
+    except ImportError:
+        return ""
+    before = set(folder.glob("*.png"))
+    benches = [{"name": b.name, "fullname": b.fullname, "extra_info": b.info,
+                "stats": {"median": b.median, "min": b.low, "iqr": b.iqr, "rounds": b.rounds}}
+               for b in r["current"].values()]
+    markdown = render_training(benches, folder) or ""
+    images = sorted(set(folder.glob("*.png")) - before)
+    r["training_images"] = [(p.name, base64.b64encode(p.read_bytes()).decode()) for p in images]
+    return markdown
+
+
+FIGURES = (("ratio", "JAX vs PyTorch", ratio_figure), ("compile", "Compile vs steady", compile_figure),
+           ("scaling", "Scaling with size", lambda r: scaling_figure(r, False)),
+           ("throughput", "Throughput with size", lambda r: scaling_figure(r, True)),
+           ("baseline", "Against the baseline", baseline_figure), ("history", "History", history_figure),
+           ("memory", "Memory", memory_figure), ("loss", "Loss curves", loss_figure))
+
+
+def headline(r: dict) -> str:
+    """The verdict and the JAX/PyTorch geometric means: what the page says first."""
+    lines = "".join(f'<p class="{"bad" if line.startswith("REGRESSED") else "note"}">{escape(line)}</p>'
+                    for line in verdict_lines(r))
+    rows = "".join(f'<tr><td>{escape(x["workload"])}</td><td>{escape(x["device"])}</td><td>{x["pairing"]}</td>'
+                   f'<td>{x["n"]}</td><td class="num" data-headline="{escape(x["workload"])}|{x["device"]}|'
+                   f'{x["pairing"]}">{x["gmean"]:.3g}</td></tr>' for x in r["gmeans"])
+    table = ('<div class="scroll"><table class="data"><thead><tr><th>workload</th><th>device</th>'
+             '<th>jax/torch mode</th><th>sizes</th><th>JAX / PyTorch time (geometric mean; &lt; 1: JAX faster)'
+             f'</th></tr></thead><tbody>{rows}</tbody></table></div>') if rows else ""
+    return f'<section id="verdict"><h2>Verdict</h2>{lines}{table}</section>'
+
+
+def plotly_gz() -> str:
+    """plotly.min.js gzip-compressed and base64-encoded, cached per plotly version (~0.4 s to make)."""
+    import os
+
+    import plotly
+
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "report.py"
+    cached = cache / f"plotly-{plotly.__version__}-{source.stat().st_size}.js.gz.b64"
+    try:
+        return cached.read_text(encoding="ascii")
+    except OSError:
+        pass
+    text = base64.b64encode(gzip.compress(source.read_bytes(), 6)).decode("ascii")
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".tmp-{os.getpid()}")
+        tmp.write_text(text, encoding="ascii")
+        tmp.replace(cached)
+    except OSError:
+        pass  # no cache: compressed again next time
+    return text
+
+
+def _clean(x):
+    """JSON without NaN/inf (JSON.parse rejects them): None instead."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    return [_clean(v) for v in x] if isinstance(x, (list, tuple)) else x
+
+
+def _script_json(obj) -> str:
+    return json.dumps(_clean(obj), separators=(",", ":")).replace("</", "<\\/")
+
+
+def filters(r: dict) -> str:
+    selects = []
+    for key in ("framework", "mode", "device", "workload"):
+        values = sorted({str(b.get(key)) for b in r["current"].values() if b.get(key) is not None})
+        options = "".join(f"<option>{escape(v)}</option>" for v in values)
+        selects.append(f'<label>{key} <select name="{key}"><option value="">all</option>{options}</select></label>')
+    return ('<form id="filters" aria-label="filter the tables">Filter the tables: ' + " ".join(selects)
+            + ' <span class="hint">(plots: click legend entries to hide or show a framework-mode)</span></form>')
+
+
+def _header(r: dict) -> str:
+    out = [f"<p>Run: {escape(', '.join(r['runs']))}</p>"]
+    if r.get("partial"):
+        out.append(f'<p class="partial" id="partial"><strong>{escape(r["partial"])}</strong></p>')
+    out += [f'<p class="bad">WARNING: {escape(w)}</p>' for w in r["warnings"]]
+    return "".join(out + [f'<p class="note">{escape(n)}</p>' for n in r["notes"]])
+
+
+def _training_html(r: dict, markdown: str) -> str:
+    images = "".join(f'<figure><img alt="{escape(name)}" src="data:image/png;base64,{data}">'
+                     f"<figcaption>{escape(name)}</figcaption></figure>" for name, data in r.get("training_images", []))
+    if not markdown and not images:
+        return ""
+    return f'<section id="training"><h2>Training</h2>{images}{markdown_html(markdown)}</section>'
+
+
+def page(r: dict, markdown: str, training_md: str = "") -> str:
+    figures = {key: fig for key, _, make in FIGURES if (fig := make(r))}
+    nav = " · ".join(f'<a href="#sec-{k}">{t}</a>' for k, t, _ in FIGURES if k in figures)
+    sections = "".join(f'<section id="sec-{k}"><h2>{t}</h2><div class="fig" id="fig-{k}">Loading the plot...</div>'
+                       "</section>" for k, t, _ in FIGURES if k in figures)
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width, initial-scale=1"><title>Benchmark report</title><style>{CSS}</style>'
+            f'</head><body><header><h1>Benchmark report</h1>{_header(r)}</header><nav>{nav} · '
+            f'<a href="#tables">Tables</a></nav><main>{headline(r)}{sections}{_training_html(r, training_md)}'
+            f'<section id="tables"><h2>Tables (as in report.md)</h2>{filters(r)}{markdown_html(markdown)}'
+            f'</section></main><p id="status" role="status"></p>'
+            f'<script type="application/json" id="figures">{_script_json(figures)}</script>'
+            f'<script type="text/plain" id="plotly-gz">{plotly_gz()}</script><script>{JS}</script></body></html>')
+
+
+def write_page(r: dict, markdown: str, folder: Path, training_md: str = "") -> None:
+    (folder / "index.html").write_text(page(r, markdown, training_md), encoding="utf8")
+
+
+CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1320px;padding:0 16px;color:#111}
+h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;margin-top:28px}h3{font-size:15px}
+nav{position:sticky;top:0;background:#fff;padding:6px 0;border-bottom:1px solid #ddd;z-index:5}
+.scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;font-size:12px;margin:8px 0}
+th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;white-space:nowrap}th{background:#f0f0f0}
+tbody tr:nth-child(even){background:#fafafa}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.bad{color:#a00;font-weight:bold}.partial{background:#fff3cd;border:2px dashed #a60;padding:6px}
+.note{margin:2px 0}blockquote{margin:6px 0;padding:2px 10px;border-left:4px solid #999;background:#f6f6f6}
+.fig{width:100%;min-height:200px}#filters{margin:8px 0;padding:6px;background:#f4f4f4}
+#filters label{margin-right:10px}.hint{color:#555}img{max-width:100%}code{font-size:12px}"""
+
+JS = """function applyFilter(){const want=[...document.querySelectorAll('#filters select')].filter(s=>s.value)
+.map(s=>[s.name,s.value]);for(const t of document.querySelectorAll('table.data')){
+const cols=[...t.tHead.rows[0].cells].map(c=>c.textContent.trim());for(const row of t.tBodies[0].rows){
+const cells=[...row.cells].map(c=>c.textContent.trim()),text=cells.join(' '),m=text.match(/test_(\\w+)\\[([^\\]]+)\\]/),
+ids=m?m[2].split('-'):[],pair=cells[cols.indexOf('jax/torch mode')]||'';row.hidden=want.some(([k,v])=>{
+const i=cols.indexOf(k);if(i>=0)return cells[i]!==v;if(k==='workload')return m?m[1]!==v:false;
+if(pair)return k==='framework'?!['jax','torch'].includes(v):k==='mode'?!pair.split('/').includes(v):false;
+return m?!ids.includes(v):false;});}}}
+document.getElementById('filters')?.addEventListener('change',applyFilter);
+async function boot(){const b64=document.getElementById('plotly-gz').textContent.trim();
+const bytes=Uint8Array.from(atob(b64),c=>c.charCodeAt(0));const js=await new Response(new Blob([bytes]).stream()
+.pipeThrough(new DecompressionStream('gzip'))).text();(0,eval)(js);
+const figs=JSON.parse(document.getElementById('figures').textContent);for(const [k,f] of Object.entries(figs)){
+const div=document.getElementById('fig-'+k);div.textContent='';
+await Plotly.newPlot(div,f.data,f.layout,{responsive:true,displaylogo:false});}
+document.body.dataset.plotted=Object.keys(figs).length;}
+boot().catch(e=>{console.error('plots failed: '+e);document.getElementById('status').textContent='Plots failed: '+e;});"""
