@@ -17,7 +17,7 @@ import pytest
 # JAX must not grab 75% of a GPU at start-up: PyTorch shares the process. Set before jax is imported.
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
-from benchmarks import machine  # noqa: E402
+from benchmarks import machine, progress  # noqa: E402
 from benchmarks.spec import DEVICE_ONLY_MODES, PHASES, PRECISIONS, Spec  # noqa: E402
 
 # option name -> (default list, id prefix, largest accepted value)
@@ -27,6 +27,9 @@ SIZE_KINDS = {
     "matrix": ("256,1024,2048", "size", 1 << 14),
 }
 MAX_FIRSTCALL_ROUNDS = 100
+MAX_EPOCHS = 100
+MAX_EPOCH_SAMPLES = 50_000  # the training split
+MAX_DEVICES = 64  # data-parallel devices / ranks
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,6 +46,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="cold rounds per firstcall benchmark, each a fresh compile (default %(default)s)")
     group.addoption("--matmul-precision", default="highest", choices=PRECISIONS,
                     help="float32 matmul precision on both sides: highest (true fp32) or tf32 (default highest)")
+    group.addoption("--gpt-configs", default="tiny", help="comma-separated GPT configs: tiny, seed (default %(default)s)")
+    group.addoption("--gpt-steps", default="300", help="AdamW steps of the GPT training run (default %(default)s)")
+    group.addoption("--text", default=None, metavar="PATH",
+                    help="UTF-8 text to train the GPT on (default: the King James Bible, see docs/gpt.md)")
+    group.addoption("--data-root", default=None,
+                    help="folder of MNIST/Fashion-MNIST IDX files (default $DATA_ROOT, else <repo>/data; "
+                         "Fashion-MNIST is also found in /usr/share/datasets/fashion-mnist; docs/data.md)")
+    group.addoption("--download", action="store_true",
+                    help="download Fashion-MNIST into the data root with torchvision if it is missing")
+    group.addoption("--epochs", default="3", help="training epochs of test_convergence (default %(default)s)")
+    group.addoption("--epoch-samples", default="10000",
+                    help="training samples per test_mlp_epoch epoch, up to the 50000 of the training split "
+                         "(default %(default)s)")
+    group.addoption("--devices", default="1,2",
+                    help="comma-separated device / rank counts of the data-parallel benchmarks (default %(default)s)")
     group.addoption("--memory", default="on", choices=("on", "off"),
                     help="memory pass after timing: the peak memory one step needs (default on)")
 
@@ -58,9 +76,9 @@ def _positive_ints(text: str, option: str, largest: int) -> list[int]:
     return list(dict.fromkeys(values))
 
 
-def _rounds(text: str) -> int:
-    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_FIRSTCALL_ROUNDS:
-        raise pytest.UsageError(f"--firstcall-rounds: expected one integer from 1 to {MAX_FIRSTCALL_ROUNDS}, got {text!r}")
+def _int_in(text: str, option: str, largest: int) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= largest:
+        raise pytest.UsageError(f"{option}: expected one integer from 1 to {largest}, got {text!r}")
     return int(text)
 
 
@@ -69,9 +87,36 @@ def pytest_configure(config: pytest.Config) -> None:
                             "framework-mode x device x size x phase")
     config.sizes = {kind: _positive_ints(config.getoption(f"--{kind}-sizes"), f"--{kind}-sizes", largest)
                     for kind, (_, _, largest) in SIZE_KINDS.items()}
-    config.firstcall_rounds = _rounds(config.getoption("--firstcall-rounds"))
+    config.firstcall_rounds = _int_in(config.getoption("--firstcall-rounds"), "--firstcall-rounds", MAX_FIRSTCALL_ROUNDS)
+    config.epochs = _int_in(config.getoption("--epochs"), "--epochs", MAX_EPOCHS)
+    config.epoch_samples = _int_in(config.getoption("--epoch-samples"), "--epoch-samples", MAX_EPOCH_SAMPLES)
+    config.devices = _positive_ints(config.getoption("--devices"), "--devices", MAX_DEVICES)
+    if config.getoption("--data-root") is not None and not os.path.isdir(config.getoption("--data-root")):
+        raise pytest.UsageError(f"--data-root: not a folder: {config.getoption('--data-root')!r}")
     _set_precision(config.getoption("--matmul-precision"))
+    _gpt_options(config)
     config.cpu_watch = machine.CpuWatch()  # other processes' CPU use over the whole run
+    progress.register(config)
+
+
+def _gpt_options(config: pytest.Config) -> None:
+    from models import text
+
+    names = config.getoption("--gpt-configs").split(",")
+    if not all(name in text.CONFIGS for name in names):
+        raise pytest.UsageError(f"--gpt-configs: expected comma-separated names from {', '.join(text.CONFIGS)}, "
+                                f"got {config.getoption('--gpt-configs')!r}")
+    config.gpt_configs = list(dict.fromkeys(names))
+    steps = config.getoption("--gpt-steps")
+    if not steps.strip().isdigit() or not 10 <= int(steps) <= 100_000:
+        raise pytest.UsageError(f"--gpt-steps: expected one integer from 10 to 100000, got {steps!r}")
+    config.gpt_steps = int(steps)
+    config.gpt_text = config.getoption("--text")
+    if config.gpt_text is not None:
+        try:
+            text.load_corpus(config.gpt_text)
+        except text.CorpusError as e:
+            raise pytest.UsageError(f"--text: {e}") from None
 
 
 def _set_precision(precision: str) -> None:
@@ -147,6 +192,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     params = []
     for framework, mode in modes:
         for device in _devices(config):
+            if DEVICE_ONLY_MODES.get(mode, device) != device:
+                continue  # e.g. CUDA graphs: no such case on the CPU
             for word, value in sizes:
                 for phase in phases:
                     spec = Spec(framework, mode, device, word, value, phase, config.firstcall_rounds,

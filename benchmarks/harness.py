@@ -50,7 +50,7 @@ def run(benchmark, spec: Spec, case: Case) -> Any:
     """Measure `case` for `spec` (steady or firstcall); returns the last step output."""
     be = frameworks.backend(spec)
     benchmark.group = f"{case.workload}-{spec.size}-{spec.phase}"
-    benchmark.extra_info.update(_describe(spec, case, be))
+    benchmark.extra_info.update(describe(spec, case, be))
     with machine.other_cpu() as others:
         out = (_steady if spec.phase == "steady" else _firstcall)(benchmark, be, case)
     benchmark.extra_info["other_cpu_share"] = others.share_value
@@ -134,7 +134,7 @@ CUDA_FIRSTCALL_NOTE = {
 
 # --- extra_info ----------------------------------------------------------------------------------
 
-def _describe(spec: Spec, case: Case, be: frameworks.Backend) -> dict:
+def describe(spec: Spec, case: Case, be: frameworks.Backend) -> dict:
     return {
         "workload": case.workload,
         "framework": spec.framework,

@@ -1,0 +1,141 @@
+"""A character-level GPT (nanoGPT's model, configs `tiny` and `seed`): one AdamW training step, one
+forward pass, and a real training run on a text corpus (docs/gpt.md).
+
+The size word of an id is the config name (`--gpt-configs`, default tiny): test_gpt_train_step[jax-jit-cpu-tiny-steady].
+Batches come from the corpus (`--text PATH`, default the King James Bible), drawn once in NumPy.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks import frameworks, harness, machine
+from benchmarks.spec import tolerance
+from models import text
+
+MODES = [("jax", "jit"), ("jax", "eager"), ("torch", "eager"), ("torch", "compile")]
+# The training run: each framework's everyday mode (as test_convergence). jax-eager dispatches every
+# op of forward, backward and AdamW from Python (8x the jitted step), torch-compile adds a ~25 s
+# compile to a run whose steps test_gpt_train_step already times.
+TRAINING_MODES = [("jax", "jit"), ("torch", "eager")]
+FIRSTCALL_ROUNDS = 1  # at most (--firstcall-rounds caps it): one cold torch.compile of a GPT step costs ~20 s on two cores
+TRACKING_RTOL = 0.05  # the frameworks' final losses (mean of the last tenth of the run) agree within 5%
+BELOW_ENTROPY = 0.85  # the run's final loss is under 85% of the corpus's unigram entropy
+SAMPLE_CHARS = 200
+_final_losses: dict[tuple, dict[str, float]] = {}  # (config, steps, corpus) -> {case id: final loss}
+
+
+def gpt_sizes(config: pytest.Config) -> list[tuple[str, int]]:
+    """The cases' sizes: each config of --gpt-configs, valued at its tokens per step."""
+    return [(name, text.CONFIGS[name].batch_size * text.CONFIGS[name].block_size) for name in config.gpt_configs]
+
+
+@pytest.mark.cases(modes=MODES, sizes=gpt_sizes)
+def test_gpt_train_step(benchmark, spec, request):
+    _skip_eager_beyond_tiny(spec)
+    config, weights, x, y = _inputs(spec, request.config, steps=1)
+    gpt = harness.model("gpt", spec)
+    harness.run(benchmark, _cold(spec), _case(
+        "gpt_train_step", config, lambda be: gpt.train_step(weights, config, x, y, be), train=True))
+    loss, initial = benchmark.extra_info["loss"], text.reference_loss(weights, x[0], y[0], config)
+    assert math.isfinite(loss)
+    if spec.phase == "firstcall":  # every round starts from the initial weights: its loss is theirs
+        assert loss == pytest.approx(initial, rel=tolerance("loss", spec.matmul_precision))
+    else:  # the steps were real and threaded parameters and optimiser state: AdamW on one batch lowers its loss
+        assert loss < initial
+
+
+@pytest.mark.cases(modes=MODES, sizes=gpt_sizes)
+def test_gpt_forward(benchmark, spec, request):
+    _skip_eager_beyond_tiny(spec)
+    config, weights, x, _ = _inputs(spec, request.config, steps=1)
+    gpt = harness.model("gpt", spec)
+    logits = harness.run(benchmark, _cold(spec), _case(
+        "gpt_forward", config, lambda be: gpt.predict_step(weights, config, x[0], be), train=False))
+    tol = tolerance("logits", spec.matmul_precision)
+    np.testing.assert_allclose(harness.as_numpy(logits), text.reference_logits(weights, x[0], config), rtol=tol, atol=tol)
+
+
+@pytest.mark.cases(modes=TRAINING_MODES, sizes=gpt_sizes, phases=("steady",))
+def test_gpt_char_training(benchmark, spec, request):
+    """`--gpt-steps` AdamW steps from the shared initial weights over the shared batch order.
+
+    harness.run cannot time this (its steady phase calibrates many rounds of a call, its firstcall
+    phase compiles in every round), so the loop is here, in the harness' terms: the first
+    harness.WARMUP_STEPS steps of the run compile and are not timed; one timed call
+    (benchmark.pedantic, rounds=1) runs the remaining steps, synced as harness.timed does;
+    nothing may compile inside it.
+    """
+    steps = request.config.gpt_steps
+    timed_steps = steps - harness.WARMUP_STEPS
+    config, weights, x, y = _inputs(spec, request.config, steps=steps)
+    corpus = text.corpus(request.config.gpt_text, config.vocab_size)
+    gpt = harness.model("gpt", spec)
+    case = _case("gpt_char_training", config, lambda be: gpt.train_step(weights, config, x, y, be), train=True,
+                 repeat=timed_steps)
+    be = frameworks.backend(spec)
+    benchmark.group = f"{case.workload}-{spec.size}-{spec.phase}"
+    benchmark.extra_info.update(harness.describe(spec, case, be))
+    step = case.build(be)
+    with machine.other_cpu() as others:
+        losses = [step()[1] for _ in range(harness.WARMUP_STEPS)]
+        before = be.compile_count()
+
+        def run():
+            outs = [step() for _ in range(timed_steps)]
+            return outs[-1][0], [loss for _, loss in outs]
+
+        state, timed_losses = benchmark.pedantic(harness.timed(be, run), rounds=1, iterations=1, warmup_rounds=0)
+    assert be.compile_count() == before, f"{spec.id}: compilation(s) while timing the training run"
+    curve = [float(harness.as_numpy(loss)) for loss in losses + timed_losses]
+    every = max(1, steps // 100)
+    final = float(np.mean(curve[-max(1, steps // 10):]))
+    entropy = text.unigram_entropy_nats(corpus.ids)
+    prompt = corpus.ids[:config.block_size]
+    sample = text.sample(_next_logits(gpt, state, config, spec), prompt, SAMPLE_CHARS, config.block_size, seed=0)
+    benchmark.extra_info.update({
+        "steps": steps, "warmup_steps": harness.WARMUP_STEPS, "corpus": corpus.name, "corpus_chars": len(corpus.ids),
+        "vocab": corpus.vocab.chars, "unigram_entropy_nats": entropy,
+        "loss_curve_every": every, "loss_curve": curve[::every], "loss": curve[-1], "final_loss": final,
+        "other_cpu_share": others.share_value, "sample_prompt": corpus.vocab.decode(prompt),
+        "sample": corpus.vocab.decode(sample)})
+    assert all(map(math.isfinite, curve))
+    assert final < BELOW_ENTROPY * entropy, f"final loss {final:.3f} not below {BELOW_ENTROPY} x {entropy:.3f} nats"
+    others_final = _final_losses.setdefault((config, steps, corpus.name), {})
+    for other, value in others_final.items():  # the other frameworks' runs of this session, same batches
+        assert final == pytest.approx(value, rel=TRACKING_RTOL), f"{spec.id} vs {other}"
+    others_final[spec.id] = final
+
+
+def _skip_eager_beyond_tiny(spec):
+    if spec.framework == "jax" and spec.mode == "eager" and spec.size != "tiny":
+        pytest.skip("jax-eager beyond the tiny config: op-by-op dispatch of a 6-layer step takes minutes per case")
+
+
+def _inputs(spec, pytest_config, steps: int):
+    """The config of the case's size, the initial weights, and `steps` batches x, y (steps, B, T)."""
+    config = text.CONFIGS[spec.size]
+    corpus = text.corpus(pytest_config.gpt_text, config.vocab_size)
+    return (config, text.gpt_weights(config, seed=0), *text.batches(corpus.ids, steps, config, seed=1))
+
+
+def _case(workload, config, build, train: bool, repeat: int = 1) -> harness.Case:
+    tokens = config.batch_size * config.block_size
+    return harness.Case(workload, build, items_per_call=repeat * tokens, training=train,
+                        flops_per_call=repeat * text.gpt_flops(config, train=train),
+                        extra={"gpt_config": dataclasses.asdict(config)})
+
+
+def _cold(spec):
+    """The spec with at most FIRSTCALL_ROUNDS cold rounds."""
+    return dataclasses.replace(spec, firstcall_rounds=min(spec.firstcall_rounds, FIRSTCALL_ROUNDS))
+
+
+def _next_logits(gpt, state, config, spec):
+    """Logits of the trained state for text.sample, run eagerly (generation is not measured)."""
+    be = frameworks.backend(dataclasses.replace(spec, mode="eager"))
+    forward = gpt.predict_fn(state, config, be)
+    return lambda ids: harness.as_numpy(forward(gpt.tokens(be, ids)))
