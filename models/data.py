@@ -3,8 +3,11 @@
 - `mlp_weights(seed, sizes)`: PyTorch's nn.Linear default init (uniform +-1/sqrt(fan_in)), as
   float32 NumPy arrays, W stored (fan_in, fan_out) so both sides compute x @ W + b.
 - `synthetic_batch(batch, seed)`: MNIST-shaped inputs in [0, 1) and integer labels 0..9.
+- `TRAIN_CONFIGS`: the training benchmarks' two models (real data: models/datasets.py).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -57,3 +60,32 @@ def reference_loss(weights, x: np.ndarray, y: np.ndarray) -> float:
     logits = logits - logits.max(axis=1, keepdims=True)
     logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     return float(-logp[np.arange(len(y)), y].mean())
+
+
+# --- the training benchmarks' two reference models (benchmarks/test_epoch.py, test_convergence.py) --
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A model and its optimiser: hidden layer widths, SGD learning rate and momentum (0: plain SGD).
+
+    Momentum follows PyTorch's convention, which optax.sgd(momentum=mu) shares: v = mu*v + g,
+    p -= lr*v, with v = g on the first step.
+    """
+
+    name: str  # the test-name word: mlp, momentum
+    hidden: tuple[int, ...]
+    lr: float
+    momentum: float = 0.0
+
+    def sizes(self, features: int = MLP_SIZES[0], classes: int = MLP_SIZES[-1]) -> tuple[int, ...]:
+        return (features, *self.hidden, classes)
+
+    def describe(self, features: int = MLP_SIZES[0]) -> str:
+        optimiser = f"SGD momentum {self.momentum}" if self.momentum else "SGD"
+        return f"{'-'.join(map(str, self.sizes(features)))}, {optimiser}, lr {self.lr}"
+
+
+TRAIN_CONFIGS = {
+    "mlp": TrainConfig("mlp", MLP_SIZES[1:-1], lr=0.01),  # 784-512-512-10, plain SGD
+    "momentum": TrainConfig("momentum", (128,), lr=0.001, momentum=0.9),  # 784-128-10
+}

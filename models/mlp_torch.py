@@ -51,8 +51,26 @@ def update(model, optimizer, x, y):
     return value.detach()
 
 
-def optimizer(model, lr=LEARNING_RATE):
-    return torch.optim.SGD(model.parameters(), lr=lr)
+def optimizer(model, lr=LEARNING_RATE, momentum=0.0):
+    """With momentum: v = mu*v + g, p -= lr*v (dampening 0), as optax.sgd(momentum=mu)."""
+    return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+
+
+def indexed_update(model, optimizer, x, y, idx):
+    """One SGD step on the batch x[idx], y[idx]; returns the loss before the step."""
+    return update(model, optimizer, x[idx], y[idx])
+
+
+def evaluate(model, x, y):
+    """(mean cross-entropy, accuracy) of the model on (x, y)."""
+    with torch.no_grad():
+        logits, y = model(x), y.long()
+        return F.cross_entropy(logits, y), (logits.argmax(dim=1) == y).float().mean()
+
+
+def first_layer(model):
+    """The first layer's weights as NumPy (in, hidden), the JAX layout."""
+    return model.layers[0].weight.detach().cpu().numpy().T
 
 
 # --- builders: a ready step on a backend ----------------------------------------------------------
@@ -74,3 +92,20 @@ def predict_step(weights, x, be):
             return forward(x)
 
     return step
+
+
+def epoch_step(weights, x, y, orders, be, lr=LEARNING_RATE, momentum=0.0):
+    """Each call trains one epoch over (x, y), all on the device, in the batches of the next
+    `orders` entry ((steps, batch) sample indices, cyclically), and returns (model, mean loss)."""
+    model, x, y = init_params(weights, be.device), be.put(x), be.put(y).long()
+    opt, step_fn = optimizer(model, lr, momentum), be.compile(indexed_update)
+    orders = [list(be.put(order).long()) for order in orders]  # one index tensor per step
+    epochs = 0
+
+    def epoch():
+        nonlocal epochs
+        losses = [step_fn(model, opt, x, y, idx) for idx in orders[epochs % len(orders)]]
+        epochs += 1
+        return model, torch.stack(losses).mean()
+
+    return epoch

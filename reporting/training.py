@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from reporting.machine import BUSY_SHARE
+
 CSV_FIELDS = ("framework", "mode", "model", "dataset", "batch_size", "epoch", "epoch_seconds", "train_loss",
               "validation_loss", "validation_accuracy", "test_accuracy")
 
@@ -139,7 +141,7 @@ def plot_first_layers(runs: list[dict], path: Path) -> bool:
             weights = first_layer(b)
             side = int(b["extra_info"].get("image_side") or round(weights.shape[1] ** 0.5))
             ax.imshow(mosaic(weights, side), cmap="RdBu_r", vmin=-1, vmax=1)
-            ax.set_title(f"{label(b)}\n{title}", fontsize=7)
+            ax.set_title(f"{label(b)}\n{title.replace(' on ', chr(10) + 'on ')}", fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -192,11 +194,17 @@ def render_training(benchmarks: list[dict], out: Path) -> str:
         return ""
     out.mkdir(parents=True, exist_ok=True)
     parts = ["## Training on real data", ""]
-    datasets = sorted({b["extra_info"].get("dataset") for b in convergence + epochs})
+    datasets = sorted({f"{b['extra_info'].get('dataset')} ({b['extra_info'].get('dataset_path')})"
+                       for b in convergence + epochs})
     if any(b["extra_info"].get("dataset_fallback") for b in convergence + epochs):
         parts += ["**No MNIST/Fashion-MNIST IDX files were found: these runs trained on scikit-learn's 8x8 "
                   "digits (64 input features), see docs/data.md.**", ""]
-    parts += [f"Data set(s): {', '.join(map(str, datasets))}.", ""]
+    parts += [f"Data set(s): {', '.join(datasets)}.", ""]
+    busy = [b["extra_info"]["other_cpu_share"] for b in convergence + epochs
+            if (b["extra_info"].get("other_cpu_share") or 0) > BUSY_SHARE]
+    if busy:
+        parts += [f"Other processes used up to {max(busy):.0%} of the CPU during {len(busy)} of these "
+                  f"benchmarks: their times are upper bounds.", ""]
     if convergence:
         write_csv(convergence, out / "benchmark_results.csv")
         plot_curves(convergence, out / "training_curves.png")

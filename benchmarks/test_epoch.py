@@ -1,0 +1,113 @@
+"""One training epoch on real images (Fashion-MNIST, MNIST, or the digits fallback: models/datasets.py).
+
+Two models (models/data.py TRAIN_CONFIGS): test_mlp_epoch trains the 784-512-512-10 MLP with plain
+SGD (lr 0.01), test_mlp_epoch_momentum the 784-128-10 MLP with SGD momentum 0.9 (lr 0.001).
+Modes: jax-jit (a Python loop of jitted steps), jax-scan (the epoch as one compiled lax.scan),
+torch-eager, torch-compile. The training data and every epoch's batch order (one seeded NumPy
+permutation per epoch, shared by both frameworks) are on the device before timing; one call is
+one epoch over the first --epoch-samples training samples (default 10000; 50000 = the whole
+training split). firstcall: the first epoch of a fresh model, compile included (EPOCH_FIRSTCALL_ROUNDS
+rounds at most); steady: later epochs. The id's size word is the batch size (batch64); the data set
+is in extra_info (dataset, dataset_path) and in the group name.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+
+import pytest
+
+from benchmarks import harness
+from models import data, datasets
+
+MODES = [("jax", "jit"), ("jax", "scan"), ("torch", "eager"), ("torch", "compile")]
+ORDER_EPOCHS = 4  # distinct batch orders made before timing; the steady calls cycle through them
+EPOCH_FIRSTCALL_ROUNDS = 1  # an epoch is long and a cold torch.compile costs ~10 s: one cold round
+STEADY = pytest.mark.benchmark(min_rounds=3, max_time=0.5)  # 3 timed epochs after the harness's warm-up
+
+
+@pytest.fixture(scope="session")
+def dataset(pytestconfig) -> datasets.Dataset:
+    """The run's data set, loaded once; a bad IDX file fails with its one line, and the digits
+    fallback says so in a warning."""
+    root = datasets.data_root(pytestconfig.getoption("--data-root"))
+    try:
+        found = datasets.load(root)
+        if found.fallback and pytestconfig.getoption("--download"):
+            fetch(root)
+            datasets.load.cache_clear()
+            found = datasets.load(root)
+    except datasets.IDXError as err:
+        pytest.fail(str(err), pytrace=False)
+    if found.fallback:
+        warnings.warn(datasets.FallbackWarning(
+            f"no MNIST/Fashion-MNIST IDX files ({datasets.missing_reason(root)}): training on scikit-learn's "
+            f"8x8 digits instead (64 input features, {len(found.train.x)} training samples); see docs/data.md"))
+    return found
+
+
+def fetch(root) -> None:
+    """--download: Fashion-MNIST into the data root; a failure is one line (torchvision's reason)."""
+    try:
+        datasets.download("fashion", root)
+    except Exception as err:  # network, disk, checksum: whatever torchvision raises
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        pytest.fail(f"--download: Fashion-MNIST into {root} failed: {reason}", pytrace=False)
+
+
+def data_info(ds: datasets.Dataset, cfg: data.TrainConfig, batch: int) -> dict:
+    """What a training benchmark ran on, for extra_info."""
+    return {"dataset": ds.name, "dataset_path": ds.path, "dataset_fallback": ds.fallback,
+            "input_features": ds.features, "image_side": ds.image_side, "model": cfg.name,
+            "model_config": cfg.describe(ds.features), "learning_rate": cfg.lr, "momentum": cfg.momentum,
+            "batch_size": batch}
+
+
+def epoch_case(spec, ds: datasets.Dataset, cfg: data.TrainConfig, samples: int, epochs: int,
+               workload: str) -> tuple[harness.Case, list]:
+    """The Case of training `cfg` on the first `samples` training samples, one epoch per call,
+    with `epochs` distinct batch orders; also returns the initial weights."""
+    samples = min(samples, len(ds.train.x))
+    x, y, batch = ds.train.x[:samples], ds.train.y[:samples], spec.size_value
+    if batch > samples:
+        pytest.skip(f"batch {batch} is larger than the {samples} training samples of {ds.name}")
+    orders = [datasets.epoch_order(samples, batch, e) for e in range(epochs)]
+    weights, steps, sizes = data.mlp_weights(seed=0, sizes=cfg.sizes(ds.features)), len(orders[0]), cfg.sizes(ds.features)
+    mlp = harness.model("mlp", spec)
+    return harness.Case(
+        f"{workload}_{ds.name}", lambda be: mlp.epoch_step(weights, x, y, orders, be, cfg.lr, cfg.momentum),
+        items_per_call=steps * batch, flops_per_call=steps * data.mlp_flops(batch, sizes, train=True),
+        training=True, extra={**data_info(ds, cfg, batch), "epoch_samples": steps * batch,
+                              "steps_per_epoch": steps}), weights
+
+
+def training_spec(spec, firstcall_rounds: int):
+    """The spec of a training benchmark: at most `firstcall_rounds` cold rounds, and no memory pass
+    (it would run one more epoch, and analyse every jitted step of a loop: an epoch needs the
+    memory of its step, which test_mlp_train_step measures)."""
+    return dataclasses.replace(spec, firstcall_rounds=min(spec.firstcall_rounds, firstcall_rounds), memory=False)
+
+
+def run_epoch(benchmark, spec, ds: datasets.Dataset, cfg: data.TrainConfig, samples: int, workload: str) -> None:
+    case, weights = epoch_case(spec, ds, cfg, samples, ORDER_EPOCHS, workload)
+    spec = training_spec(spec, EPOCH_FIRSTCALL_ROUNDS)
+    harness.run(benchmark, spec, case)
+    samples = case.extra["epoch_samples"]
+    loss = benchmark.extra_info["loss"]  # the mean training loss over the (last) timed epoch
+    initial = data.reference_loss(weights, ds.train.x[:samples], ds.train.y[:samples])
+    assert math.isfinite(loss)
+    assert loss < initial, f"an epoch of {cfg.describe(ds.features)} must lower the loss below the initial {initial:.4f}"
+
+
+@STEADY
+@pytest.mark.cases(modes=MODES, sizes="batch")
+def test_mlp_epoch(benchmark, spec, dataset, pytestconfig):
+    run_epoch(benchmark, spec, dataset, data.TRAIN_CONFIGS["mlp"], pytestconfig.epoch_samples, "mlp_epoch")
+
+
+@STEADY
+@pytest.mark.cases(modes=MODES, sizes="batch")
+def test_mlp_epoch_momentum(benchmark, spec, dataset, pytestconfig):
+    run_epoch(benchmark, spec, dataset, data.TRAIN_CONFIGS["momentum"], pytestconfig.epoch_samples,
+              "mlp_epoch_momentum")
