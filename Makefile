@@ -9,8 +9,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST := $(PY) -m pytest
 BENCH_ARGS ?=
-# make regress: the quick set (steady, smallest sizes, CPU) gated against baselines/ by report.py
-QUICK_ARGS ?= --device cpu --batch-sizes 64 --array-sizes 10000 --matrix-sizes 256 -k steady
+# make regress / compare / calibrate: the quick set (steady, smallest sizes, CPU; the single-step and
+# capability workloads, not the long epoch, convergence, GPT and data-parallel runs)
+QUICK_ARGS ?= --device cpu --batch-sizes 64 --array-sizes 10000 --matrix-sizes 256 \
+	-k "steady and not epoch and not convergence and not gpt and not data_parallel"
 THRESHOLD ?= 10
 
 .PHONY: venv bench test report regress compare calibrate baseline baseline-full baseline-quick clean-venv

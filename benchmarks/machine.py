@@ -30,7 +30,7 @@ def _system_busy_ticks() -> int | None:
 
 
 def _own_tree_ticks() -> int:
-    """User + system ticks of this process and its living descendants (compile workers)."""
+    """CPU ticks of this process tree: living descendants (compile workers, ranks) and the reaped ones."""
     stats = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -39,7 +39,8 @@ def _own_tree_ticks() -> int:
             except OSError:
                 continue
             fields = text[text.rindex(")") + 2:].split()  # after the command name, which may hold spaces
-            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))  # ppid, utime+stime
+            # ppid; utime + stime + cutime + cstime: children that ended and were reaped count too
+            stats[int(entry.name)] = (int(fields[1]), sum(int(v) for v in fields[11:15]))
     me, total = os.getpid(), 0
     for pid, (_, ticks) in stats.items():
         node, seen = pid, 0

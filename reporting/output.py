@@ -48,8 +48,22 @@ def _versions(out: Path) -> Path:
     return out.parent / f".{out.name}.d"
 
 
+# what report.py wrote into a plain folder before the folder was switched as a whole
+LEGACY_FILES = {"report.md", "results.csv", "regressed.txt", "ratio_to_baseline.png", "history.png",
+                "scaling.png", "compile_vs_steady.png"}
+
+
+def _adopt_legacy(out: Path) -> None:
+    """An older report.py's report/ (only its own files in it) is ours: mark it, so it is replaced."""
+    if out.is_dir() and not out.is_symlink() and not (out / MARKER).exists():
+        names = [p.name for p in out.iterdir()]
+        if names and all(n in LEGACY_FILES or n.startswith(".report-tmp-") for n in names):
+            (out / MARKER).write_text("an older report.py's folder, adopted\n")
+
+
 def check_out(out: Path) -> None:
     """Refuse an --out that report.py may not replace."""
+    _adopt_legacy(out)
     if out.name in ("", ".", ".."):
         raise BadInput(out, "not a report folder name (give --out a folder of its own, e.g. report)")
     if out.is_symlink():

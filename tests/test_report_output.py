@@ -87,3 +87,26 @@ def test_an_empty_folder_becomes_the_report(tmp_path, capsys):
     (tmp_path / "out").mkdir()
     assert run_report(tmp_path, capsys, RUNS[0])[0] == 0
     assert whole_report_of(tmp_path / "out") == RUNS[0]
+
+
+def test_an_older_report_folder_is_adopted_and_replaced(tmp_path):
+    from reporting import output
+
+    old = tmp_path / "report"
+    old.mkdir()
+    for name in ("report.md", "results.csv", "scaling.png"):
+        (old / name).write_text("from an older report.py")
+    output.publish(old, lambda folder: (folder / "report.md").write_text("new"))
+    assert (old / "report.md").read_text() == "new" and old.is_symlink()
+
+
+def test_a_folder_with_a_users_file_is_still_refused(tmp_path):
+    from reporting import BadInput, output
+
+    mine = tmp_path / "report"
+    mine.mkdir()
+    (mine / "report.md").write_text("old report")
+    (mine / "notes.txt").write_text("a user's own file")
+    with pytest.raises(BadInput, match="not written by report.py"):
+        output.publish(mine, lambda folder: None)
+    assert (mine / "notes.txt").read_text() == "a user's own file"
