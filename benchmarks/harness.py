@@ -76,6 +76,7 @@ def timed(be: frameworks.Backend, step: Callable[[], Any]) -> Callable[[], Any]:
 
 def _steady(benchmark, be: frameworks.Backend, case: Case) -> Any:
     be.clear_caches()  # a clean slate: no graph or dynamic-shape decision left by an earlier size
+    before_build = memory.resident_bytes() if be.spec.memory and be.spec.device == "cpu" else None
     call = timed(be, case.build(be))
     for _ in range(WARMUP_STEPS):
         call()
@@ -85,7 +86,7 @@ def _steady(benchmark, be: frameworks.Backend, case: Case) -> Any:
     if compiled:
         raise AssertionError(f"{be.spec.id}: {compiled} compilation(s) while timing a steady benchmark")
     benchmark.extra_info["warmup_steps"] = WARMUP_STEPS
-    benchmark.extra_info.update(memory.measure_step(be.spec, call) if be.spec.memory else memory.OFF)
+    benchmark.extra_info.update(memory.measure_step(be.spec, call, before_build) if be.spec.memory else memory.OFF)
     return out
 
 

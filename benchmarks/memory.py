@@ -44,6 +44,19 @@ def _status_kib(field: str) -> int | None:
     return int(match[1]) if match else None
 
 
+def resident_bytes() -> int | None:
+    """This process's resident memory now, after handing freed heap pages back to the OS."""
+    _trim()
+    rss = _status_kib("VmRSS")
+    return rss * 1024 if rss is not None else None
+
+
+def _trim() -> None:
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)  # freed heap pages back to the OS: they must not hide the next peak
+
+
 class Probe:
     """One measurement: `reset()` just before the step (untimed), `peak()` after it."""
 
@@ -56,9 +69,7 @@ class Probe:
         if self.spec.device == "cuda":
             self._reset_cuda()
             return
-        libc = _libc()
-        if libc is not None and hasattr(libc, "malloc_trim"):
-            libc.malloc_trim(0)  # freed heap pages back to the OS: they must not hide the next peak
+        _trim()
         try:
             Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
         except OSError:
@@ -108,12 +119,16 @@ def _jax_gpu_stats() -> dict:
     return jax.devices("gpu")[0].memory_stats() or {}
 
 
-def measure_step(spec, synced_step: Callable[[], Any]) -> dict:
-    """One extra, untimed step of a warmed steady case, measured."""
+def measure_step(spec, synced_step: Callable[[], Any], resident_before_build: int | None) -> dict:
+    """One extra, untimed step of a warmed steady case, measured; on the CPU also what the built and
+    warmed case holds (inputs, state, compiled code, anything the framework keeps between steps)."""
     probe = Probe(spec)
     probe.reset()
     synced_step()
-    return result(probe)
+    held = None
+    if spec.device == "cpu" and resident_before_build is not None and probe.base is not None:
+        held = max(0, probe.base - resident_before_build)
+    return {**result(probe), "held_memory_bytes": held}
 
 
 def result(probe: Probe) -> dict:

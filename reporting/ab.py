@@ -77,6 +77,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pairs", type=int, default=PAIRS, metavar="K", help=f"base/head run pairs (default {PAIRS})")
     p.add_argument("--out", type=Path, default=Path("report-compare"), metavar="DIR")
     p.add_argument("--threshold", type=cli.percentage, default=10.0, metavar="PCT")
+    p.add_argument("--keep", type=Path, metavar="DIR", help="also keep the runs' JSON files in DIR")
     p.add_argument("pytest_args", nargs="*", metavar="PYTEST ARGS", help="after --: the selection to measure")
     args = p.parse_args(argv)
     if args.pairs < 1:
@@ -92,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="reporting-ab-runs-") as tmp, worktree(args.base) as (base, commit):
         print(f"reporting.ab: base {args.base} ({commit[:12]}) vs the working tree, {args.pairs} pair(s)", flush=True)
         base_runs, head_runs = alternate(base, ROOT, args.pairs, Path(tmp), args.pytest_args)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for run in base_runs + head_runs:
+                shutil.copy2(run, args.keep / run.name)
         baseline = [arg for path in base_runs for arg in ("--baseline", str(path))]
         code = cli.main([*map(str, head_runs), *baseline, "--out", str(args.out),
                          "--threshold", str(args.threshold)])
