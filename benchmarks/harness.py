@@ -91,16 +91,17 @@ def _steady(benchmark, be: frameworks.Backend, case: Case) -> Any:
 
 
 def _firstcall(benchmark, be: frameworks.Backend, case: Case) -> Any:
-    record, probe = {}, memory.Probe(be.spec)
+    record, probe, holder = {}, memory.Probe(be.spec), _Holder()
     with be.cold_rounds(record) as new_round:
         def fresh():
+            holder.step = None  # free the previous round's case before measuring this one
             new_round()
-            call = timed(be, case.build(be))
+            holder.step = timed(be, case.build(be))
             if be.spec.memory:
                 probe.reset()  # the last round's peak (compile included) is the memory figure
-            return (call,), {}
+            return (holder,), {}
 
-        out = benchmark.pedantic(lambda call: call(), setup=fresh, rounds=be.spec.firstcall_rounds,
+        out = benchmark.pedantic(lambda h: h.step(), setup=fresh, rounds=be.spec.firstcall_rounds,
                                  iterations=1, warmup_rounds=0)
     benchmark.extra_info.update(record)
     benchmark.extra_info.update(memory.result(probe) if be.spec.memory else memory.OFF)
@@ -110,6 +111,12 @@ def _firstcall(benchmark, be: frameworks.Backend, case: Case) -> Any:
     benchmark.extra_info["firstcall_includes"] = FIRSTCALL_INCLUDES[be.spec.framework, be.spec.mode] + (
         CUDA_FIRSTCALL_NOTE.get(be.spec.framework, "") if be.spec.device == "cuda" else "")
     return out
+
+
+class _Holder:
+    """The current firstcall round's step; emptied before the next round is built."""
+
+    step: Callable[[], Any] | None = None
 
 
 FIRSTCALL_INCLUDES = defaultdict(lambda: "the first call of a fresh callable (nothing to compile)", {

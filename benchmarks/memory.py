@@ -20,6 +20,7 @@ temporaries, outputs, arguments, generated code) are recorded beside it.
 from __future__ import annotations
 
 import ctypes
+import gc
 import ctypes.util
 import re
 from functools import cache
@@ -52,6 +53,7 @@ def resident_bytes() -> int | None:
 
 
 def _trim() -> None:
+    gc.collect()  # objects in reference cycles would otherwise be freed in the middle of a measurement
     libc = _libc()
     if libc is not None and hasattr(libc, "malloc_trim"):
         libc.malloc_trim(0)  # freed heap pages back to the OS: they must not hide the next peak

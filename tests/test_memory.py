@@ -18,7 +18,7 @@ CASES = [("numpy", "plain"), ("jax", "jit"), ("jax", "eager"), ("torch", "eager"
 
 
 def _plus_one(be):
-    x = be.put(np.zeros(BUFFER // 4, dtype=np.float32))  # 64 MiB, held as the case's input
+    x = be.put(np.ones(BUFFER // 4, dtype=np.float32))  # 64 MiB, written (resident), held as the input
     f = be.compile(lambda v: v + 1.0)
     return lambda: f(x)
 
