@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from models import mlp_torch
 from models.text import BETAS, EPS, LAYER_NORM_EPS, WEIGHT_DECAY, GPTConfig, decays, is_linear_weight, named
 
 
@@ -117,12 +118,8 @@ def loss(model, idx, targets):
 
 
 def update(model, optimizer, x, y):
-    """One AdamW step; returns the loss before the step."""
-    optimizer.zero_grad(set_to_none=True)
-    value = loss(model, x, y)
-    value.backward()
-    optimizer.step()
-    return value.detach()
+    """One AdamW step; returns the loss before the step (the same step as the MLP's, with this loss)."""
+    return mlp_torch.update(model, optimizer, x, y, loss=loss)
 
 
 def optimizer(model: GPT):
