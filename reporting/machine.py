@@ -45,8 +45,10 @@ def fingerprint_hash(fp: dict) -> str:
 
 
 def fingerprint_diff(baseline: dict, current: dict) -> list[tuple[str, object, object]]:
-    return [(k, baseline.get(k), current.get(k)) for k in sorted(set(baseline) | set(current))
-            if baseline.get(k) != current.get(k)]
+    """Fields that differ. An environment variable that only one run records (a suite version that
+    did not record it yet) is unknown on the other side, not a difference."""
+    keys = (set(baseline) | set(current)) - {k for k in set(baseline) ^ set(current) if k.startswith(ENV_PREFIX)}
+    return [(k, baseline.get(k), current.get(k)) for k in sorted(keys) if baseline.get(k) != current.get(k)]
 
 
 def describe_diff(diff: list[tuple[str, object, object]]) -> str:

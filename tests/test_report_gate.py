@@ -61,7 +61,10 @@ def test_every_speed_deciding_field_is_in_the_fingerprint(tmp_path, capsys, fiel
     for key in parents:
         node = node.setdefault(key, {})
     node[last] = value
-    base, cur = save(load(), tmp_path / "base.json"), save(doc, tmp_path / "cur.json")
+    base_doc = load()
+    if field.startswith("suite.env."):  # a real run records every variable it watches, unset ones as null
+        base_doc["machine_info"].setdefault("suite", {}).setdefault("env", {})[last] = None
+    base, cur = save(base_doc, tmp_path / "base.json"), save(doc, tmp_path / "cur.json")
     code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
     assert code == 0 and f"Not gated: baseline machine differs in {field} (" in out
 
@@ -273,3 +276,13 @@ def test_ab_with_an_unknown_ref_is_bad_input(tmp_path, capsys):
     assert ab.main(["--base", "no-such-ref-xyz", "--out", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err == ("reporting.ab: error: no-such-ref-xyz: not a git commit here "
                                        "(fetch it, e.g. actions/checkout with fetch-depth: 0)\n")
+
+
+def test_an_environment_variable_the_baseline_did_not_record_is_no_difference():
+    from reporting.machine import fingerprint_diff
+
+    old = {"cpu.brand_raw": "X", "suite.env.XLA_FLAGS": None}
+    new = {"cpu.brand_raw": "X", "suite.env.XLA_FLAGS": None, "suite.env.XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
+    assert fingerprint_diff(old, new) == []
+    assert fingerprint_diff(old, {**new, "suite.env.XLA_FLAGS": "--x"}) == [("suite.env.XLA_FLAGS", None, "--x")]
+    assert fingerprint_diff(old, {**new, "gpu.name": "H100"}) == [("gpu.name", None, "H100")]
