@@ -167,7 +167,7 @@ def training(r: dict, folder: Path) -> str:
     benches = [{"name": b.name, "fullname": b.fullname, "extra_info": b.info,
                 "stats": {"median": b.median, "min": b.low, "iqr": b.iqr, "rounds": b.rounds}}
                for b in r["current"].values()]
-    markdown = render_training(benches, folder) or ""
+    markdown = render_training(benches, folder, r.get("previous")) or ""
     images = sorted(set(folder.glob("*.png")) - before)
     r["training_images"] = [(p.name, base64.b64encode(p.read_bytes()).decode()) for p in images]
     return markdown

@@ -94,7 +94,7 @@ def plot_curves(runs: list[dict], path: Path) -> None:
         loss_ax.legend(fontsize=7)
         acc_ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, metadata=_png_metadata())
     plt.close(fig)
 
 
@@ -143,7 +143,7 @@ def plot_first_layers(runs: list[dict], path: Path) -> bool:
             ax.imshow(mosaic(weights, side), cmap="RdBu_r", vmin=-1, vmax=1)
             ax.set_title(f"{label(b)}\n{title.replace(' on ', chr(10) + 'on ')}", fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, metadata=_png_metadata())
     plt.close(fig)
     return True
 
@@ -187,8 +187,26 @@ def epoch_table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def render_training(benchmarks: list[dict], out: Path) -> str:
-    """Write the training files into `out` and return the markdown section ("" if nothing to say)."""
+def _drawn(name: str, data, draw, out: Path, previous: Path | None) -> bool:
+    """Draw out/name with draw(path) -> bool, or copy the previous report's PNG of the same inputs."""
+    from reporting import plots
+
+    key = plots.input_key(name, (data, Path(__file__).read_bytes()))
+    if plots._reuse(previous, name, key, out):
+        return True
+    plots._metadata[plots.CACHE_TAG] = key
+    return draw(out / name) is not False
+
+
+def _png_metadata() -> dict:
+    from reporting import plots
+
+    return plots._metadata
+
+
+def render_training(benchmarks: list[dict], out: Path, previous: Path | None = None) -> str:
+    """Write the training files into `out` and return the markdown section ("" if nothing to say).
+    `previous`: the report folder being replaced; its PNGs drawn from the same inputs are reused."""
     convergence, epochs = convergence_runs(benchmarks), epoch_runs(benchmarks)
     if not convergence and not epochs:
         return ""
@@ -207,13 +225,13 @@ def render_training(benchmarks: list[dict], out: Path) -> str:
                   f"benchmarks: their times are upper bounds.", ""]
     if convergence:
         write_csv(convergence, out / "benchmark_results.csv")
-        plot_curves(convergence, out / "training_curves.png")
+        _drawn("training_curves.png", convergence, lambda p: plot_curves(convergence, p), out, previous)
         parts += ["### Convergence and time to accuracy", "",
                   "Time to target: training seconds from a cold start (compile included, evaluation "
                   "excluded) until the validation accuracy first reached the target.", "",
                   accuracy_table(convergence), "",
                   "Per-epoch figures: benchmark_results.csv; curves: training_curves.png."]
-        if plot_first_layers(convergence, out / "first_layer_weights.png"):
+        if _drawn("first_layer_weights.png", convergence, lambda p: plot_first_layers(convergence, p), out, previous):
             parts += ["First-layer weights of the trained models (16 hidden units each, JAX and PyTorch "
                       "side by side): first_layer_weights.png."]
         parts.append("")
