@@ -68,7 +68,7 @@ compare: $(STAMP)
 
 # CAL_RUNS A/A runs of the quick set on this machine -> baselines/<machine-id>/calibration-<hash>.json:
 # per-benchmark thresholds no tighter than each benchmark's run-to-run spread here.
-CAL_RUNS ?= 6
+CAL_RUNS ?= 12
 calibrate: $(STAMP)
 	rm -rf .calibrate && mkdir -p .calibrate
 	for i in $$(seq $(CAL_RUNS)); do \

@@ -2,11 +2,19 @@
 
     python -m reporting.calibrate RUN.json RUN.json ... [--threshold PCT] [--margin PCT] [--out-dir DIR]
 
-The runs (`make calibrate`: CAL_RUNS runs of the quick set) must come from one machine. Per steady
-benchmark: the A/A spread of the gate statistic (largest pairwise ratio of per-run fastest rounds
-- 1), the threshold to gate it with (spread + margin, floored at --threshold), the share of
-ordered A/A pairs that threshold would still call a slow-down, and the smallest slow-down the gate
-is sure to see. Written to <out-dir>/<machine-id>/calibration-<fingerprint hash>.json with the
+The runs (`make calibrate`: CAL_RUNS runs of the quick set, one after another) must come from one
+machine; they are taken in the order they ran (their pytest-benchmark datetime). Per steady
+benchmark and per number of runs a side k (1, and 2 .. CAL_RUNS / 2):
+
+* k = 1 (report.py RUN --baseline RUN): the spread, the largest ratio of two runs' fastest rounds
+  - 1 over all ordered pairs;
+* k >= 2 (make compare, make regress's confirmation): the largest ratio of the two sides' fastest
+  rounds - 1 over every window of 2k consecutive runs split every way into two sides of k
+  (reporting.stats.window_spread_pct), as make compare alternates base and head;
+
+the threshold to gate it with (spread + margin, floored at --threshold), the share of ordered A/A
+pairs the single-run threshold still calls a slow-down, and the smallest slow-down the gate is
+sure to see. Written to <out-dir>/<machine-id>/calibration-<fingerprint hash>.json with the
 fingerprint inside; report.py and reporting.ab use it when the current run's fingerprint matches.
 """
 from __future__ import annotations
@@ -20,15 +28,16 @@ from reporting import EXIT_BAD_INPUT, EXIT_OK, ROOT, BadInput
 from reporting.load import Run, check_distinct, load_run
 from reporting.machine import calibration_path, fingerprint_hash, same_machine
 from reporting.storage import machine_id
-from reporting.stats import detectable_pct, false_alarm_rate, run_stat, spread_pct
+from reporting.stats import detectable_pct, false_alarm_rate, run_stat, spread_pct, window_spread_pct
 
+MAX_RUNS_A_SIDE = 5  # k calibrated: 1 .. min(this, runs // 2); more runs a side use the threshold for 5
 MARGIN = 3.0  # percentage points above the observed A/A spread: a few runs underestimate its range
 STATISTIC = "min"  # reporting.stats.run_stat: each run's fastest round
 
 
 def calibrate(runs: list[Run], floor: float, margin: float) -> dict[str, dict]:
     values: dict[str, list[float]] = {}
-    for run in runs:
+    for run in sorted(runs, key=lambda r: r.datetime):
         for name, b in run.benches.items():
             if b.get("phase") != "firstcall":
                 values.setdefault(name, []).append(run_stat(b))
@@ -38,28 +47,44 @@ def calibrate(runs: list[Run], floor: float, margin: float) -> dict[str, dict]:
             continue
         spread = spread_pct(v)
         threshold = max(floor, spread + margin)
+        by_runs = {}
+        for k in range(2, min(MAX_RUNS_A_SIDE, len(v) // 2) + 1):
+            w = window_spread_pct(v, k)
+            by_runs[str(k)] = {"spread_pct": w, "threshold_pct": max(floor, w + margin),
+                               "detectable_pct": detectable_pct(w, max(floor, w + margin))}
         rows[name] = {"runs": len(v), "spread_pct": spread, "threshold_pct": threshold,
                       "false_alarm_rate": false_alarm_rate(v, threshold),
-                      "detectable_pct": detectable_pct(spread, threshold)}
+                      "detectable_pct": detectable_pct(spread, threshold), "runs_a_side": by_runs}
     return rows
 
 
 def table(rows: dict[str, dict]) -> str:
-    lines = [f"{'benchmark':70} {'runs':>4} {'spread':>8} {'threshold':>9} {'false alarms':>12} {'detects':>8}"]
-    lines += [f"{name[-70:]:70} {x['runs']:4d} {x['spread_pct']:7.1f}% {x['threshold_pct']:8.1f}% "
-              f"{x['false_alarm_rate']:12.1%} {x['detectable_pct']:7.1f}%" for name, x in rows.items()]
+    ks = sorted({int(k) for x in rows.values() for k in x["runs_a_side"]})
+    extra = "".join(f" {f'{k} a side':>17}" for k in ks)
+    lines = [f"{'benchmark':70} {'runs':>4} {'spread':>8} {'threshold':>9} {'false alarms':>12} {'detects':>8}{extra}",
+             f"{'':70} {'':4} {'(1 run a side)':>40}" + "".join(f" {'thresh / detects':>17}" for _ in ks)]
+    for name, x in rows.items():
+        cols = "".join(f" {_pair(x['runs_a_side'].get(str(k))):>17}" for k in ks)
+        lines.append(f"{name[-70:]:70} {x['runs']:4d} {x['spread_pct']:7.1f}% {x['threshold_pct']:8.1f}% "
+                     f"{x['false_alarm_rate']:12.1%} {x['detectable_pct']:7.1f}%{cols}")
     return "\n".join(lines)
 
 
+def _pair(cell: dict | None) -> str:
+    return f"{cell['threshold_pct']:.0f}% / {cell['detectable_pct']:.0f}%" if cell else "-"
+
+
 def find_calibration(explicit: Path | None, folder: Path, machine: str | None,
-                     fp: dict) -> tuple[str | None, dict[str, float], str]:
-    """(path used, {benchmark: threshold %}, note) of the calibration matching fingerprint `fp`."""
+                     fp: dict) -> tuple[str | None, dict[str, dict[int, float]], str]:
+    """(path used, {benchmark: {runs a side: threshold %}}, note) of the calibration matching fingerprint `fp`."""
     path = explicit or (calibration_path(folder, machine, fp) if machine else None)
     if path is None or not path.is_file():
         return None, {}, "none for this machine fingerprint (`make calibrate` makes one); --threshold used"
     try:
         doc = json.loads(path.read_text(encoding="utf8"))
-        thresholds = {name: float(x["threshold_pct"]) for name, x in doc["benchmarks"].items()}
+        thresholds = {name: {1: float(x["threshold_pct"]),
+                             **{int(k): float(c["threshold_pct"]) for k, c in x.get("runs_a_side", {}).items()}}
+                      for name, x in doc["benchmarks"].items()}
         stored_fp = doc["fingerprint"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadInput(path, f"not a calibration file ({type(exc).__name__}: {exc})") from None

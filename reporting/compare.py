@@ -1,11 +1,11 @@
 """Verdicts of current runs against baseline runs, and whether the comparison may gate at all.
 
-A benchmark has regressed when the fastest current run's gate statistic (its fastest round) is
-slower than the slowest baseline run's by more than its threshold, and the slow-down is
-significant (reporting.stats.significance). Its threshold is --threshold, or the calibrated one
-for this machine when that is larger (never tighter than the benchmark's own A/A spread).
-firstcall benchmarks, benchmarks measured while other processes took the CPU, and memory get
-verdicts but do not set the exit code.
+A benchmark has regressed when the current side's gate statistic (the fastest round of its runs)
+is slower than the baseline side's by more than its threshold, and, with one run on a side, the
+slow-down is significant on the raw rounds (reporting.stats.significance). Its threshold is
+--threshold, or the one calibrated on this machine for that many runs a side when that is larger
+(never tighter than the benchmark's own A/A spread). firstcall benchmarks, benchmarks measured
+while other processes took the CPU, and memory get verdicts but do not set the exit code.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 
 from reporting.load import Bench, Run, number
 from reporting.machine import bench_busy, busy_reason, describe_diff, fingerprint_diff
-from reporting.stats import run_stat, significance, spread_pct
+from reporting.stats import ALPHA_ROUNDS, run_stat, side_stat, significance, spread_pct
 
 MEMORY_PCT = 10.0  # a memory change flagged when above this share ...
 MEMORY_MIN_BYTES = 1 << 20  # ... and above this many bytes
@@ -23,19 +23,39 @@ def _median(values: list[float]) -> float | None:
     return float(np.median(values)) if values else None
 
 
+def sides(curs: list[Bench], bases: list[Bench]) -> tuple[float, float]:
+    """(current, baseline) gate statistics. Several runs on both sides (make compare): each side's
+    fastest round. One run on a side: the current side's fastest against the *slowest* baseline
+    run's, so that several baseline runs set the noise floor in place of a calibration for k."""
+    if runs_a_side(curs, bases) >= 2:
+        return side_stat(curs), side_stat(bases)
+    return side_stat(curs), max(run_stat(b) for b in bases)
+
+
 def judge(curs: list[Bench], bases: list[Bench], limit: float) -> dict:
-    """change (of the median gate statistics), p, test and verdict for one benchmark."""
-    cur_stat, base_stat = [run_stat(c) for c in curs], [run_stat(b) for b in bases]
-    change = 100 * (_median(cur_stat) / _median(base_stat) - 1)
-    p, how, alpha = significance(curs, bases, "greater" if change >= 0 else "less")
-    significant = p is None or p <= alpha if "across runs" in how else p is None or p < alpha
-    if 100 * (min(cur_stat) / max(base_stat) - 1) > limit and significant:
-        verdict = "regressed"
-    elif 100 * (max(cur_stat) / min(base_stat) - 1) < -limit and significant:
-        verdict = "improved"
-    else:
-        verdict = "unchanged"
+    """change (of the sides' gate statistics), p, test and verdict for one benchmark."""
+    cur_s, base_s = sides(curs, bases)
+    change = 100 * (cur_s / base_s - 1)
+    p, how = significance(curs, bases, "greater" if change >= 0 else "less")
+    significant = p is None or p < ALPHA_ROUNDS
+    if runs_a_side(curs, bases) >= 2:
+        gain = change
+    else:  # improved: the slowest current run beats the fastest baseline run
+        gain = 100 * (max(run_stat(c) for c in curs) / side_stat(bases) - 1)
+    verdict = ("regressed" if change > limit and significant else
+               "improved" if gain < -limit and significant else "unchanged")
     return {"change_pct": change, "p_value": p, "test": how, "verdict": verdict}
+
+
+def runs_a_side(curs: list[Bench], bases: list[Bench]) -> int:
+    return min(len(curs), len(bases)) or 1
+
+
+def calibrated_limit(by_runs: dict[int, float], k: int) -> float:
+    """The calibrated threshold for k runs a side: for the largest calibrated count up to k (fewer
+    runs a side are noisier, so their threshold is the safe side), else 0 (uncalibrated)."""
+    usable = [n for n in by_runs if n <= k]
+    return by_runs[max(usable)] if usable else 0.0
 
 
 def not_gated_because(curs: list[Bench], bases: list[Bench], firstcall: bool) -> str:
@@ -61,7 +81,8 @@ def compare_one(name: str, curs: list[Bench], bases: list[Bench], limit: float, 
     any_b = (curs or bases)[0]
     reason = not_gated_because(curs, bases, firstcall)
     row = {"name": any_b.name, "fullname": name, "phase": any_b.get("phase"),
-           "baseline_s": _median([run_stat(b) for b in bases]), "current_s": _median([run_stat(c) for c in curs]),
+           **dict(zip(("current_s", "baseline_s"), sides(curs, bases) if curs and bases else
+                       (side_stat(curs) if curs else None, side_stat(bases) if bases else None))),
            "baseline_median_s": _median([b.median for b in bases]), "baseline_runs": len(bases),
            "current_runs": len(curs), "spread_pct": spread_pct([run_stat(b) for b in bases]),
            "threshold_pct": limit, "gated": not reason, "not_gated": reason,
@@ -72,13 +93,15 @@ def compare_one(name: str, curs: list[Bench], bases: list[Bench], limit: float, 
 
 
 def regressions(current: dict[str, list[Bench]], baseline: dict[str, list[Bench]], threshold: float,
-                firstcall_threshold: float, calibrated: dict[str, float] | None = None) -> list[dict]:
-    """One row per benchmark on either side, with the threshold it is judged by."""
+                firstcall_threshold: float, calibrated: dict[str, dict[int, float]] | None = None) -> list[dict]:
+    """One row per benchmark on either side, with the threshold it is judged by. `calibrated`:
+    benchmark -> {runs a side: threshold %} from this machine's calibration."""
     rows = []
     for name in sorted(set(current) | set(baseline)):
         curs, bases = current.get(name, []), baseline.get(name, [])
         firstcall = (curs or bases)[0].get("phase") == "firstcall"
-        limit = firstcall_threshold if firstcall else max(threshold, (calibrated or {}).get(name, 0.0))
+        k = runs_a_side(curs, bases)
+        limit = firstcall_threshold if firstcall else max(threshold, calibrated_limit((calibrated or {}).get(name, {}), k))
         rows.append(compare_one(name, curs, bases, limit, firstcall))
     return rows
 

@@ -49,6 +49,7 @@ class Run:
     machine_info: dict
     benches: dict[str, Bench]  # by fullname
     digest: str = ""  # sha256 of the file's bytes: the same run given twice is caught by it
+    datetime: str = ""  # pytest-benchmark's ISO start time of the run ("" if absent)
     notes: list[str] = field(default_factory=list)
 
 
@@ -159,7 +160,9 @@ def load_run(path: Path, keep_data: bool = True) -> Run:
     machine_info = doc.get("machine_info", {})
     if not isinstance(machine_info, dict):
         raise BadInput(path, "machine_info is not an object")
-    return Run(path=path, machine_info=machine_info, benches=benches, digest=hashlib.sha256(blob).hexdigest())
+    when = doc.get("datetime")
+    return Run(path=path, machine_info=machine_info, benches=benches, digest=hashlib.sha256(blob).hexdigest(),
+               datetime=when if isinstance(when, str) else "")
 
 
 def check_distinct(paths: list[Path], runs: list[Run]) -> None:

@@ -9,7 +9,7 @@ from pytest_benchmark.utils import format_time
 from benchmarks.spec import COMPILED_MODES
 from reporting.compare import MEMORY_MIN_BYTES, MEMORY_PCT, gated_regressions
 from reporting.machine import BUSY_SHARE
-from reporting.stats import ALPHA_ROUNDS, ALPHA_RUNS
+from reporting.stats import ALPHA_ROUNDS
 
 
 def fmt_time(s: float | None) -> str:
@@ -98,12 +98,14 @@ def compile_section(r: dict) -> list[str]:
 
 
 def regression_intro(r: dict) -> list[str]:
-    out = [f"Baseline: {r['baseline']}. Compared: each run's fastest round (the gate statistic: other "
-           "processes only add time). Regressed = the fastest current run is slower than the slowest baseline "
-           f"run by more than the benchmark's threshold (steady: {r['threshold']:g}% or its calibrated A/A "
-           f"threshold if larger; firstcall {r['firstcall_threshold']:g}%) and the slow-down is significant: "
-           f"Mann-Whitney U across runs (one value per run, p <= {ALPHA_RUNS:g}) when both sides have several "
-           f"runs, else on each pair's raw rounds (p < {ALPHA_ROUNDS:g}; p below is the largest). "
+    out = [f"Baseline: {r['baseline']}. Compared: the fastest round of a run (the gate statistic: other "
+           "processes only add time); with several runs on both sides, the fastest of each side's runs, else the "
+           "current runs' fastest against the slowest baseline run's (several baseline runs set the noise floor). "
+           "Regressed = the current side is slower than the baseline side by more "
+           f"than the benchmark's threshold (steady: {r['threshold']:g}% or, if larger, the threshold calibrated on "
+           f"this machine for that many runs a side; firstcall {r['firstcall_threshold']:g}%); with one run on a "
+           f"side the slow-down must also be significant on each pair's raw rounds (Mann-Whitney U, "
+           f"p < {ALPHA_ROUNDS:g}; p below is the largest). "
            "Spread = the baseline runs' slowest / fastest - 1. Only steady benchmarks measured on a quiet "
            f"machine set the exit code (gated = yes; a benchmark during which other processes took more than "
            f"{BUSY_SHARE:.0%} of the CPU is not gated). Memory: flagged beyond {MEMORY_PCT:g}% and "

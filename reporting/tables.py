@@ -7,10 +7,9 @@ import tokenize
 from collections import defaultdict
 from pathlib import Path
 
-from scipy import stats
-
 from benchmarks.spec import COMPILED_MODES
 from reporting.load import Bench, number
+from reporting.stats import gmean
 
 PAIRINGS = (("jit", "compile"), ("eager", "eager"))  # (jax mode, torch mode)
 
@@ -82,7 +81,7 @@ def framework_ratios(benches: dict[str, Bench]) -> tuple[list[dict], list[dict]]
     groups = defaultdict(list)
     for r in rows:
         groups[(r["workload"], r["device"], r["pairing"])].append(r["ratio"])
-    gmeans = [{"workload": w, "device": d, "pairing": p, "n": len(v), "gmean": float(stats.gmean(v))}
+    gmeans = [{"workload": w, "device": d, "pairing": p, "n": len(v), "gmean": gmean(v)}
               for (w, d, p), v in sorted(groups.items())]
     return rows, gmeans
 
