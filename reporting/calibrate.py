@@ -9,8 +9,9 @@ benchmark and per number of runs a side k (1, and 2 .. CAL_RUNS / 2):
 * k = 1 (report.py RUN --baseline RUN): the spread, the largest ratio of two runs' fastest rounds
   - 1 over all ordered pairs;
 * k >= 2 (make compare, make regress's confirmation): the largest ratio of the two sides' fastest
-  rounds - 1 over every window of 2k consecutive runs split every way into two sides of k
-  (reporting.stats.window_spread_pct), as make compare alternates base and head;
+  rounds - 1, and of their median runs' fastest rounds - 1, over every window of 2k consecutive
+  runs split every way into two sides of k (reporting.stats.window_spread_pct), as make compare
+  alternates base and head;
 
 the threshold to gate it with (spread + margin, floored at --threshold), the share of ordered A/A
 pairs the single-run threshold still calls a slow-down, and the smallest slow-down the gate is
@@ -49,9 +50,11 @@ def calibrate(runs: list[Run], floor: float, margin: float) -> dict[str, dict]:
         threshold = max(floor, spread + margin)
         by_runs = {}
         for k in range(2, min(MAX_RUNS_A_SIDE, len(v) // 2) + 1):
-            w = window_spread_pct(v, k)
+            w, m = window_spread_pct(v, k), window_spread_pct(v, k, "median")
             by_runs[str(k)] = {"spread_pct": w, "threshold_pct": max(floor, w + margin),
-                               "detectable_pct": detectable_pct(w, max(floor, w + margin))}
+                               "median_spread_pct": m, "median_threshold_pct": max(floor, m + margin),
+                               "detectable_pct": max(detectable_pct(w, max(floor, w + margin)),
+                                                     detectable_pct(m, max(floor, m + margin)))}
         rows[name] = {"runs": len(v), "spread_pct": spread, "threshold_pct": threshold,
                       "false_alarm_rate": false_alarm_rate(v, threshold),
                       "detectable_pct": detectable_pct(spread, threshold), "runs_a_side": by_runs}
@@ -62,7 +65,7 @@ def table(rows: dict[str, dict]) -> str:
     ks = sorted({int(k) for x in rows.values() for k in x["runs_a_side"]})
     extra = "".join(f" {f'{k} a side':>17}" for k in ks)
     lines = [f"{'benchmark':70} {'runs':>4} {'spread':>8} {'threshold':>9} {'false alarms':>12} {'detects':>8}{extra}",
-             f"{'':70} {'':4} {'(1 run a side)':>40}" + "".join(f" {'thresh / detects':>17}" for _ in ks)]
+             f"{'':70} {'':4} {'(1 run a side)':>40}" + "".join(f" {'fast+med / detects':>17}" for _ in ks)]
     for name, x in rows.items():
         cols = "".join(f" {_pair(x['runs_a_side'].get(str(k))):>17}" for k in ks)
         lines.append(f"{name[-70:]:70} {x['runs']:4d} {x['spread_pct']:7.1f}% {x['threshold_pct']:8.1f}% "
@@ -71,19 +74,24 @@ def table(rows: dict[str, dict]) -> str:
 
 
 def _pair(cell: dict | None) -> str:
-    return f"{cell['threshold_pct']:.0f}% / {cell['detectable_pct']:.0f}%" if cell else "-"
+    """'fastest+median run thresholds / detectable slow-down' for k runs a side."""
+    if not cell:
+        return "-"
+    return f"{cell['threshold_pct']:.0f}+{cell['median_threshold_pct']:.0f}% / {cell['detectable_pct']:.0f}%"
 
 
 def find_calibration(explicit: Path | None, folder: Path, machine: str | None,
-                     fp: dict) -> tuple[str | None, dict[str, dict[int, float]], str]:
-    """(path used, {benchmark: {runs a side: threshold %}}, note) of the calibration matching fingerprint `fp`."""
+                     fp: dict) -> tuple[str | None, dict[str, dict[int, tuple[float, float]]], str]:
+    """(path used, {benchmark: {runs a side: (fastest, median run) threshold %}}, note) of the
+    calibration matching fingerprint `fp`."""
     path = explicit or (calibration_path(folder, machine, fp) if machine else None)
     if path is None or not path.is_file():
         return None, {}, "none for this machine fingerprint (`make calibrate` makes one); --threshold used"
     try:
         doc = json.loads(path.read_text(encoding="utf8"))
-        thresholds = {name: {1: float(x["threshold_pct"]),
-                             **{int(k): float(c["threshold_pct"]) for k, c in x.get("runs_a_side", {}).items()}}
+        thresholds = {name: {1: (float(x["threshold_pct"]),) * 2,
+                             **{int(k): (float(c["threshold_pct"]), float(c["median_threshold_pct"]))
+                                for k, c in x.get("runs_a_side", {}).items()}}
                       for name, x in doc["benchmarks"].items()}
         stored_fp = doc["fingerprint"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:

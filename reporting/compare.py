@@ -1,10 +1,11 @@
 """Verdicts of current runs against baseline runs, and whether the comparison may gate at all.
 
 A benchmark has regressed when the current side's gate statistic (the fastest round of its runs)
-is slower than the baseline side's by more than its threshold, and, with one run on a side, the
-slow-down is significant on the raw rounds (reporting.stats.significance). Its threshold is
---threshold, or the one calibrated on this machine for that many runs a side when that is larger
-(never tighter than the benchmark's own A/A spread). firstcall benchmarks, benchmarks measured
+is slower than the baseline side's by more than its threshold, and, with several runs on both
+sides, the median runs agree, or, with one run on a side, the slow-down is significant on the raw
+rounds (reporting.stats.significance). Its thresholds are --threshold, or the ones calibrated on
+this machine for that many runs a side when those are larger (never tighter than the benchmark's
+own A/A spread). firstcall benchmarks, benchmarks measured
 while other processes took the CPU, and memory get verdicts but do not set the exit code.
 """
 from __future__ import annotations
@@ -32,30 +33,36 @@ def sides(curs: list[Bench], bases: list[Bench]) -> tuple[float, float]:
     return side_stat(curs), max(run_stat(b) for b in bases)
 
 
-def judge(curs: list[Bench], bases: list[Bench], limit: float) -> dict:
-    """change (of the sides' gate statistics), p, test and verdict for one benchmark."""
+def judge(curs: list[Bench], bases: list[Bench], limit: float, median_limit: float) -> dict:
+    """change (of the sides' gate statistics), p, test and verdict for one benchmark. With several
+    runs on both sides the median run must agree: the fastest rounds alone cried wolf when one base
+    run of three happened to be 10% faster than every other run (JAX dispatch, once in six runs)."""
     cur_s, base_s = sides(curs, bases)
     change = 100 * (cur_s / base_s - 1)
     p, how = significance(curs, bases, "greater" if change >= 0 else "less")
     significant = p is None or p < ALPHA_ROUNDS
+    median_change = None
     if runs_a_side(curs, bases) >= 2:
-        gain = change
+        median_change = 100 * (side_stat(curs, "median") / side_stat(bases, "median") - 1)
+        how += f"; median run {median_change:+.1f}% vs threshold {median_limit:g}%"
+        slower = change > limit and median_change > median_limit
+        faster = change < -limit and median_change < -median_limit
     else:  # improved: the slowest current run beats the fastest baseline run
-        gain = 100 * (max(run_stat(c) for c in curs) / side_stat(bases) - 1)
-    verdict = ("regressed" if change > limit and significant else
-               "improved" if gain < -limit and significant else "unchanged")
-    return {"change_pct": change, "p_value": p, "test": how, "verdict": verdict}
+        slower = change > limit and significant
+        faster = 100 * (max(run_stat(c) for c in curs) / side_stat(bases) - 1) < -limit and significant
+    verdict = "regressed" if slower else "improved" if faster else "unchanged"
+    return {"change_pct": change, "median_change_pct": median_change, "p_value": p, "test": how, "verdict": verdict}
 
 
 def runs_a_side(curs: list[Bench], bases: list[Bench]) -> int:
     return min(len(curs), len(bases)) or 1
 
 
-def calibrated_limit(by_runs: dict[int, float], k: int) -> float:
-    """The calibrated threshold for k runs a side: for the largest calibrated count up to k (fewer
-    runs a side are noisier, so their threshold is the safe side), else 0 (uncalibrated)."""
+def calibrated_limits(by_runs: dict[int, tuple[float, float]], k: int) -> tuple[float, float]:
+    """The calibrated (fastest, median run) thresholds for k runs a side: those of the largest
+    calibrated count up to k (fewer runs a side are noisier: the safe side), else (0, 0)."""
     usable = [n for n in by_runs if n <= k]
-    return by_runs[max(usable)] if usable else 0.0
+    return by_runs[max(usable)] if usable else (0.0, 0.0)
 
 
 def not_gated_because(curs: list[Bench], bases: list[Bench], firstcall: bool) -> str:
@@ -77,7 +84,8 @@ def memory(curs: list[Bench], bases: list[Bench]) -> dict:
     return {"current_bytes": cur, "baseline_bytes": base, "memory_change_pct": pct, "memory_verdict": verdict}
 
 
-def compare_one(name: str, curs: list[Bench], bases: list[Bench], limit: float, firstcall: bool) -> dict:
+def compare_one(name: str, curs: list[Bench], bases: list[Bench], limits: tuple[float, float],
+                firstcall: bool) -> dict:
     any_b = (curs or bases)[0]
     reason = not_gated_because(curs, bases, firstcall)
     row = {"name": any_b.name, "fullname": name, "phase": any_b.get("phase"),
@@ -85,24 +93,26 @@ def compare_one(name: str, curs: list[Bench], bases: list[Bench], limit: float, 
                        (side_stat(curs) if curs else None, side_stat(bases) if bases else None))),
            "baseline_median_s": _median([b.median for b in bases]), "baseline_runs": len(bases),
            "current_runs": len(curs), "spread_pct": spread_pct([run_stat(b) for b in bases]),
-           "threshold_pct": limit, "gated": not reason, "not_gated": reason,
-           "change_pct": None, "p_value": None, "test": "", **memory(curs, bases)}
+           "threshold_pct": limits[0], "median_threshold_pct": limits[1] if runs_a_side(curs, bases) >= 2 else None,
+           "gated": not reason, "not_gated": reason,
+           "change_pct": None, "median_change_pct": None, "p_value": None, "test": "", **memory(curs, bases)}
     if not bases or not curs:
         return {**row, "verdict": "new" if curs else "missing"}
-    return {**row, **judge(curs, bases, limit)}
+    return {**row, **judge(curs, bases, *limits)}
 
 
 def regressions(current: dict[str, list[Bench]], baseline: dict[str, list[Bench]], threshold: float,
-                firstcall_threshold: float, calibrated: dict[str, dict[int, float]] | None = None) -> list[dict]:
-    """One row per benchmark on either side, with the threshold it is judged by. `calibrated`:
-    benchmark -> {runs a side: threshold %} from this machine's calibration."""
+                firstcall_threshold: float, calibrated: dict[str, dict[int, tuple[float, float]]] | None = None
+                ) -> list[dict]:
+    """One row per benchmark on either side, with the thresholds it is judged by. `calibrated`:
+    benchmark -> {runs a side: (fastest, median run) threshold %} from this machine's calibration."""
     rows = []
     for name in sorted(set(current) | set(baseline)):
         curs, bases = current.get(name, []), baseline.get(name, [])
         firstcall = (curs or bases)[0].get("phase") == "firstcall"
-        k = runs_a_side(curs, bases)
-        limit = firstcall_threshold if firstcall else max(threshold, calibrated_limit((calibrated or {}).get(name, {}), k))
-        rows.append(compare_one(name, curs, bases, limit, firstcall))
+        cal = calibrated_limits((calibrated or {}).get(name, {}), runs_a_side(curs, bases))
+        limits = (firstcall_threshold,) * 2 if firstcall else (max(threshold, cal[0]), max(threshold, cal[1]))
+        rows.append(compare_one(name, curs, bases, limits, firstcall))
     return rows
 
 

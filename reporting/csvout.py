@@ -11,7 +11,8 @@ CSV_COLUMNS = (["name", "fullname", "run"] + ID_COLUMNS +
                ["median_s", "min_s", "iqr_s", "rounds", "items_per_s", "gflops", "share_of_peak",
                 "share_of_own_matmul", "peak_memory_bytes", "memory_note", "other_cpu_share", "jax_torch_ratio",
                 "firstcall_s", "steady_s", "overhead_s", "break_even_steps", "baseline_median_s", "baseline_min_s",
-                "current_min_s", "baseline_runs", "baseline_spread_pct", "threshold_pct", "change_pct", "p_value",
+                "current_min_s", "baseline_runs", "baseline_spread_pct", "threshold_pct", "change_pct",
+                "median_run_threshold_pct", "median_run_change_pct", "p_value",
                 "test", "gated", "not_gated", "verdict", "baseline_peak_memory_bytes", "memory_change_pct",
                 "memory_verdict"])
 
@@ -26,7 +27,9 @@ def _regression_row(x: dict) -> dict:
     return {"baseline_median_s": x["baseline_median_s"], "baseline_min_s": x["baseline_s"],
             "current_min_s": x["current_s"], "baseline_runs": x["baseline_runs"],
             "baseline_spread_pct": x["spread_pct"], "threshold_pct": x["threshold_pct"],
-            "change_pct": x["change_pct"], "p_value": x["p_value"], "test": x["test"], "gated": x["gated"],
+            "change_pct": x["change_pct"], "median_run_threshold_pct": x["median_threshold_pct"],
+            "median_run_change_pct": x["median_change_pct"], "p_value": x["p_value"], "test": x["test"],
+            "gated": x["gated"],
             "not_gated": x["not_gated"], "verdict": x["verdict"], "baseline_peak_memory_bytes": x["baseline_bytes"],
             "memory_change_pct": x["memory_change_pct"], "memory_verdict": x["memory_verdict"]}
 

@@ -227,7 +227,11 @@ def _clean(x):
 
 
 def _script_json(obj) -> str:
-    return json.dumps(_clean(obj), separators=(",", ":")).replace("</", "<\\/")
+    try:  # the common case: no NaN/inf anywhere, no copy needed
+        text = json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        text = json.dumps(_clean(obj), separators=(",", ":"))
+    return text.replace("</", "<\\/")
 
 
 def filters(r: dict) -> str:

@@ -88,8 +88,8 @@ def _timeline_ticks(ax, line: list) -> None:
     ax.set_xlim(-0.5, len(line) - 0.5)
 
 
-def plot_history(plt, line: list, path: Path) -> None:
-    series = hist.series(line)
+def plot_history(plt, r: dict, path: Path) -> None:
+    line, series = r["history"], hist.report_series(r)
     keys = sorted(series, key=str)
     ncols = min(3, len(keys))
     nrows = math.ceil(len(keys) / ncols)
@@ -236,7 +236,7 @@ def _jobs(r: dict) -> list:
         jobs.append(("ratio_to_baseline.png", lambda plt, p: plot_ratio_to_baseline(plt, r, p),
                      (baseline_rows(r), r["threshold"])))
     if r["history"] and len(r["history"]) > 1:
-        jobs.append(("history.png", lambda plt, p: plot_history(plt, r["history"], p), hist.series(r["history"])))
+        jobs.append(("history.png", lambda plt, p: plot_history(plt, r, p), hist.series_key(r)))
     jobs.append(("scaling.png", lambda plt, p: plot_scaling(plt, r["current"], p), scaling_lines(r["current"])))
     jobs.append(("compile_vs_steady.png", lambda plt, p: plot_compile(plt, r["compile"], p), r["compile"]))
     return jobs

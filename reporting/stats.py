@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import statistics
 from functools import lru_cache
 
 import numpy as np
@@ -28,9 +29,11 @@ def run_stat(b: Bench) -> float:
     return b.low
 
 
-def side_stat(benches: list[Bench]) -> float:
-    """A side's gate statistic: the fastest round of all its runs."""
-    return min(run_stat(b) for b in benches)
+def side_stat(benches: list[Bench], how: str = "fastest") -> float:
+    """A side's gate statistic: the fastest round of all its runs ("fastest"), or the median of its
+    runs' fastest rounds ("median")."""
+    values = [run_stat(b) for b in benches]
+    return min(values) if how == "fastest" else float(np.median(values))
 
 
 def gmean(values) -> float:
@@ -119,17 +122,24 @@ def spread_pct(values: list[float]) -> float | None:
     return 100 * (max(values) / min(values) - 1) if len(values) > 1 else None
 
 
-def window_spread_pct(values: list[float], k: int) -> float | None:
+def window_spread_pct(values: list[float], k: int, how: str = "fastest") -> float | None:
     """The A/A noise of k runs a side, in %: over every window of 2k consecutive runs (in the order
-    they ran) and every way to split it into two sides of k, the largest ratio of the sides' fastest
-    runs - 1. make compare alternates base and head, so both sides share a window's conditions."""
+    they ran) and every way to split it into two sides of k, the largest ratio of the sides'
+    statistics - 1 ("fastest": each side's fastest run; "median": its median run). make compare
+    alternates base and head, so both sides share a window's conditions."""
     if len(values) < 2 * k:
         return None
     worst = 0.0
     for start in range(len(values) - 2 * k + 1):
-        window = sorted(values[start:start + 2 * k])
-        # the worst split puts the window's fastest run in the baseline and its k slowest in the current
-        worst = max(worst, window[k] / window[0] - 1)
+        window = values[start:start + 2 * k]
+        if how == "fastest":  # the worst split: the window's fastest run against its k slowest
+            ordered = sorted(window)
+            worst = max(worst, ordered[k] / ordered[0] - 1)
+            continue
+        for side in itertools.combinations(range(2 * k), k):
+            a = statistics.median(window[i] for i in side)
+            b = statistics.median(window[i] for i in range(2 * k) if i not in side)
+            worst = max(worst, a / b - 1)
     return 100 * worst
 
 
@@ -145,6 +155,7 @@ def detectable_pct(spread: float, threshold_pct: float) -> float:
     return 100 * ((1 + threshold_pct / 100) * (1 + spread / 100) - 1)
 
 
+@lru_cache(maxsize=256)
 def _binom_half_cdf(n: int) -> np.ndarray:
     """P(X <= k) for X ~ Binomial(n, 1/2), k = 0 .. n."""
     k = np.arange(n + 1)
