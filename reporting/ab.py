@@ -6,8 +6,9 @@ A git worktree of REF is made in a temporary folder (removed afterwards, also on
 or SIGTERM). The quick set (PYTEST ARGS, `make compare` passes QUICK_ARGS) then runs K times in
 each tree, alternately base, head, base, head, ..., each in a fresh `python -m pytest benchmarks`
 process started with this interpreter (the head's venv) in that tree's own folder. Alternating
-spreads a drift of the machine over both sides; several runs per side let report.py test across
-runs (one value per run) instead of trusting the rounds of one run. No stored baseline is needed:
+spreads a drift of the machine over both sides; several runs per side let report.py compare each
+side's fastest round and median run against thresholds calibrated for that many runs a side,
+instead of trusting the rounds of one run. No stored baseline is needed:
 the head runs are the current runs, the base runs the baseline. Exit code: report.py's.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput
 from reporting import cli
 
-PAIRS = 3  # a quick-set run takes about 40 s on the 2-core machine: 3 pairs fit about 5 minutes
+PAIRS = 3  # a quick-set run takes about 60 s with start-up on the 2-core machine: 3 pairs take ~6 minutes
 
 
 def git(*args: str, cwd: Path = ROOT) -> str:
