@@ -9,7 +9,8 @@ run: over the committed baselines' three quick-set runs, the median benchmark's 
 (slowest / fastest run - 1) is 8.4% for the minimum, 10.4% for the 10th percentile and 9.8% for
 the median, and the worst benchmark's 21%, 42% and 31% (docs/regression-gate.md has the table).
 On this project's 2-core VM, slow spells last minutes and hit some runs of a make compare and not
-others; the fastest of three runs a side is what still sits at the machine's floor.
+others, and some benchmarks run at one of two speeds per process; so with several runs a side the
+fastest of a side's runs and its median run must both be slower (reporting.compare.judge).
 """
 from __future__ import annotations
 
@@ -105,10 +106,10 @@ def rounds_test(cur: Bench, base: Bench, alternative: str) -> tuple[float | None
 
 def significance(curs: list[Bench], bases: list[Bench], alternative: str) -> tuple[float | None, str]:
     """(largest p, test name). One run on a side: Mann-Whitney U on each pair's raw rounds (p < 0.01
-    for all). Several runs on both sides: no p; the verdict is the fastest round of each side against
-    the threshold calibrated for that many runs a side (its false-alarm rate measured, not assumed:
-    a rank test across 3 runs a side needs all 3 slower, and one slow spell in a base run hides a
-    real slow-down from it)."""
+    for all). Several runs on both sides: no p; the verdict is each side's fastest round and median
+    run against the thresholds calibrated for that many runs a side (their false-alarm rate
+    measured, not assumed: a rank test across 3 runs a side needs all 3 slower, and one slow spell
+    in a base run hides a real slow-down from it)."""
     if len(curs) >= 2 and len(bases) >= 2:
         return None, f"fastest round per side ({len(curs)} vs {len(bases)} runs)"
     tests = [rounds_test(c, b, alternative) for c in curs for b in bases]
