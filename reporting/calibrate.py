@@ -51,10 +51,9 @@ def calibrate(runs: list[Run], floor: float, margin: float) -> dict[str, dict]:
         by_runs = {}
         for k in range(2, min(MAX_RUNS_A_SIDE, len(v) // 2) + 1):
             w, m = window_spread_pct(v, k), window_spread_pct(v, k, "median")
-            by_runs[str(k)] = {"spread_pct": w, "threshold_pct": max(floor, w + margin),
-                               "median_spread_pct": m, "median_threshold_pct": max(floor, m + margin),
-                               "detectable_pct": max(detectable_pct(w, max(floor, w + margin)),
-                                                     detectable_pct(m, max(floor, m + margin)))}
+            tw, tm = max(floor, w + margin), max(floor, m + margin)
+            by_runs[str(k)] = {"spread_pct": w, "threshold_pct": tw, "median_spread_pct": m, "median_threshold_pct": tm,
+                               "detectable_pct": max(detectable_pct(w, tw), detectable_pct(m, tm))}
         rows[name] = {"runs": len(v), "spread_pct": spread, "threshold_pct": threshold,
                       "false_alarm_rate": false_alarm_rate(v, threshold),
                       "detectable_pct": detectable_pct(spread, threshold), "runs_a_side": by_runs}

@@ -88,9 +88,9 @@ def compare_one(name: str, curs: list[Bench], bases: list[Bench], limits: tuple[
                 firstcall: bool) -> dict:
     any_b = (curs or bases)[0]
     reason = not_gated_because(curs, bases, firstcall)
-    row = {"name": any_b.name, "fullname": name, "phase": any_b.get("phase"),
-           **dict(zip(("current_s", "baseline_s"), sides(curs, bases) if curs and bases else
-                       (side_stat(curs) if curs else None, side_stat(bases) if bases else None))),
+    cur_s, base_s = (sides(curs, bases) if curs and bases else
+                     (side_stat(curs) if curs else None, side_stat(bases) if bases else None))
+    row = {"name": any_b.name, "fullname": name, "phase": any_b.get("phase"), "current_s": cur_s, "baseline_s": base_s,
            "baseline_median_s": _median([b.median for b in bases]), "baseline_runs": len(bases),
            "current_runs": len(curs), "spread_pct": spread_pct([run_stat(b) for b in bases]),
            "threshold_pct": limits[0], "median_threshold_pct": limits[1] if runs_a_side(curs, bases) >= 2 else None,

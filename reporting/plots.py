@@ -17,7 +17,7 @@ from reporting import style
 from reporting.stats import ratio_interval
 from reporting.tables import gflops, throughput
 
-_metadata: dict = {}  # written into the PNG being saved (render_plots sets its input key)
+PNG_METADATA: dict = {}  # written into the PNG being saved (draw_or_reuse sets its input key)
 LOSS_FIELD = re.compile(r"^loss_curve.*|.*_losses$")  # extra_info lists plotted as loss curves
 PLOTS = ("ratio_to_baseline.png", "history.png", "scaling.png", "compile_vs_steady.png")
 
@@ -71,7 +71,7 @@ def plot_ratio_to_baseline(plt, r: dict, path: Path) -> None:
     ax.legend(loc="upper left", bbox_to_anchor=(0, -1.1 / fig.get_figheight()), fontsize=7, ncol=3, frameon=False)
     fig.subplots_adjust(left=_left_margin(labels, 11), right=0.97, bottom=1.6 / fig.get_figheight(),
                         top=1 - 0.2 / fig.get_figheight())
-    fig.savefig(path, dpi=80, metadata=_metadata)
+    fig.savefig(path, dpi=80, metadata=PNG_METADATA)
     plt.close(fig)
 
 
@@ -114,7 +114,7 @@ def plot_history(plt, r: dict, path: Path) -> None:
     _figure_legend(fig, handles, loc="upper center", ncol=8)
     fig.supxlabel(f"run date (UTC) and commit, oldest to newest: {len(line)} runs", fontsize=8)
     fig.subplots_adjust(left=0.06, right=0.98, top=1 - 0.6 / fig.get_figheight(), hspace=0.6, wspace=0.3)
-    fig.savefig(path, dpi=80, metadata=_metadata)
+    fig.savefig(path, dpi=80, metadata=PNG_METADATA)
     plt.close(fig)
 
 
@@ -172,7 +172,7 @@ def plot_scaling(plt, benches: dict, path: Path) -> bool:
         ax.tick_params(labelsize=7)
     _figure_legend(fig, handles, loc="upper center", ncol=len(handles))
     fig.subplots_adjust(left=0.05, right=0.99, top=0.9, wspace=0.4, hspace=0.25)
-    fig.savefig(path, dpi=80, metadata=_metadata)
+    fig.savefig(path, dpi=80, metadata=PNG_METADATA)
     plt.close(fig)
     return True
 
@@ -195,7 +195,7 @@ def plot_compile(plt, rows: list[dict], path: Path) -> bool:
     ax.set_xlabel("median seconds per call, log scale; colour = framework-mode as in every plot")
     ax.legend(fontsize=7, loc="lower right")
     fig.subplots_adjust(left=_left_margin(labels, 8), right=0.97, bottom=0.9 / fig.get_figheight(), top=0.98)
-    fig.savefig(path, dpi=80, metadata=_metadata)
+    fig.savefig(path, dpi=80, metadata=PNG_METADATA)
     plt.close(fig)
     return True
 
@@ -242,17 +242,27 @@ def _jobs(r: dict) -> list:
     return jobs
 
 
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, imported only when a figure is drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def draw_or_reuse(name: str, data, draw, folder: Path, previous: Path | None) -> bool:
+    """folder/name drawn with draw(path) (which may return False: nothing to draw), or copied from
+    the `previous` report folder when that PNG was drawn from the same `data` and code."""
+    key = input_key(name, data)
+    if _reuse(previous, name, key, folder):
+        return True
+    PNG_METADATA[CACHE_TAG] = key
+    return draw(folder / name) is not False
+
+
 def render_plots(r: dict, folder: Path) -> None:
     """Every PNG, each copied from r["previous"] (the report being replaced) when its inputs are unchanged."""
-    plt, previous = None, r.get("previous")
     for name, draw, data in _jobs(r):
-        key = input_key(name, data)
-        if _reuse(previous, name, key, folder):
-            continue
-        if plt is None:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        _metadata[CACHE_TAG] = key
-        draw(plt, folder / name)
+        draw_or_reuse(name, data, lambda path, draw=draw: draw(pyplot(), path), folder, r.get("previous"))

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from reporting.machine import BUSY_SHARE
+from reporting.plots import PNG_METADATA, draw_or_reuse, pyplot
 
 CSV_FIELDS = ("framework", "mode", "model", "dataset", "batch_size", "epoch", "epoch_seconds", "train_loss",
               "validation_loss", "validation_accuracy", "test_accuracy")
@@ -67,11 +68,7 @@ def by_panel(runs: list[dict]) -> dict[str, list[dict]]:
 
 def plot_curves(runs: list[dict], path: Path) -> None:
     """Loss (train solid, validation dashed) and validation accuracy per epoch, one row per panel."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     panels = by_panel(runs)
     fig, axes = plt.subplots(len(panels), 2, figsize=(11, 3.6 * len(panels)), squeeze=False)
     for (title, group), (loss_ax, acc_ax) in zip(panels.items(), axes):
@@ -94,7 +91,7 @@ def plot_curves(runs: list[dict], path: Path) -> None:
         loss_ax.legend(fontsize=7)
         acc_ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=90, metadata=_png_metadata())
+    fig.savefig(path, dpi=90, metadata=PNG_METADATA)
     plt.close(fig)
 
 
@@ -122,11 +119,7 @@ def mosaic(weights: np.ndarray, side: int) -> np.ndarray:
 def plot_first_layers(runs: list[dict], path: Path) -> bool:
     """Each trained model's first-layer units as image tiles: one row per model / data / batch,
     its runs (JAX and PyTorch) side by side."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     panels = {title: [b for b in sorted(group, key=label) if first_layer(b) is not None]
               for title, group in by_panel(runs).items()}
     panels = {title: group for title, group in panels.items() if group}
@@ -143,7 +136,7 @@ def plot_first_layers(runs: list[dict], path: Path) -> bool:
             ax.imshow(mosaic(weights, side), cmap="RdBu_r", vmin=-1, vmax=1)
             ax.set_title(f"{label(b)}\n{title.replace(' on ', chr(10) + 'on ')}", fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=90, metadata=_png_metadata())
+    fig.savefig(path, dpi=90, metadata=PNG_METADATA)
     plt.close(fig)
     return True
 
@@ -187,21 +180,9 @@ def epoch_table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _drawn(name: str, data, draw, out: Path, previous: Path | None) -> bool:
-    """Draw out/name with draw(path) -> bool, or copy the previous report's PNG of the same inputs."""
-    from reporting import plots
-
-    key = plots.input_key(name, (data, Path(__file__).read_bytes()))
-    if plots._reuse(previous, name, key, out):
-        return True
-    plots._metadata[plots.CACHE_TAG] = key
-    return draw(out / name) is not False
-
-
-def _png_metadata() -> dict:
-    from reporting import plots
-
-    return plots._metadata
+def _drawn(name: str, runs: list[dict], draw, out: Path, previous: Path | None) -> bool:
+    """draw_or_reuse, keyed on the runs and this module's code."""
+    return draw_or_reuse(name, (runs, Path(__file__).read_bytes()), draw, out, previous)
 
 
 def render_training(benchmarks: list[dict], out: Path, previous: Path | None = None) -> str:
