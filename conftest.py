@@ -11,13 +11,14 @@ import importlib
 import os
 import platform
 from functools import cache
+from pathlib import Path
 
 import pytest
 
 # JAX must not grab 75% of a GPU at start-up: PyTorch shares the process. Set before jax is imported.
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
-from benchmarks import machine, progress  # noqa: E402
+from benchmarks import machine, probes, progress  # noqa: E402
 from benchmarks.spec import DEVICE_ONLY_MODES, PHASES, PRECISIONS, Spec  # noqa: E402
 
 # option name -> (default list, id prefix, largest accepted value)
@@ -96,7 +97,25 @@ def pytest_configure(config: pytest.Config) -> None:
     _set_precision(config.getoption("--matmul-precision"))
     _gpt_options(config)
     config.cpu_watch = machine.CpuWatch()  # other processes' CPU use over the whole run
+    _storage_anywhere()
     progress.register(config)
+
+
+def _storage_anywhere() -> None:
+    """pytest-benchmark formats its storage path relative to the current folder when it warns that
+    machine_info differs, which raises ValueError (INTERNALERROR) for a --benchmark-storage outside
+    it (its open issue #217). Fall back to the absolute path there."""
+    try:
+        from pytest_benchmark.storage.file import FileStorage
+    except ImportError:
+        return
+
+    def location(self) -> str:
+        try:
+            return str(self.path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(self.path)
+    FileStorage.location = property(location)
 
 
 def _gpt_options(config: pytest.Config) -> None:
@@ -215,11 +234,14 @@ def _skips(spec: Spec) -> list:
 @pytest.hookimpl(optionalhook=True)
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
     """Versions, devices, threads and precision: what a reader needs to trust a comparison."""
+    """Only what describes the machine and the install, the same in every run on one machine:
+    pytest-benchmark warns on any difference. What one run measured goes to the JSON's "suite" key."""
+    cpu = machine_info.get("cpu")
+    if isinstance(cpu, dict):  # a reading of this moment, not a description of the machine
+        config.cpu_hz_actual = cpu.pop("hz_actual", None)
+        cpu.pop("hz_actual_friendly", None)
     machine_info["suite"] = {
         "matmul_precision": config.getoption("--matmul-precision"),
-        "firstcall_rounds": config.firstcall_rounds,
-        "memory_pass": config.getoption("--memory"),
-        "load": machine.run_load(config.cpu_watch.share()),
         "env": {k: os.environ.get(k) for k in ("XLA_FLAGS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                                 "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
                                                 "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS",
@@ -257,6 +279,29 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
         import scipy
 
         machine_info["scipy"] = scipy.__version__
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The reference probes' first half, before the first benchmark of a run whose figures are kept."""
+    config = session.config
+    saved = any(config.getoption(name, None) for name in ("benchmark_autosave", "benchmark_save", "benchmark_json"))
+    timed = any("benchmark" in getattr(item, "fixturenames", ()) for item in session.items)
+    if saved and timed and not config.getoption("benchmark_disable", False) and not config.getoption("collectonly"):
+        config.probes = probes.Probes()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict) -> None:
+    """The run's own figures, beside machine_info: reference probes (start and end), other
+    processes' CPU share, the options that shape what was measured."""
+    probe = getattr(config, "probes", None)
+    output_json["suite"] = {
+        "probes": probe.finish() if probe is not None else None,
+        "load": machine.run_load(config.cpu_watch.share()),
+        "firstcall_rounds": config.firstcall_rounds,
+        "memory_pass": config.getoption("--memory"),
+        "cpu_hz_actual": getattr(config, "cpu_hz_actual", None),
+    }
 
 
 def _nvidia_driver() -> str | None:

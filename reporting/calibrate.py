@@ -79,13 +79,7 @@ def _pair(cell: dict | None) -> str:
     return f"{cell['threshold_pct']:.0f}+{cell['median_threshold_pct']:.0f}% / {cell['detectable_pct']:.0f}%"
 
 
-def find_calibration(explicit: Path | None, folder: Path, machine: str | None,
-                     fp: dict) -> tuple[str | None, dict[str, dict[int, tuple[float, float]]], str]:
-    """(path used, {benchmark: {runs a side: (fastest, median run) threshold %}}, note) of the
-    calibration matching fingerprint `fp`."""
-    path = explicit or (calibration_path(folder, machine, fp) if machine else None)
-    if path is None or not path.is_file():
-        return None, {}, "none for this machine fingerprint (`make calibrate` makes one); --threshold used"
+def _read_calibration(path: Path) -> tuple[dict, dict[str, dict[int, tuple[float, float]]]]:
     try:
         doc = json.loads(path.read_text(encoding="utf8"))
         thresholds = {name: {1: (float(x["threshold_pct"]),) * 2,
@@ -93,11 +87,37 @@ def find_calibration(explicit: Path | None, folder: Path, machine: str | None,
                                 for k, c in x.get("runs_a_side", {}).items()}}
                       for name, x in doc["benchmarks"].items()}
         stored_fp = doc["fingerprint"]
+        if not isinstance(stored_fp, dict):
+            raise TypeError("fingerprint is not an object")
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadInput(path, f"not a calibration file ({type(exc).__name__}: {exc})") from None
-    if stored_fp != fp:
-        return None, {}, f"{path} is for another machine fingerprint ({fingerprint_hash(stored_fp)}); not used"
-    return str(path), thresholds, ""
+    return stored_fp, thresholds
+
+
+def matches(stored_fp: dict, fp: dict) -> bool:
+    """Every field the calibration recorded agrees (a field a newer suite adds is unknown there)."""
+    return all(fp.get(k) == v for k, v in stored_fp.items())
+
+
+def find_calibration(explicit: Path | None, folder: Path, machine: str | None,
+                     fp: dict) -> tuple[str | None, dict[str, dict[int, tuple[float, float]]], str]:
+    """(path used, {benchmark: {runs a side: (fastest, median run) threshold %}}, note) of the
+    calibration matching fingerprint `fp`: --calibration FILE, else the one in
+    baselines/<machine-id>/ whose recorded fingerprint fields all agree with `fp`."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise BadInput(explicit, "no such calibration file")
+        stored_fp, thresholds = _read_calibration(explicit)
+        if not matches(stored_fp, fp):
+            return None, {}, f"{explicit} is for another machine fingerprint ({fingerprint_hash(stored_fp)}); not used"
+        return str(explicit), thresholds, ""
+    candidates = sorted((folder / machine).glob("calibration-*.json")) if machine else []
+    for path in [calibration_path(folder, machine, fp)] * (machine is not None) + candidates:
+        if path.is_file():
+            stored_fp, thresholds = _read_calibration(path)
+            if matches(stored_fp, fp):
+                return str(path), thresholds, ""
+    return None, {}, "none for this machine fingerprint (`make calibrate` makes one); --threshold used"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -12,9 +12,9 @@ import sys
 import traceback
 from pathlib import Path
 
-from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput, html, plots
+from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, html, plots
 from reporting.calibrate import find_calibration
-from reporting.compare import by_name, gate_blockers, gated_regressions, regressions
+from reporting.compare import by_name, gate_blockers, regressions
 from reporting.csvout import render_csv
 from reporting.history import partial_note, summaries, timeline
 from reporting.load import Run, check_distinct, load_run
@@ -22,6 +22,7 @@ from reporting.machine import busy_reason, machine_differences, same_machine
 from reporting.output import MARKER, publish
 from reporting.render import render_markdown, render_summary
 from reporting.storage import RUN_GLOB, baseline_paths, default_baseline, machine_id, newest_run, resolve_run
+from reporting.verdict import verdict_of
 from reporting.tables import (compile_table, framework_ratios, implementation_size, matmul_peaks, memory_table,
                               side_by_side)
 
@@ -51,7 +52,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--baseline", metavar="PATH", action="append",
                    help="baseline JSON file, or storage folder (its runs for this machine); repeatable. "
                         "Default: every run for this machine in baselines/")
-    p.add_argument("--out", default="report", type=Path, metavar="DIR", help="output folder (default report/)")
+    p.add_argument("--out", default="report", metavar="DIR",
+                   help="output folder, replaced as a whole; never an existing folder report.py did not write "
+                        "(default report/)")
     p.add_argument("--threshold", default=10.0, type=percentage, metavar="PCT",
                    help="steady slow-down that counts as a regression, in %% (default 10; a calibrated "
                         "per-benchmark threshold for this machine is used where larger)")
@@ -140,6 +143,7 @@ def build(args: argparse.Namespace) -> dict:
          **comparison(args, runs, base, cur_fp, paths)}
     stored_beside(args, paths, runs, base, r)
     r["warnings"] = [f"not gated: {reason}" for run in runs + base if (reason := busy_reason(run))]
+    r["verdict"] = verdict_of(r)
     return r
 
 
@@ -148,21 +152,24 @@ def write_files(r: dict, markdown: str, folder: Path) -> None:
     r["markdown"] = markdown + (f"\n{training_md}\n" if training_md else "")
     (folder / "report.md").write_text(r["markdown"], encoding="utf8")
     (folder / "results.csv").write_text(render_csv(r), encoding="utf8")
-    regressed = gated_regressions(r["regressions"], r["blockers"])
-    (folder / "regressed.txt").write_text("".join(f"{x['fullname']}\n" for x in regressed),
+    (folder / "regressed.txt").write_text("".join(f"{name}\n" for name in r["verdict"].regressed),
                                           encoding="utf8")  # pytest node ids, for a confirming re-run
+    r["verdict"].write(folder / "verdict.json")
     plots.render_plots(r, folder)
     html.write_page(r, markdown, folder, training_md)
 
 
 def run(args: argparse.Namespace) -> int:
+    if not str(args.out).strip():
+        raise BadInput("--out", "an empty folder name would be the current folder; name a folder of its own")
+    args.out = Path(args.out)
     r = build(args)
     r["previous"] = args.out.resolve() if (args.out / MARKER).is_file() else None  # its unchanged PNGs are reused
     publish(args.out, lambda folder: write_files(r, render_markdown(r), folder))
     full = not sys.stdout.isatty() if args.full is None else args.full
     print(r["markdown"] if full else render_summary(r), end="")
     print(f"\nWrote {args.out}/report.md, results.csv, the plots (*.png) and the page {args.out}/index.html")
-    return EXIT_REGRESSION if gated_regressions(r["regressions"], r["blockers"]) else EXIT_OK
+    return r["verdict"].exit_code
 
 
 def main(argv: list[str] | None = None) -> int:

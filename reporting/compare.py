@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from reporting import probes
 from reporting.load import Bench, Run, number
 from reporting.machine import bench_busy, busy_reason, describe_diff, fingerprint_diff
 from reporting.stats import ALPHA_ROUNDS, run_stat, side_stat, significance, spread_pct
@@ -117,11 +118,15 @@ def regressions(current: dict[str, list[Bench]], baseline: dict[str, list[Bench]
 
 
 def gate_blockers(current: list[Run], baseline: list[Run], cur_fp: dict, base_fp: dict) -> list[str]:
-    """Why this comparison must not set the exit code at all: another machine, a busy machine."""
+    """Why this comparison must not set the exit code at all: another machine (its fingerprint, or
+    reference probes that do not agree), a busy machine."""
     reasons = []
     diff = fingerprint_diff(base_fp, cur_fp)
     if diff:
         reasons.append(f"baseline machine differs in {describe_diff(diff)}")
+    probe_check = probes.compare(current, baseline)
+    if not probe_check.agree:
+        reasons.append(probe_check.reason)
     reasons += [reason for run in current + baseline if (reason := busy_reason(run))]
     return reasons
 

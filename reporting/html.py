@@ -180,17 +180,21 @@ FIGURES = (("ratio", "JAX vs PyTorch", ratio_figure), ("compile", "Compile vs st
            ("memory", "Memory", memory_figure), ("loss", "Loss curves", loss_figure))
 
 
+def verdict_html(r: dict) -> str:
+    """The verdict's sentence (and any gated regression): the page's first words under its title."""
+    return "".join(f'<p class="{"bad" if line.startswith("REGRESSED") else "verdict"}">{escape(line)}</p>'
+                   for line in verdict_lines(r))
+
+
 def headline(r: dict) -> str:
-    """The verdict and the JAX/PyTorch geometric means: what the page says first."""
-    lines = "".join(f'<p class="{"bad" if line.startswith("REGRESSED") else "note"}">{escape(line)}</p>'
-                    for line in verdict_lines(r))
+    """The JAX/PyTorch geometric means: what the page shows right after the verdict."""
     rows = "".join(f'<tr><td>{escape(x["workload"])}</td><td>{escape(x["device"])}</td><td>{x["pairing"]}</td>'
                    f'<td>{x["n"]}</td><td class="num" data-headline="{escape(x["workload"])}|{x["device"]}|'
                    f'{x["pairing"]}">{x["gmean"]:.3g}</td></tr>' for x in r["gmeans"])
     table = ('<div class="scroll"><table class="data"><thead><tr><th>workload</th><th>device</th>'
              '<th>jax/torch mode</th><th>sizes</th><th>JAX / PyTorch time (geometric mean; &lt; 1: JAX faster)'
              f'</th></tr></thead><tbody>{rows}</tbody></table></div>') if rows else ""
-    return f'<section id="verdict"><h2>Verdict</h2>{lines}{table}</section>'
+    return f'<section id="verdict"><h2>JAX vs PyTorch</h2>{table}</section>'
 
 
 def plotly_gz() -> str:
@@ -245,7 +249,7 @@ def filters(r: dict) -> str:
 
 
 def _header(r: dict) -> str:
-    out = [f"<p>Run: {escape(', '.join(r['runs']))}</p>"]
+    out = [f'<div id="verdict-lines">{verdict_html(r)}</div>', f"<p>Run: {escape(', '.join(r['runs']))}</p>"]
     if r.get("partial"):
         out.append(f'<p class="partial" id="partial"><strong>{escape(r["partial"])}</strong></p>')
     out += [f'<p class="bad">WARNING: {escape(w)}</p>' for w in r["warnings"]]
@@ -286,7 +290,7 @@ nav{position:sticky;top:0;background:#fff;padding:6px 0;border-bottom:1px solid 
 th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;white-space:nowrap}th{background:#f0f0f0}
 tbody tr:nth-child(even){background:#fafafa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .bad{color:#a00;font-weight:bold}.partial{background:#fff3cd;border:2px dashed #a60;padding:6px}
-.note{margin:2px 0}blockquote{margin:6px 0;padding:2px 10px;border-left:4px solid #999;background:#f6f6f6}
+.note{margin:2px 0}.verdict{font-size:1.15em;font-weight:bold;margin:4px 0}blockquote{margin:6px 0;padding:2px 10px;border-left:4px solid #999;background:#f6f6f6}
 .fig{width:100%;min-height:200px}#filters{margin:8px 0;padding:6px;background:#f4f4f4}
 #filters label{margin-right:10px}.hint{color:#555}img{max-width:100%}code{font-size:12px}"""
 

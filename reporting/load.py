@@ -50,6 +50,7 @@ class Run:
     benches: dict[str, Bench]  # by fullname
     digest: str = ""  # sha256 of the file's bytes: the same run given twice is caught by it
     datetime: str = ""  # pytest-benchmark's ISO start time of the run ("" if absent)
+    suite: dict = field(default_factory=dict)  # the JSON's "suite" key: this run's probes, load, options
     notes: list[str] = field(default_factory=list)
 
 
@@ -160,9 +161,12 @@ def load_run(path: Path, keep_data: bool = True) -> Run:
     machine_info = doc.get("machine_info", {})
     if not isinstance(machine_info, dict):
         raise BadInput(path, "machine_info is not an object")
+    suite = doc.get("suite") or {}
+    if not isinstance(suite, dict):
+        raise BadInput(path, "the suite key is not an object")
     when = doc.get("datetime")
     return Run(path=path, machine_info=machine_info, benches=benches, digest=hashlib.sha256(blob).hexdigest(),
-               datetime=when if isinstance(when, str) else "")
+               datetime=when if isinstance(when, str) else "", suite=suite)
 
 
 def check_distinct(paths: list[Path], runs: list[Run]) -> None:
@@ -173,30 +177,3 @@ def check_distinct(paths: list[Path], runs: list[Run]) -> None:
             if key in seen:
                 raise BadInput(path, f"is the same run as {seen[key]} (given twice, it cannot confirm itself)")
             seen[key] = path
-
-
-def history_run(path: Path) -> Run | str:
-    """A run as the history plot needs it (medians, workload, phase), or the one-line error."""
-    try:
-        run = load_run(path, keep_data=False)
-    except BadInput as exc:
-        return str(exc)
-    for b in run.benches.values():
-        b.info = {"workload": b.get("workload"), "phase": b.get("phase")}  # less to send back
-    run.machine_info = {}
-    return run
-
-
-def load_history(paths: list[Path]) -> list[Run]:
-    """Every stored run, parsed on all cores when there are many (200 runs: about twice as fast)."""
-    if len(paths) < 16 or (os.cpu_count() or 1) < 2:
-        runs = [history_run(p) for p in paths]
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=min(os.cpu_count(), 4)) as pool:
-            runs = list(pool.map(history_run, paths, chunksize=8))
-    for run in runs:
-        if isinstance(run, str):
-            raise BadInput(*run.split(": ", 1))
-    return runs

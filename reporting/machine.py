@@ -13,19 +13,26 @@ from pathlib import Path
 from reporting import BadInput
 from reporting.load import Run, number
 
-# machine_info keys that decide speed (flattened with dots); suite.env.* is taken whole
-FINGERPRINT = ("cpu.brand_raw", "cpu.count", "gpu.name", "gpu.driver", "jax", "jaxlib", "torch", "numpy",
+# machine_info keys that decide speed (flattened with dots); suite.env.* is taken whole. A CPU name
+# is not enough (virtual machines report generic ones): what cpuinfo says beyond it counts too, and
+# the reference probes must agree besides (reporting/probes.py).
+FINGERPRINT = ("cpu.brand_raw", "cpu.vendor_id_raw", "cpu.family", "cpu.model", "cpu.stepping", "cpu.flags_digest",
+               "cpu.l2_cache_size", "cpu.l3_cache_size", "cpu.count", "gpu.name", "gpu.driver", "jax", "jaxlib", "torch", "numpy",
                "torch_threads", "torch_interop_threads", "suite.matmul_precision", "suite.cpu_affinity")
 ENV_PREFIX = "suite.env."
 # machine_info keys that differ between any two runs without meaning anything
-NOISE = ("node", "cpu.hz_actual", "cpu.hz_actual_friendly", "python_build", "suite.load")
+NOISE = ("node", "cpu.hz_actual", "cpu.hz_actual_friendly", "python_build", "suite.load", "suite.firstcall_rounds",
+         "suite.memory_pass")
 BUSY_SHARE = 0.10  # a benchmark during which other processes took more than this share of the CPU
 
 
 def flatten(d: dict, prefix: str = "") -> dict:
+    """Nested keys joined with dots; cpu.flags (a long list) becomes cpu.flags_digest."""
     out = {}
     for k, v in d.items():
         key = f"{prefix}{k}"
+        if key == "cpu.flags" and isinstance(v, list):
+            key, v = "cpu.flags_digest", hashlib.sha256(" ".join(sorted(map(str, v))).encode()).hexdigest()[:12]
         out.update(flatten(v, key + ".") if isinstance(v, dict) else {key: v})
     return out
 
@@ -74,15 +81,16 @@ def machine_differences(current: dict, baseline: dict) -> list[tuple[str, object
 
 
 def load_of(run: Run) -> dict | None:
-    """machine_info["suite"]["load"], checked, or None when the run did not record it."""
-    suite = run.machine_info.get("suite")
-    load = suite.get("load") if isinstance(suite, dict) else None
+    """The run's suite.load (machine_info.suite.load in runs of older versions), checked, or None
+    when the run did not record it."""
+    legacy = run.machine_info.get("suite")
+    load = run.suite.get("load") or (legacy.get("load") if isinstance(legacy, dict) else None)
     if load is None:
         return None
     share = load.get("other_cpu_share") if isinstance(load, dict) else None
     if not isinstance(load, dict) or not isinstance(load.get("busy", False), bool) or (
             share is not None and number(share) is None) or not isinstance(load.get("note", ""), str):
-        raise BadInput(run.path, f"machine_info.suite.load is {load!r}, not "
+        raise BadInput(run.path, f"suite.load is {load!r}, not "
                                  "{other_cpu_share: number, busy: bool, note: str}")
     return load
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from reporting import BadInput
+from reporting import ROOT, BadInput
 
 MARKER = ".report-py"  # "this folder was written by report.py": the only folders it ever deletes
 KEEP = 2  # versions kept: the current one and the previous, for a reader still inside it
@@ -54,7 +54,11 @@ LEGACY_FILES = {"report.md", "results.csv", "regressed.txt", "ratio_to_baseline.
 
 
 def _adopt_legacy(out: Path) -> None:
-    """An older report.py's report/ (only its own files in it) is ours: mark it, so it is replaced."""
+    """The default report/ of an older report.py (in the repository, only its own file names in it)
+    is ours: mark it, so it is replaced. Any other folder without MARKER is never adopted, however
+    its files are named: it may be a user's."""
+    if out != ROOT / "report":
+        return
     if out.is_dir() and not out.is_symlink() and not (out / MARKER).exists():
         names = [p.name for p in out.iterdir()]
         if names and all(n in LEGACY_FILES or n.startswith(".report-tmp-") for n in names):

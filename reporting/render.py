@@ -7,7 +7,7 @@ import re
 from pytest_benchmark.utils import format_time
 
 from benchmarks.spec import COMPILED_MODES
-from reporting.compare import MEMORY_MIN_BYTES, MEMORY_PCT, gated_regressions
+from reporting.compare import MEMORY_MIN_BYTES, MEMORY_PCT
 from reporting.machine import BUSY_SHARE
 from reporting.stats import ALPHA_ROUNDS
 
@@ -35,7 +35,7 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def header(r: dict) -> list[str]:
-    out = ["# Benchmark report", ""]
+    out = ["# Benchmark report", ""] + [f"**{line}**" for line in verdict_lines(r)] + [""]
     out += [f"> WARNING: {w}" for w in r["warnings"]]
     out += [f"Run: {', '.join(r['runs'])}", ""]
     out += [f"> **{r['partial']}**", ""] if r.get("partial") else []
@@ -144,9 +144,7 @@ def size_section(r: dict) -> list[str]:
 
 
 def verdict_lines(r: dict) -> list[str]:
-    out = [f"Not gated: {reason}" for reason in r["blockers"]]
-    regressed = [x["name"] for x in gated_regressions(r["regressions"], r["blockers"])]
-    return out + ([f"REGRESSED: {name}" for name in regressed] or ["No gated regression."])
+    return r["verdict"].lines()
 
 
 def verdict_section(r: dict) -> list[str]:
@@ -179,8 +177,8 @@ def compile_summary(rows: list[dict]) -> list[str]:
 
 def render_summary(r: dict) -> str:
     """What a terminal shows: the verdict, JAX/PyTorch per workload, compile costs (report.md has the rest)."""
-    out = [f"Run: {', '.join(r['runs'])}"] + ([r["partial"]] if r.get("partial") else [])
-    out += [f"WARNING: {w}" for w in r["warnings"]] + r["notes"] + [""] + verdict_lines(r)
+    out = verdict_lines(r) + ["", f"Run: {', '.join(r['runs'])}"] + ([r["partial"]] if r.get("partial") else [])
+    out += [f"WARNING: {w}" for w in r["warnings"]] + r["notes"]
     if r["gmeans"]:
         out += ["", "JAX / PyTorch time, geometric mean over sizes (< 1: JAX faster):"]
         for w in sorted({x["workload"] for x in r["gmeans"]}):

@@ -27,7 +27,7 @@ DATA = Path(__file__).resolve().parent / "data"
 MACHINE = "Linux-CPython-3.11-64bit"  # any storage machine-id folder name
 SLOWED = "test_mlp_train_step[jax-jit-cpu-batch64-steady]"
 TIME_STATS = ("min", "max", "mean", "stddev", "median", "iqr", "q1", "q3", "ld15iqr", "hd15iqr", "total")
-OUTPUTS = {"report.md", "results.csv", "regressed.txt", "scaling.png", "compile_vs_steady.png", "index.html"}
+OUTPUTS = {"report.md", "results.csv", "regressed.txt", "verdict.json", "scaling.png", "compile_vs_steady.png", "index.html"}
 
 
 def load(name: str = "run_a") -> dict:
@@ -194,7 +194,7 @@ def test_plots_csv_and_markdown_are_written(tmp_path, capsys):
                               "--baseline", str(storage / "0001_a.json"), "--history")
     written = {p.name for p in (tmp_path / "out").iterdir()} - {MARKER}
     assert OUTPUTS | {"ratio_to_baseline.png", "history.png"} == written
-    assert all((tmp_path / "out" / n).stat().st_size > 1000 for n in written - {"regressed.txt"})
+    assert all((tmp_path / "out" / n).stat().st_size > 1000 for n in written - {"regressed.txt", "verdict.json"})
     rows = csv_rows(tmp_path)
     assert set(rows) == {b["name"] for b in load("run_b")["benchmarks"]}
     assert rows["test_matmul[jax-jit-cpu-size64-steady]"]["share_of_peak"] == "1.0"  # the fastest matmul

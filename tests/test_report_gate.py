@@ -24,7 +24,7 @@ def amd(doc: dict) -> dict:
 
 
 def busy(doc: dict, share: float = 0.4) -> dict:
-    doc["machine_info"]["suite"]["load"] = {"other_cpu_share": share, "busy": True, "note": "a compiler ran"}
+    doc["suite"]["load"] = {"other_cpu_share": share, "busy": True, "note": "a compiler ran"}
     return doc
 
 
@@ -40,7 +40,7 @@ def test_a_baseline_from_another_cpu_does_not_gate_and_says_why_in_one_line(tmp_
     code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
     assert code == 0
     lines = [line for line in out.splitlines() if line.startswith("Not gated")]
-    assert lines == [f"Not gated: baseline machine differs in cpu.brand_raw ('Intel(R) Xeon(R) Processor' vs '{AMD}')"]
+    assert lines == [f"Not gated: baseline machine differs in cpu.brand_raw ('Intel(R) Xeon(R) Processor' vs '{AMD}')."]
     assert csv_rows(tmp_path)[SLOWED]["verdict"] == "regressed"  # the comparison is still shown
     assert (tmp_path / "out" / "regressed.txt").read_text() == ""
 
@@ -77,14 +77,14 @@ def test_a_busy_run_is_warned_about_and_does_not_gate(tmp_path, capsys, side):
     code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
     busy_file = cur if side == "current" else base
     assert code == 0
-    assert out.splitlines()[2].startswith(f"> WARNING: not gated: {busy_file}: machine busy during the run: "
+    assert out.splitlines()[4].startswith(f"> WARNING: not gated: {busy_file}: machine busy during the run: "
                                           "other processes used 40% of the CPU (a compiler ran)")
     assert f"Not gated: {busy_file}: machine busy" in out
 
 
 def test_a_quiet_load_record_gates_as_usual(tmp_path, capsys):
     cur_doc = scaled(load(), SLOWED, 1.3)
-    cur_doc["machine_info"]["suite"]["load"] = {"other_cpu_share": 0.01, "busy": False, "note": ""}
+    cur_doc["suite"]["load"] = {"other_cpu_share": 0.01, "busy": False, "note": ""}
     base, cur = save(load(), tmp_path / "base.json"), save(cur_doc, tmp_path / "cur.json")
     code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
     assert code == 1 and "WARNING" not in out

@@ -89,9 +89,10 @@ def test_an_empty_folder_becomes_the_report(tmp_path, capsys):
     assert whole_report_of(tmp_path / "out") == RUNS[0]
 
 
-def test_an_older_report_folder_is_adopted_and_replaced(tmp_path):
+def test_an_older_report_folder_is_adopted_and_replaced(tmp_path, monkeypatch):
     from reporting import output
 
+    monkeypatch.setattr(output, "ROOT", tmp_path)  # the repository's default report/
     old = tmp_path / "report"
     old.mkdir()
     for name in ("report.md", "results.csv", "scaling.png"):
@@ -110,3 +111,22 @@ def test_a_folder_with_a_users_file_is_still_refused(tmp_path):
     with pytest.raises(BadInput, match="not written by report.py"):
         output.publish(mine, lambda folder: None)
     assert (mine / "notes.txt").read_text() == "a user's own file"
+
+
+def test_a_users_folder_of_look_alike_files_is_refused_and_left_as_it_was(tmp_path, capsys):
+    mine = tmp_path / "out"
+    mine.mkdir()
+    for name in ("scaling.png", "history.png"):
+        (mine / name).write_text(f"a user's own {name}")
+    before = sorted((p.name, p.read_text()) for p in mine.iterdir())
+    code, out, err = run_report(tmp_path, capsys, RUNS[0])
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "not written by report.py" in err
+    assert not mine.is_symlink() and sorted((p.name, p.read_text()) for p in mine.iterdir()) == before
+    assert not (tmp_path / ".out.d").exists()
+
+
+def test_an_empty_out_is_refused_in_one_line(tmp_path):
+    res = subprocess.run([sys.executable, str(ROOT / "report.py"), RUNS[0], "--out", ""], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1 and "--out" in res.stderr
+    assert list(tmp_path.iterdir()) == []

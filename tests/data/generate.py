@@ -18,7 +18,21 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 PLUGIN = '''
+import sys
+
 import pytest
+
+sys.path.insert(0, REPO)
+from benchmarks import probes
+
+PROBES = {}
+
+def pytest_collection_finish(session):
+    PROBES["run"] = probes.Probes()
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    output_json["suite"] = {"probes": PROBES["run"].finish(), "load": {"other_cpu_share": 0.0, "busy": False, "note": ""}}
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_benchmark_update_machine_info(config, machine_info):
@@ -85,7 +99,7 @@ def test_grad_scalar(benchmark, case):
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        (tmp / "fixture_plugin.py").write_text(PLUGIN)
+        (tmp / "fixture_plugin.py").write_text(PLUGIN.replace("REPO", repr(str(HERE.parents[1]))))
         (tmp / "test_fixture_bench.py").write_text(BENCH)
         for name in ("run_a", "run_b"):
             subprocess.run(
