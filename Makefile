@@ -15,7 +15,7 @@ QUICK_ARGS ?= --device cpu --batch-sizes 64 --array-sizes 10000 --matrix-sizes 2
 	-k "steady and not epoch and not convergence and not gpt and not data_parallel"
 THRESHOLD ?= 10
 
-.PHONY: venv bench test report regress compare calibrate baseline baseline-full baseline-quick clean-venv
+.PHONY: venv data bench test report regress compare calibrate baseline baseline-full baseline-quick clean-venv
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,21 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
+# Real training data, provided once per venv at set-up (never at test time): files already there,
+# else Debian's dataset-fashion-mnist (as root), else torchvision's download, else one line saying
+# so and the digits fallback (models/provide_data.py; docs/data.md). `make data` tries again.
+DATA_STAMP := $(VENV)/.data-provided
+$(DATA_STAMP): $(STAMP)
+	$(PY) -m models.provide_data
+	touch $(DATA_STAMP)
+
+data: $(STAMP)
+	$(PY) -m models.provide_data
+	touch $(DATA_STAMP)
+
 # report.py exits 1 on a regression against baselines/: shown by `make bench`, gated by `make regress`.
 # A run that saved nothing (every case skipped or deselected) says so and reports nothing as new.
-bench: $(STAMP)
+bench: $(STAMP) $(DATA_STAMP)
 	@before=$$(ls -t .benchmarks/*/[0-9]*.json 2>/dev/null | head -n 1); \
 	$(PYTEST) benchmarks --benchmark-autosave $(BENCH_ARGS) || exit $$?; \
 	after=$$(ls -t .benchmarks/*/[0-9]*.json 2>/dev/null | head -n 1); \
@@ -34,7 +46,7 @@ bench: $(STAMP)
 	  echo "make bench: this run saved no benchmark (every case skipped or deselected): no new report"; exit 1; fi; \
 	$(PY) report.py "$$after" || [ $$? -eq 1 ]
 
-test: $(STAMP)
+test: $(STAMP) $(DATA_STAMP)
 	$(PYTEST) tests
 	$(PYTEST) benchmarks --benchmark-disable --device all -rs
 

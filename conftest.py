@@ -54,8 +54,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--data-root", default=None,
                     help="folder of MNIST/Fashion-MNIST IDX files (default $DATA_ROOT, else <repo>/data; "
                          "Fashion-MNIST is also found in /usr/share/datasets/fashion-mnist; docs/data.md)")
+    group.addoption("--dataset", default="auto", choices=("auto", "fashion", "mnist", "digits"),
+                    help="training data: auto (Fashion-MNIST, else MNIST, else the digits fallback) or one of them; "
+                         "a named IDX set that is missing skips the training benchmarks (default auto)")
     group.addoption("--download", action="store_true",
-                    help="download Fashion-MNIST into the data root with torchvision if it is missing")
+                    help="download Fashion-MNIST (MNIST with --dataset mnist) into the data root with torchvision "
+                         "if it is missing (make data does this at set-up)")
     group.addoption("--epochs", default="3", help="training epochs of test_convergence (default %(default)s)")
     group.addoption("--epoch-samples", default="10000",
                     help="training samples per test_mlp_epoch epoch, up to the 50000 of the training split "
@@ -302,6 +306,52 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
         "memory_pass": config.getoption("--memory"),
         "cpu_hz_actual": getattr(config, "cpu_hz_actual", None),
     }
+
+
+@pytest.fixture(scope="session")
+def dataset(pytestconfig: pytest.Config):
+    """The run's training data set (--dataset), loaded once. A bad IDX file fails with its one line;
+    a named data set that is missing skips with where it was looked for; auto's digits fallback
+    says so in a warning."""
+    import warnings
+
+    from models import datasets
+
+    root, choice = datasets.data_root(pytestconfig.getoption("--data-root")), pytestconfig.getoption("--dataset")
+    if pytestconfig.getoption("--download") and choice in ("auto", "fashion", "mnist"):
+        _download(root, "mnist" if choice == "mnist" else "fashion")
+    try:
+        if choice == "digits":
+            return datasets.load_digits()
+        if choice != "auto":
+            return datasets.load_idx(choice, root)
+        found = datasets.load(root)
+    except datasets.DatasetMissing as err:
+        pytest.skip(f"--dataset {choice}: {err} (make data, or --download)")
+    except datasets.IDXError as err:
+        pytest.fail(str(err), pytrace=False)
+    if found.fallback:
+        warnings.warn(datasets.FallbackWarning(
+            f"no MNIST/Fashion-MNIST IDX files ({datasets.missing_reason(root)}): training on scikit-learn's "
+            f"8x8 digits instead (64 input features, {len(found.train.x)} training samples); see docs/data.md"))
+    return found
+
+
+def _download(root: Path, name: str) -> None:
+    """--download: the data set into the data root when it is not there; a failure is one line."""
+    from models import datasets
+
+    try:
+        datasets.locate(name, root)
+        return
+    except datasets.DatasetMissing:
+        pass
+    try:
+        datasets.download(name, root)
+    except Exception as err:  # noqa: BLE001 - network, disk, checksum: whatever torchvision raises
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        pytest.fail(f"--download: {datasets.IDX_SETS[name]} into {root} failed: {reason}", pytrace=False)
+    datasets.load.cache_clear()
 
 
 def _nvidia_driver() -> str | None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 
 import pytest
 
@@ -25,35 +24,6 @@ MODES = [("jax", "jit"), ("jax", "scan"), ("torch", "eager"), ("torch", "compile
 ORDER_EPOCHS = 4  # distinct batch orders made before timing; the steady calls cycle through them
 EPOCH_FIRSTCALL_ROUNDS = 1  # an epoch is long and a cold torch.compile costs ~10 s: one cold round
 STEADY = pytest.mark.benchmark(min_rounds=3, max_time=0.5)  # 3 timed epochs after the harness's warm-up
-
-
-@pytest.fixture(scope="session")
-def dataset(pytestconfig) -> datasets.Dataset:
-    """The run's data set, loaded once; a bad IDX file fails with its one line, and the digits
-    fallback says so in a warning."""
-    root = datasets.data_root(pytestconfig.getoption("--data-root"))
-    try:
-        found = datasets.load(root)
-        if found.fallback and pytestconfig.getoption("--download"):
-            fetch(root)
-            datasets.load.cache_clear()
-            found = datasets.load(root)
-    except datasets.IDXError as err:
-        pytest.fail(str(err), pytrace=False)
-    if found.fallback:
-        warnings.warn(datasets.FallbackWarning(
-            f"no MNIST/Fashion-MNIST IDX files ({datasets.missing_reason(root)}): training on scikit-learn's "
-            f"8x8 digits instead (64 input features, {len(found.train.x)} training samples); see docs/data.md"))
-    return found
-
-
-def fetch(root) -> None:
-    """--download: Fashion-MNIST into the data root; a failure is one line (torchvision's reason)."""
-    try:
-        datasets.download("fashion", root)
-    except Exception as err:  # network, disk, checksum: whatever torchvision raises
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        pytest.fail(f"--download: Fashion-MNIST into {root} failed: {reason}", pytrace=False)
 
 
 def data_info(ds: datasets.Dataset, cfg: data.TrainConfig, batch: int) -> dict:

@@ -150,3 +150,46 @@ def test_bad_options_are_one_line_usage_errors(args, message):
     result = subprocess.run([sys.executable, "-m", "pytest", "benchmarks/test_epoch.py", "--collect-only", "-q", *args],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 4 and message in result.stderr, result.stderr
+
+
+def test_set_up_finds_files_already_there(tmp_path):
+    from models import provide_data
+
+    write_set(tmp_path / "MNIST" / "raw")
+    ok, line = provide_data.provide(tmp_path)  # MNIST here, or Debian's Fashion-MNIST where installed
+    assert ok and line.startswith("data: ") and "IDX files" not in line
+
+
+def test_set_up_without_apt_or_network_says_so_in_one_line_and_falls_back(tmp_path, monkeypatch, capsys):
+    from models import provide_data
+
+    monkeypatch.setattr(provide_data, "found", lambda root: None)
+    monkeypatch.setattr(provide_data.shutil, "which", lambda name: None)
+    monkeypatch.setattr(provide_data.datasets, "download",
+                        lambda name, root: (_ for _ in ()).throw(RuntimeError("Error downloading:\n<urlopen error>")))
+    assert provide_data.main(["--data-root", str(tmp_path)]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert "no apt-get on this machine" in line and "download" in line and "urlopen error" in line
+    assert "digits fallback" in line
+
+
+def test_set_up_reports_what_provided_the_data(tmp_path, monkeypatch):
+    from models import provide_data
+
+    calls = []
+    monkeypatch.setattr(provide_data, "found", lambda root: "FashionMNIST in X" if calls else None)
+    monkeypatch.setattr(provide_data, "via_apt", lambda: calls.append("apt") or "")
+    ok, line = provide_data.provide(tmp_path)
+    assert ok and calls == ["apt"] and line == "data: FashionMNIST in X (provided by Debian's package)"
+
+
+@pytest.mark.parametrize("choice, word", [("mnist", "MNIST IDX files not found"), ("digits", "")])
+def test_dataset_option_chooses_or_skips_with_where_it_looked(tmp_path, choice, word):
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "benchmarks/test_convergence.py", "--benchmark-disable", "-q", "-rs",
+         "-p", "no:cacheprovider", "--data-root", str(tmp_path), "--dataset", choice,
+         "-k", "test_convergence and not momentum and jax"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if word:
+        assert result.returncode == 0 and word in result.stdout and "1 skipped" in result.stdout, result.stdout
+    else:
+        assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout[-3000:]
