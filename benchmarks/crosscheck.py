@@ -86,8 +86,8 @@ def main(argv=None) -> int:
                 loop[name].append(median)
     print(f"{'benchmark':62s} {'suite ms':>10s} {'loop ms':>10s} {'suite/loop':>10s}")
     for name in suite:
-        s, l = statistics.median(suite[name]), statistics.median(loop[name])
-        print(f"{name:62s} {s * 1e3:10.3f} {l * 1e3:10.3f} {s / l:10.3f}")
+        s, lp = statistics.median(suite[name]), statistics.median(loop[name])
+        print(f"{name:62s} {s * 1e3:10.3f} {lp * 1e3:10.3f} {s / lp:10.3f}")
     return 0
 
 

@@ -179,7 +179,7 @@ class Group:
         self.conns = []
         _live.discard(self)
 
-    def __enter__(self) -> "Group":
+    def __enter__(self) -> Group:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -18,9 +18,10 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from benchmarks.spec import Spec
 
@@ -59,13 +60,14 @@ class Backend:
         return 0
 
     @contextlib.contextmanager
-    def cold_rounds(self, record: dict) -> Iterator[Callable[[], None]]:
+    def cold_rounds(self, record: dict, cold: bool = True) -> Iterator[Callable[[], None]]:
         """Context of a firstcall benchmark; yields `new_round()`, called before each round."""
         yield self.clear_caches
 
-    def analyse(self, build: Callable[["Backend"], Callable[[], Any]]) -> dict:
-        """The framework's own view of one step: {"flops": its FLOP count or None, "memory": {...}}."""
-        return {"flops": None, "memory": {}}
+    def analyse(self, build: Callable[[Backend], Callable[[], Any]]) -> dict:
+        """The framework's own view of one step: {"flops": its FLOP count or None, "memory": {...},
+        "ops": the operations one eager call dispatches (eager modes) or None}."""
+        return {"flops": None, "memory": {}, "ops": None}
 
     @property
     def version(self) -> str:
@@ -122,7 +124,7 @@ class JaxBackend(Backend):
             jax.block_until_ready(a @ a)
 
     @contextlib.contextmanager
-    def cold_rounds(self, record: dict) -> Iterator[Callable[[], None]]:
+    def cold_rounds(self, record: dict, cold: bool = True) -> Iterator[Callable[[], None]]:
         """Per round: jax.clear_caches() (the persistent cache is off, see conftest.py); the median
         trace / lower / compile seconds over the rounds go to `record`."""
         self.warm_device()
@@ -139,7 +141,8 @@ class JaxBackend(Backend):
         (Compiled.cost_analysis) and the programs' memory sizes (Compiled.memory_analysis), summed."""
         analysing = _AnalysingJax(self.spec)
         build(analysing)()
-        return {"flops": analysing.flops or None, "memory": analysing.memory}
+        ops = None if self.spec.compiled else jaxpr_ops(build(JaxBackend(self.spec)))
+        return {"flops": analysing.flops or None, "memory": analysing.memory, "ops": ops}
 
 
 class _AnalysingJax(JaxBackend):
@@ -164,6 +167,33 @@ class _AnalysingJax(JaxBackend):
             return compiled(*args)
 
         return call
+
+
+def jaxpr_ops(step: Callable[[], Any]) -> int | None:
+    """The primitives one eager call of `step` dispatches: the equations of its jaxpr (every op is
+    staged out, constants included). None where the step cannot be traced (it reads a value)."""
+    import jax
+
+    try:
+        return len(jax.make_jaxpr(lambda: step())().jaxpr.eqns)
+    except Exception:  # noqa: BLE001 - a concrete value read inside the step: no count, not a failure
+        return None
+
+
+def torch_ops(step: Callable[[], Any]) -> int:
+    """The ATen operators one eager call of `step` dispatches (TorchDispatchMode sees each one)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Count(TorchDispatchMode):
+        calls = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            Count.calls += 1
+            return func(*args, **(kwargs or {}))
+
+    with Count():
+        step()
+    return Count.calls
 
 
 def xla_flops(cost) -> float | None:
@@ -241,12 +271,14 @@ class TorchBackend(Backend):
         return counters["stats"]["unique_graphs"]
 
     @contextlib.contextmanager
-    def cold_rounds(self, record: dict) -> Iterator[Callable[[], None]]:
+    def cold_rounds(self, record: dict, cold: bool = True) -> Iterator[Callable[[], None]]:
         """Per round: torch._dynamo.reset() and a brand-new, empty Inductor/Triton cache directory with
         Inductor's in-memory tables cleared (fresh_cache); caches force-disabled on top. Inductor's
-        one-time process start-up is paid untimed first and recorded as startup_s."""
+        one-time process start-up is paid untimed first and recorded as startup_s. cold=False (no
+        figure is kept: --benchmark-disable): only the reset, Inductor's caches allowed."""
         self.warm_device()
-        if not self.spec.compiled:
+        if not self.spec.compiled or not cold:
+            record["cold_rounds"] = cold
             yield self.clear_caches
             return
         import torch
@@ -280,7 +312,8 @@ class TorchBackend(Backend):
         step = build(eager)
         with FlopCounterMode(display=False) as counter:
             step()
-        return {"flops": float(counter.get_total_flops()) or None, "memory": {}}
+        ops = torch_ops(build(eager)) if not self.spec.compiled else None
+        return {"flops": float(counter.get_total_flops()) or None, "memory": {}, "ops": ops}
 
 
 @cache

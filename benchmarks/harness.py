@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import importlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -60,9 +61,21 @@ def run(benchmark, spec: Spec, case: Case) -> Any:
         analysis = be.analyse(case.build)  # untimed, on a fresh step
         if case.count_framework_flops:
             benchmark.extra_info["flops_per_call_framework"] = analysis["flops"]
+            benchmark.extra_info["ops_per_call"] = analysis.get("ops")  # eager modes: dispatched operations
         if spec.memory:
             benchmark.extra_info.update(analysis["memory"])
     return out
+
+
+def figures_kept(benchmark) -> bool:
+    """False under --benchmark-disable: each benchmark runs once and no figure is kept, so the run
+    may be cheap (two warm-up steps, Inductor's caches allowed in firstcall) as long as it runs the
+    same code and checks the same results."""
+    return not getattr(benchmark, "disabled", False)
+
+
+def warmup_steps(benchmark) -> int:
+    return WARMUP_STEPS if figures_kept(benchmark) else 2  # a second call may still compile (state pytrees settle)
 
 
 def timed(be: frameworks.Backend, step: Callable[[], Any]) -> Callable[[], Any]:
@@ -78,21 +91,21 @@ def _steady(benchmark, be: frameworks.Backend, case: Case) -> Any:
     be.clear_caches()  # a clean slate: no graph or dynamic-shape decision left by an earlier size
     before_build = memory.resident_bytes() if be.spec.memory and be.spec.device == "cpu" else None
     call = timed(be, case.build(be))
-    for _ in range(WARMUP_STEPS):
+    for _ in range(warmup_steps(benchmark)):
         call()
     before = be.compile_count()
     out = benchmark(call)
     compiled = be.compile_count() - before
     if compiled:
         raise AssertionError(f"{be.spec.id}: {compiled} compilation(s) while timing a steady benchmark")
-    benchmark.extra_info["warmup_steps"] = WARMUP_STEPS
+    benchmark.extra_info["warmup_steps"] = warmup_steps(benchmark)
     benchmark.extra_info.update(memory.measure_step(be.spec, call, before_build) if be.spec.memory else memory.OFF)
     return out
 
 
 def _firstcall(benchmark, be: frameworks.Backend, case: Case) -> Any:
     record, probe, holder = {}, memory.Probe(be.spec), _Holder()
-    with be.cold_rounds(record) as new_round:
+    with be.cold_rounds(record, cold=figures_kept(benchmark)) as new_round:
         def fresh():
             holder.step = None  # free the previous round's case before measuring this one
             new_round()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 BUSY_SHARE = 0.10  # other processes used more than 10% of the cores: the run is "busy"
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100

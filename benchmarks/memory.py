@@ -20,12 +20,13 @@ temporaries, outputs, arguments, generated code) are recorded beside it.
 from __future__ import annotations
 
 import ctypes
-import gc
 import ctypes.util
+import gc
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 CPU_NOTE = ("CPU: peak resident memory during one step minus resident memory before it "
             "(malloc_trim, then VmHWM reset via /proc/self/clear_refs); includes all native allocations")

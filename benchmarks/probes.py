@@ -14,7 +14,7 @@ fastest is the probe's figure (interference only adds time), all of them are kep
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

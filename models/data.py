@@ -17,7 +17,7 @@ MLP_SIZES = (784, 512, 512, 10)
 def mlp_weights(seed: int = 0, sizes: tuple[int, ...] = MLP_SIZES) -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(seed)
     params = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=False):
         bound = 1.0 / np.sqrt(fan_in)
         w = rng.uniform(-bound, bound, size=(fan_in, fan_out)).astype(np.float32)
         b = rng.uniform(-bound, bound, size=(fan_out,)).astype(np.float32)
@@ -39,10 +39,23 @@ def mlp_flops(batch: int, sizes: tuple[int, ...] = MLP_SIZES, train: bool = True
     Forward: 2*B*in*out per layer. Backward: the weight gradient of every layer, and the input
     gradient of every layer but the first (the data needs none). Elementwise work is not counted.
     """
-    layers = [2.0 * batch * i * o for i, o in zip(sizes[:-1], sizes[1:])]
+    layers = [2.0 * batch * i * o for i, o in zip(sizes[:-1], sizes[1:], strict=False)]
     if not train:
         return sum(layers)
     return 2 * sum(layers) + sum(layers[1:])
+
+
+def mlp_bytes(batch: int, sizes: tuple[int, ...] = MLP_SIZES, train: bool = True) -> float:
+    """The float32 bytes one call must move at least (its compulsory traffic), for the roofline.
+
+    Forward: read the input batch and every weight and bias once, write every activation.
+    SGD step on top: read the labels, read each activation back in the backward pass and write the
+    new weights and biases (the gradients are assumed to stay in cache). A real step moves more.
+    """
+    params = sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:], strict=True))
+    activations = batch * sum(sizes[1:])
+    forward = 4.0 * (batch * sizes[0] + params + activations)
+    return forward if not train else forward + 4.0 * (batch + activations + params)
 
 
 def reference_logits(weights, x: np.ndarray) -> np.ndarray:

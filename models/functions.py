@@ -6,7 +6,8 @@ where they do not:
 - `elementwise(x, xp)`: a smooth scalar function of about ten operations (sin, cos, exp and
   polynomials) applied elementwise, with its closed-form derivative `elementwise_grad`. `xp` is
   `numpy`, `jax.numpy` or `torch`: their sin/cos/exp agree, so one body serves all three.
-- the calibration problem (solved by models/bfgs_<framework>.py): fit the decay curve y = a·exp(-b·t) to noisy data by minimising the RMSE
+- the calibration problem (solved by models/bfgs_<framework>.py): fit the decay curve
+  y = a·exp(-b·t) to noisy data by minimising the RMSE
   over the two parameters (a, b). The noise is made orthogonal to the curve's sensitivities at
   TRUE_PARAMS, so TRUE_PARAMS is exactly the least-squares optimum and the optimal RMSE is the RMS
   of that noise: every optimiser can be checked against known numbers.
@@ -53,6 +54,28 @@ def elementwise_step(x: np.ndarray, be):
     x, xp = be.put(x), be.xp
     f = be.compile(lambda v: elementwise(v, xp))
     return lambda: f(x)
+
+
+# --- memory bandwidth: the STREAM triad -----------------------------------------------------------
+
+TRIAD_SCALAR = 3.0
+
+
+def triad_inputs(n: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(n, dtype=np.float32), rng.standard_normal(n, dtype=np.float32)
+
+
+def triad(b, c, xp=np):
+    """a = b + s * c (STREAM's triad): 2 FLOPs and 12 bytes (two float32 reads, one write) per element."""
+    return b + TRIAD_SCALAR * c
+
+
+def triad_step(b: np.ndarray, c: np.ndarray, be):
+    """A ready step on a backend: the triad over b and c (already on the device), a new output each call."""
+    b, c, xp = be.put(b), be.put(c), be.xp
+    f = be.compile(lambda u, v: triad(u, v, xp))
+    return lambda: f(b, c)
 
 
 # --- matrix multiply ------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def train_step(weights, config, x, y, be):
     params = init_params(weights, be.put)
     opt_state = optimizer(config).init(params)
     step_fn = be.compile(partial(update, config=config), donate_argnums=(0, 1))
-    batches = [(tokens(be, xi), tokens(be, yi)) for xi, yi in zip(x, y)]
+    batches = [(tokens(be, xi), tokens(be, yi)) for xi, yi in zip(x, y, strict=False)]
     calls = 0
 
     def step():

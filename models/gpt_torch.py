@@ -137,7 +137,7 @@ def train_step(weights, config, x, y, be):
     returns (model, loss); the model is updated in place."""
     model = init_params(weights, config, be.device)
     opt, step_fn = optimizer(model), be.compile(update)
-    batches = [(tokens(be, xi), tokens(be, yi)) for xi, yi in zip(x, y)]
+    batches = [(tokens(be, xi), tokens(be, yi)) for xi, yi in zip(x, y, strict=False)]
     calls = 0
 
     def step():

@@ -16,7 +16,7 @@ LEARNING_RATE = 0.01
 class MLP(nn.Module):
     def __init__(self, sizes=(784, 512, 512, 10)):
         super().__init__()
-        self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:]))
+        self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:], strict=False))
 
     def forward(self, x):
         for layer in self.layers[:-1]:
@@ -28,7 +28,7 @@ def init_params(weights, device="cpu") -> MLP:
     """weights: [(W (in, out), b (out,)), ...] float32 NumPy arrays from models.data.mlp_weights."""
     model = MLP([w.shape[0] for w, _ in weights] + [weights[-1][0].shape[1]])
     with torch.no_grad():
-        for layer, (w, b) in zip(model.layers, weights):
+        for layer, (w, b) in zip(model.layers, weights, strict=False):
             layer.weight.copy_(torch.from_numpy(w.T))  # nn.Linear keeps W as (out, in)
             layer.bias.copy_(torch.from_numpy(b))
     return model.to(device)

@@ -22,8 +22,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput
-from reporting import cli
+from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, cli
 
 PAIRS = 3  # a quick-set run takes about 60 s with start-up on the 2-core machine: 3 pairs take ~6 minutes
 

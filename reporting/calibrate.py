@@ -28,8 +28,8 @@ from pathlib import Path
 from reporting import EXIT_BAD_INPUT, EXIT_OK, ROOT, BadInput
 from reporting.load import Run, check_distinct, load_run
 from reporting.machine import calibration_path, fingerprint_hash, same_machine
-from reporting.storage import machine_id
 from reporting.stats import detectable_pct, false_alarm_rate, run_stat, spread_pct, window_spread_pct
+from reporting.storage import machine_id
 
 MAX_RUNS_A_SIDE = 5  # k calibrated: 1 .. min(this, runs // 2); more runs a side use the threshold for 5
 MARGIN = 3.0  # percentage points above the observed A/A spread: a few runs underestimate its range

@@ -21,10 +21,18 @@ from reporting.load import Run, check_distinct, load_run
 from reporting.machine import busy_reason, machine_differences, same_machine
 from reporting.output import MARKER, publish
 from reporting.render import render_markdown, render_summary
+from reporting.scaling import dispatch_rows, overhead_rows
 from reporting.storage import RUN_GLOB, baseline_paths, default_baseline, machine_id, newest_run, resolve_run
+from reporting.tables import (
+    compile_table,
+    framework_ratios,
+    implementation_size,
+    matmul_peaks,
+    memory_table,
+    roofline,
+    side_by_side,
+)
 from reporting.verdict import verdict_of
-from reporting.tables import (compile_table, framework_ratios, implementation_size, matmul_peaks, memory_table,
-                              side_by_side)
 
 PROG = "report.py"
 
@@ -136,7 +144,8 @@ def build(args: argparse.Namespace) -> dict:
     peaks = matmul_peaks(current)
     r = {"runs": [str(p) for p in paths], "current": current, "notes": notes, "peaks": peaks,
          "side": side_by_side(current, peaks), "ratios": ratios, "gmeans": gmeans,
-         "compile": compile_table(current), "memory": memory_table(current),
+         "compile": compile_table(current), "memory": memory_table(current), "overhead": overhead_rows(current),
+         "dispatch": dispatch_rows(current), "roofline": roofline(current, peaks),
          "baseline": ", ".join(str(run.path) for run in base) or None, "baseline_note": baseline_note,
          "threshold": args.threshold, "firstcall_threshold": args.firstcall_threshold,
          "size": implementation_size(ROOT / "models"), "history": None, "partial": "",
@@ -156,7 +165,7 @@ def write_files(r: dict, markdown: str, folder: Path) -> None:
                                           encoding="utf8")  # pytest node ids, for a confirming re-run
     r["verdict"].write(folder / "verdict.json")
     plots.render_plots(r, folder)
-    html.write_page(r, markdown, folder, training_md)
+    r["page"] = html.write_page(r, markdown, folder, training_md)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -168,7 +177,9 @@ def run(args: argparse.Namespace) -> int:
     publish(args.out, lambda folder: write_files(r, render_markdown(r), folder))
     full = not sys.stdout.isatty() if args.full is None else args.full
     print(r["markdown"] if full else render_summary(r), end="")
-    print(f"\nWrote {args.out}/report.md, results.csv, the plots (*.png) and the page {args.out}/index.html")
+    page = (f"the page {args.out}/index.html" if r.get("page") else
+            "no index.html (plotly is not installed: pip install plotly for the page)")
+    print(f"\nWrote {args.out}/report.md, results.csv, verdict.json, the plots (*.png) and {page}")
     return r["verdict"].exit_code
 
 

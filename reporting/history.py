@@ -93,7 +93,7 @@ def _entries(folder: Path, paths: list[Path]) -> dict:
     """file name -> index entry for `paths` (all in `folder`), refreshing what changed."""
     index = _read_index(folder) if persistent(folder) else {}
     todo = [p for p in paths if index.get(p.name, {}).get("key") != _file_key(p)]
-    for path, entry in zip(todo, _summarize_all(todo)):
+    for path, entry in zip(todo, _summarize_all(todo), strict=False):
         if isinstance(entry, str):
             raise BadInput(*entry.split(": ", 1))
         index[path.name] = entry
@@ -113,7 +113,7 @@ def summaries(paths: list[Path]) -> list[Summary]:
         index = _entries(folder, files)
         entries.update({folder / f.name: index[f.name] for f in files})
     return [Summary(p, entries[p]["datetime"], entries[p]["commit"],
-                    {k: dict(zip(FIELDS, v)) for k, v in entries[p]["benches"].items()}) for p in paths]
+                    {k: dict(zip(FIELDS, v, strict=False)) for k, v in entries[p]["benches"].items()}) for p in paths]
 
 
 def partial_note(current: Path, names: set[str], stored: list[Summary]) -> str:
@@ -227,7 +227,7 @@ def history_figure(r: dict) -> dict | None:
     grid, refs = style.grid(len(keys), 3, 260, {"x": axis_x, "y": {"title": {"text": "median / own median"},
                                                               "gridcolor": "#ddd"}})
     data, shown = [], set()
-    for key, (xref, yref) in zip(keys, refs):
+    for key, (xref, yref) in zip(keys, refs, strict=False):
         data += _history_traces(panels[key], xref, yref, shown)
     layout = style.layout(f"History: each benchmark's median over {len(line)} runs (date UTC, commit)",
                      grid.pop("height"), **grid)

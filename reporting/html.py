@@ -19,7 +19,6 @@ from reporting.history import history_figure
 from reporting.render import fmt_time, markdown_html, verdict_lines
 
 
-
 def ratio_figure(r: dict) -> dict | None:
     if not r["ratios"]:
         return None
@@ -68,8 +67,8 @@ def scaling_figure(r: dict, rate: bool) -> dict | None:
         return None
     workloads = sorted(lines)
     grid, refs = style.grid(len(workloads), 4, 260, {"x": style.log_axis("size"), "y": style.log_axis("")})
-    data, shown = [], set()
-    for w, (xref, yref) in zip(workloads, refs):
+    data, shown, fits = [], set(), plots.fitted_lines(r["current"]) if not rate else {}
+    for w, (xref, yref) in zip(workloads, refs, strict=False):
         unit = plots.rate_unit(lines[w])
         grid["yaxis" + xref[1:]]["title"]["text"] = unit if rate else "median s/call"
         for label, points in sorted(lines[w].items(), key=lambda kv: style.order(kv[0])):
@@ -81,6 +80,12 @@ def scaling_figure(r: dict, rate: bool) -> dict | None:
                          "line": {"color": look.colour, "dash": look.plotly_dash}, "marker": style.marker(look),
                          "hovertemplate": "size %{x}<br>%{y:.4s}" + (f" {unit}" if rate else " s")
                                           + "<br>%{text}<extra></extra>"})
+            if (w, label) in fits:  # fixed + work / throughput, dotted
+                xs, ys = fits[(w, label)]
+                data.append({"type": "scatter", "mode": "lines", "name": f"{label} fit", "legendgroup": label,
+                             "showlegend": False, "xaxis": xref, "yaxis": yref, "x": xs, "y": ys,
+                             "line": {"color": look.colour, "dash": "dot", "width": 1},
+                             "hovertemplate": "fit: %{y:.4s} s<extra></extra>"})
             shown.add(label)
     title = ("Throughput with size: GFLOP/s where the FLOPs are known, items/s otherwise (axis says which)"
              if rate else "Median time per call with size (log-log)")
@@ -141,7 +146,7 @@ def loss_figure(r: dict) -> dict | None:
     grid, refs = style.grid(len(keys), 2, 300, {"x": {"title": {"text": "step"}, "gridcolor": "#ddd"},
                                                 "y": {"title": {"text": "loss"}, "gridcolor": "#ddd"}})
     data, shown = [], set()
-    for (w, size, field), (xref, yref) in zip(keys, refs):
+    for (w, size, field), (xref, yref) in zip(keys, refs, strict=False):
         for b in groups[(w, size, field)]:
             label = style.key(b.get("framework"), b.get("mode"))
             look = style.look(b.get("framework"), b.get("mode"))
@@ -173,7 +178,30 @@ def training(r: dict, folder: Path) -> str:
     return markdown
 
 
+def roofline_figure(r: dict) -> dict | None:
+    """Achieved GFLOP/s against arithmetic intensity, under the run's measured roofs (first device)."""
+    rf = r["roofline"]
+    if not rf["roofs"] or not rf["points"]:
+        return None
+    (_, dev), (compute, bw) = sorted(rf["roofs"].items())[0]
+    points = [p for p in rf["points"] if p["device"] == dev]
+    xs = [min(p["intensity"] for p in points) / 2, compute / bw, max(p["intensity"] for p in points) * 2]
+    data = [{"type": "scatter", "mode": "lines", "name": f"roofs: {compute:.3g} GFLOP/s, {bw:.3g} GB/s",
+             "x": xs, "y": [min(compute, x * bw) for x in xs], "line": {"color": "#444", "width": 2}}]
+    for label in sorted({style.key(p["framework"], p["mode"]) for p in points}, key=style.order):
+        sel = [p for p in points if style.key(p["framework"], p["mode"]) == label]
+        look = style.look(sel[0]["framework"], sel[0]["mode"])
+        data.append({"type": "scatter", "mode": "markers", "name": label, "x": [p["intensity"] for p in sel],
+                     "y": [p["gflops"] for p in sel], "marker": style.marker(look),
+                     "text": [f"{p['workload']} {p['size']}" for p in sel],
+                     "hovertemplate": "%{text}<br>%{x:.3g} flop/byte<br>%{y:.4s} GFLOP/s<extra></extra>"})
+    return {"data": data, "layout": style.layout(
+        f"Roofline ({dev}): achieved GFLOP/s against flop/byte, under the measured compute and bandwidth roofs",
+        460, xaxis=style.log_axis("arithmetic intensity (flop / byte)"), yaxis=style.log_axis("GFLOP/s"))}
+
+
 FIGURES = (("ratio", "JAX vs PyTorch", ratio_figure), ("compile", "Compile vs steady", compile_figure),
+           ("roofline", "Roofline", roofline_figure),
            ("scaling", "Scaling with size", lambda r: scaling_figure(r, False)),
            ("throughput", "Throughput with size", lambda r: scaling_figure(r, True)),
            ("baseline", "Against the baseline", baseline_figure), ("history", "History", history_figure),
@@ -279,8 +307,15 @@ def page(r: dict, markdown: str, training_md: str = "") -> str:
             f'<script type="text/plain" id="plotly-gz">{plotly_gz()}</script><script>{JS}</script></body></html>')
 
 
-def write_page(r: dict, markdown: str, folder: Path, training_md: str = "") -> None:
+def write_page(r: dict, markdown: str, folder: Path, training_md: str = "") -> bool:
+    """index.html, or False (nothing written) where plotly is not installed (a GPU machine's own
+    Python, say): the rest of the report does not need it."""
+    try:
+        import plotly  # noqa: F401
+    except ImportError:
+        return False
     (folder / "index.html").write_text(page(r, markdown, training_md), encoding="utf8")
+    return True
 
 
 CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1320px;padding:0 16px;color:#111}
@@ -290,7 +325,8 @@ nav{position:sticky;top:0;background:#fff;padding:6px 0;border-bottom:1px solid 
 th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;white-space:nowrap}th{background:#f0f0f0}
 tbody tr:nth-child(even){background:#fafafa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .bad{color:#a00;font-weight:bold}.partial{background:#fff3cd;border:2px dashed #a60;padding:6px}
-.note{margin:2px 0}.verdict{font-size:1.15em;font-weight:bold;margin:4px 0}blockquote{margin:6px 0;padding:2px 10px;border-left:4px solid #999;background:#f6f6f6}
+.note{margin:2px 0}.verdict{font-size:1.15em;font-weight:bold;margin:4px 0}
+blockquote{margin:6px 0;padding:2px 10px;border-left:4px solid #999;background:#f6f6f6}
 .fig{width:100%;min-height:200px}#filters{margin:8px 0;padding:6px;background:#f4f4f4}
 #filters label{margin-right:10px}.hint{color:#555}img{max-width:100%}code{font-size:12px}"""
 

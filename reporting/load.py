@@ -172,7 +172,7 @@ def load_run(path: Path, keep_data: bool = True) -> Run:
 def check_distinct(paths: list[Path], runs: list[Run]) -> None:
     """The same run twice cannot confirm itself: same path, or the same bytes under another name."""
     seen: dict[object, Path] = {}
-    for path, run in zip(paths, runs):
+    for path, run in zip(paths, runs, strict=False):
         for key in (("path", os.path.realpath(path)), ("digest", run.digest)):
             if key in seen:
                 raise BadInput(path, f"is the same run as {seen[key]} (given twice, it cannot confirm itself)")

@@ -14,6 +14,7 @@ import numpy as np
 
 from reporting import history as hist
 from reporting import style
+from reporting.scaling import overhead_rows
 from reporting.stats import ratio_interval
 from reporting.tables import gflops, throughput
 
@@ -39,7 +40,8 @@ def baseline_rows(r: dict) -> list[dict]:
         base = sorted(r["baseline_benches"][x["fullname"]], key=lambda b: b.median)
         base = base[len(base) // 2]  # the middle baseline run
         rows.append({**x, "ratio": cur.median / base.median, "interval": ratio_interval(cur, base),
-                     "low_ratio": 1 + x["change_pct"] / 100})
+                     "low_ratio": 1 + x["change_pct"] / 100,
+                     "gated": x["gated"] and not r["blockers"]})  # nothing gates another machine
     return rows
 
 
@@ -57,7 +59,7 @@ def plot_ratio_to_baseline(plt, r: dict, path: Path) -> None:
             if sel.any():
                 ax.scatter(ratios[sel], y[sel], marker=look.marker, zorder=3, s=28,
                            facecolors=look.colour if gated else "none", edgecolors=look.colour,
-                           label=f"{verdict}, {'gated' if gated else 'not gated (firstcall or busy)'}")
+                           label=f"{verdict}, {'gated' if gated else 'not gated'}")
     ax.scatter([x["low_ratio"] for x in rows], y, marker="|", c="black", s=30, zorder=4,
                label="fastest round (the gate statistic)")
     t = r["threshold"] / 100
@@ -95,7 +97,7 @@ def plot_history(plt, r: dict, path: Path) -> None:
     nrows = math.ceil(len(keys) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 0.8 + 2.8 * nrows), squeeze=False)
     handles = {}
-    for ax, key in zip(axes.flat, keys):
+    for ax, key in zip(axes.flat, keys, strict=False):
         for points in series[key].values():
             look = style.look(points[0].framework, points[0].mode)
             handles[style.key(points[0].framework, points[0].mode)], = ax.plot(
@@ -136,19 +138,33 @@ def scaling_lines(benches: dict) -> dict:
             if any(len(p) > 1 for p in ls.values())}
 
 
+def fitted_lines(benches: dict) -> dict[tuple[str, str], tuple[list[int], list[float]]]:
+    """(workload, line label) -> (sizes, fixed + work / throughput at each size) of every linear fit,
+    labelled as scaling_lines labels its lines."""
+    devices = {b.get("device") for b in benches.values()}
+    out = {}
+    for x in overhead_rows(benches):
+        if x["fit"].linear:
+            label = style.key(x["framework"], x["mode"]) + (f"-{x['device']}" if len(devices) > 1 else "")
+            out[(x["workload"], label)] = (x["size_values"], [x["fit"].predict(w) for w in x["works"]])
+    return out
+
+
 def rate_unit(lines: dict) -> str:
     """One workload's throughput unit: GFLOP/s when every line knows its FLOPs."""
     units = {p[3] for points in lines.values() for p in points}
     return "GFLOP/s" if units == {"GFLOP/s"} else "items/s"
 
 
-def _scaling_panel(axes, lines: dict, handles: dict) -> None:
+def _scaling_panel(axes, lines: dict, handles: dict, fits: dict) -> None:
     unit = rate_unit(lines)
     for label, points in sorted(lines.items(), key=lambda kv: style.order(kv[0])):
         fw, mode = label.split("-")[:2]
         look = style.look(fw, mode)
         kw = dict(color=look.colour, marker=look.marker, ls=look.dash, ms=4, lw=1.2)
         handles[label], = axes[0].loglog([p[0] for p in points], [p[1] for p in points], **kw)
+        if label in fits:  # the fixed + work / throughput fit, thin and dotted
+            axes[0].loglog(*fits[label], color=look.colour, ls=":", lw=0.8)
         values = [p[2] if p[3] == unit else None for p in points]
         if all(values):
             axes[1].loglog([p[0] for p in points], values, **kw)
@@ -163,9 +179,9 @@ def plot_scaling(plt, benches: dict, path: Path) -> bool:
         return False
     workloads = sorted(lines)
     fig, axes = plt.subplots(2, len(workloads), figsize=(3.6 * len(workloads), 6.4), squeeze=False)
-    handles = {}
+    handles, fits = {}, fitted_lines(benches)
     for col, w in enumerate(workloads):
-        _scaling_panel(axes[:, col], lines[w], handles)
+        _scaling_panel(axes[:, col], lines[w], handles, {k[1]: v for k, v in fits.items() if k[0] == w})
         axes[0, col].set_title(w, fontsize=9)
     for ax in axes.flat:
         ax.minorticks_off()  # log-axis minor ticks cost more to draw than the data
@@ -229,6 +245,41 @@ def _reuse(previous: Path | None, name: str, key: str, folder: Path) -> bool:
     return True
 
 
+def plot_roofline(plt, rf: dict, path: Path) -> bool:
+    """Achieved GFLOP/s against arithmetic intensity, under each device's measured roofs."""
+    if not rf["roofs"] or not rf["points"]:
+        return False
+    devices = sorted({dev for _, dev in rf["roofs"]})
+    fig, axes = plt.subplots(1, len(devices), figsize=(6.4 * len(devices), 4.6), squeeze=False)
+    handles = {}
+    for ax, dev in zip(axes[0], devices, strict=True):
+        points = [p for p in rf["points"] if p["device"] == dev]
+        lo = min([p["intensity"] for p in points] + [0.05]) / 2
+        hi = max([p["intensity"] for p in points] + [100.0]) * 2
+        for (_, d), (compute, bw) in rf["roofs"].items():
+            if d == dev:
+                xs = np.geomspace(lo, hi, 200)
+                ax.loglog(xs, np.minimum(compute, xs * bw), color="#444", lw=1.5)
+                ax.annotate(f"{compute:.3g} GFLOP/s, {bw:.3g} GB/s", (hi, compute), fontsize=7, ha="right",
+                            va="bottom")
+        for p in points:
+            look = style.look(p["framework"], p["mode"])
+            label = style.key(p["framework"], p["mode"])
+            handles[label] = ax.scatter(p["intensity"], p["gflops"], color=look.colour, marker=look.marker, s=22)
+            ax.annotate(f"{p['workload']} {p['size']}", (p["intensity"], p["gflops"]), fontsize=5,
+                        xytext=(3, 2), textcoords="offset points")
+        ax.set_title(f"Roofline, {dev}", fontsize=9)
+        ax.set_xlabel("arithmetic intensity (flop / byte)", fontsize=7)
+        ax.set_ylabel("achieved GFLOP/s", fontsize=7)
+        ax.minorticks_off()
+        ax.tick_params(labelsize=7)
+    _figure_legend(fig, handles, loc="upper center", ncol=len(handles))
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.86, bottom=0.12)
+    fig.savefig(path, dpi=90, metadata=PNG_METADATA)
+    plt.close(fig)
+    return True
+
+
 def _jobs(r: dict) -> list:
     """(file name, draw(plt, path), the data it is drawn from) per figure this report has."""
     jobs = []
@@ -239,6 +290,7 @@ def _jobs(r: dict) -> list:
         jobs.append(("history.png", lambda plt, p: plot_history(plt, r, p), hist.series_key(r)))
     jobs.append(("scaling.png", lambda plt, p: plot_scaling(plt, r["current"], p), scaling_lines(r["current"])))
     jobs.append(("compile_vs_steady.png", lambda plt, p: plot_compile(plt, r["compile"], p), r["compile"]))
+    jobs.append(("roofline.png", lambda plt, p: plot_roofline(plt, r["roofline"], p), r["roofline"]))
     return jobs
 
 

@@ -9,6 +9,7 @@ from pytest_benchmark.utils import format_time
 from benchmarks.spec import COMPILED_MODES
 from reporting.compare import MEMORY_MIN_BYTES, MEMORY_PCT
 from reporting.machine import BUSY_SHARE
+from reporting.scaling import FIT_TOLERANCE_PCT, dominant
 from reporting.stats import ALPHA_ROUNDS
 
 
@@ -40,6 +41,81 @@ def header(r: dict) -> list[str]:
     out += [f"Run: {', '.join(r['runs'])}", ""]
     out += [f"> **{r['partial']}**", ""] if r.get("partial") else []
     return out + [f"> {n}" for n in r["notes"]]
+
+
+def fmt_rate(f) -> str:
+    t = f.throughput
+    if t is None:
+        return ""
+    return f"{t / 1e9:.3g} GFLOP/s" if f.unit == "flop" else f"{t:.3g} items/s"
+
+
+def size_word(row: dict) -> str:
+    """The crossover in the sweep's own size words (batch17, n3.2e+03, size48)."""
+    value = row["crossover_size"]
+    if value is None:
+        return ""
+    prefix = re.sub(r"\d+$", "", row["sizes"][0])
+    return f"{prefix}{value:.0f}" if value < 1e5 else f"{prefix}{value:.2g}"
+
+
+def overhead_section(r: dict) -> list[str]:
+    """Where the time goes: per steady size sweep, time = fixed + work / throughput (reporting/scaling.py)."""
+    out = ["", "## Where the time goes: fixed cost per call vs throughput (steady)", "",
+           "Fit of each size sweep: time per call = fixed + work / throughput (work = the analytic FLOPs, else "
+           "the items, of a call; least squares in relative error, non-negative; 95% bootstrap intervals over the "
+           f"raw rounds). Crossover = the size at which the two are equal: below it a call is mostly fixed cost "
+           f"(dispatch, Python, launch). Fit error = the largest miss on a measured median (over "
+           f"{FIT_TOLERANCE_PCT:g}%: not linear, figures not used).", ""]
+    if not r["overhead"]:
+        return out + ["No workload was measured at two or more sizes."]
+    rows = []
+    for x in r["overhead"]:
+        f = x["fit"]
+        fixed = (f"{f.fixed_s * 1e6:.3g} us ({f.fixed_interval[0] * 1e6:.3g}-{f.fixed_interval[1] * 1e6:.3g})"
+                 if f.linear else "")
+        rows.append([x["workload"], x["device"], f"{x['framework']}-{x['mode']}", f"{x['sizes'][0]}-{x['sizes'][-1]}",
+                     fixed, fmt_rate(f) if f.linear else "",
+                     size_word(x) if f.linear else "", f"{f.max_error_pct:.1f}%", dominant(x)])
+    return out + [md_table(["workload", "device", "framework-mode", "sizes", "fixed per call (95%)",
+                            "throughput (large sizes)", "crossover size", "fit error", "what dominates"], rows)]
+
+
+def dispatch_section(r: dict) -> list[str]:
+    out = ["", "## Per-operation cost of eager modes (steady)", "",
+           "Operations = what one eager call dispatches (JAX: the equations of its jaxpr; PyTorch: the ATen "
+           "operators a TorchDispatchMode sees). Per op = eager median / operations. Beyond compiled = (eager "
+           "median - the same framework's compiled median) / operations: the per-op cost the compiled step "
+           "does not pay, the compiled step standing for the kernels' share.", ""]
+    if not r["dispatch"]:
+        return out + ["No eager benchmark counted its operations."]
+    return out + [md_table(["workload", "size", "device", "framework", "operations", "eager median", "per op",
+                            "compiled median", "beyond compiled, per op"],
+                           [[x["workload"], x["size"], x["device"], x["framework"], x["ops"], fmt_time(x["median_s"]),
+                             fmt_time(x["per_op_s"]), fmt_time(x["compiled_s"]) + (
+                                 f" ({x['compiled_mode']})" if x["compiled_mode"] else ""),
+                             fmt_time(x["overhead_per_op_s"])] for x in r["dispatch"]])]
+
+
+def roofline_section(r: dict) -> list[str]:
+    rf = r["roofline"]
+    out = ["", "## Roofline (steady)", "",
+           "Arithmetic intensity = flops_per_call / bytes_per_call (the analytic FLOPs and the bytes a call must "
+           "move at least). Roofs, both measured in this run: compute = the best steady matmul GFLOP/s, "
+           "bandwidth = the best steady STREAM triad GB/s; the roof at an intensity is min(compute, intensity x "
+           "bandwidth). Plot: roofline.png.", ""]
+    if not rf["roofs"]:
+        return out + ["No roofline: the run needs a steady matmul and a steady stream_triad benchmark on a device "
+                      "(both roofs are measured, never assumed)."]
+    out.append("Roofs: " + "; ".join(f"{dev}: {c:.3g} GFLOP/s, {bw:.3g} GB/s (ridge at {c / bw:.3g} flop/byte)"
+                                    for (_, dev), (c, bw) in sorted(rf["roofs"].items())) + ".")
+    if rf["unplaced"]:
+        out.append(f"{rf['unplaced']} steady benchmarks record no FLOP or no byte count and are not placed.")
+    return out + ["", md_table(["workload", "size", "device", "framework-mode", "flop/byte", "GFLOP/s", "roof",
+                                "share of roof", "bound by"],
+                               [[x["workload"], x["size"], x["device"], f"{x['framework']}-{x['mode']}",
+                                 f"{x['intensity']:.3g}", f"{x['gflops']:.3g}", fmt(x["roof_gflops"]),
+                                 fmt(x["share_of_roof"], ".1%"), x["bound_by"] or ""] for x in rf["points"]])]
 
 
 def side_section(r: dict) -> list[str]:
@@ -129,10 +205,17 @@ def regression_section(r: dict) -> list[str]:
                          "verdict", "memory change", "memory verdict"],
                         [[x["name"], fmt_time(x["baseline_s"]), pct(x["spread_pct"], ".1f"), fmt_time(x["current_s"]),
                           pct(x["change_pct"]), pct(x["threshold_pct"], "g"), fmt(x["p_value"], ".2g"), x["test"],
-                          "yes" if x["gated"] else f"no: {x['not_gated']}", x["verdict"],
+                          gated_cell(r, x), x["verdict"],
                           pct(x["memory_change_pct"]), x["memory_verdict"]] for x in r["regressions"]]))
     out += ["", "Machine differences noted: " + ("none." if not r["machine_diff"] else "")]
     return out + [f"- `{k}`: {b!r} -> {c!r}" for k, b, c in r["machine_diff"]]
+
+
+def gated_cell(r: dict, row: dict) -> str:
+    """yes, or why not: the whole comparison (see the verdict), or this benchmark (firstcall, busy)."""
+    if r["blockers"]:
+        return "no: nothing gates (see the verdict)"
+    return "yes" if row["gated"] else f"no: {row['not_gated']}"
 
 
 def size_section(r: dict) -> list[str]:
@@ -152,8 +235,8 @@ def verdict_section(r: dict) -> list[str]:
 
 
 def render_markdown(r: dict) -> str:
-    sections = (header, side_section, ratio_section, memory_section, compile_section, regression_section,
-                size_section, verdict_section)
+    sections = (header, overhead_section, dispatch_section, side_section, roofline_section, ratio_section,
+                memory_section, compile_section, regression_section, size_section, verdict_section)
     return "\n".join(line for section in sections for line in section(r)) + "\n"
 
 

@@ -65,7 +65,8 @@ def marker(look: Look, hollow: bool = False) -> dict:
 
 def layout(title: str, height: float, **kw) -> dict:
     return {"title": {"text": title, "x": 0, "y": 0.995, "yref": "container", "yanchor": "top"},
-            "height": int(height) + 40, "hovermode": "closest", "margin": {"l": 10, "r": 10, "t": 100, "b": 50}, "font": {"size": 12},
+            "height": int(height) + 40, "hovermode": "closest", "margin": {"l": 10, "r": 10, "t": 100, "b": 50},
+            "font": {"size": 12},
             "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}, **kw}
 
 
@@ -91,7 +92,8 @@ def grid(n: int, ncols: int, row_px: int, axis: dict) -> tuple[dict, list[tuple[
         row, col = divmod(i, ncols)
         suffix = "" if i == 0 else str(i + 1)
         x0, y1 = col / ncols, 1 - row / nrows
-        layout[f"xaxis{suffix}"] = {**copy.deepcopy(axis["x"]), "domain": [x0 + 0.04, x0 + 1 / ncols - 0.02], "anchor": f"y{suffix}"}
+        layout[f"xaxis{suffix}"] = {**copy.deepcopy(axis["x"]), "domain": [x0 + 0.04, x0 + 1 / ncols - 0.02],
+                                    "anchor": f"y{suffix}"}
         layout[f"yaxis{suffix}"] = {**copy.deepcopy(axis["y"]), "domain": [y1 - 1 / nrows + 0.12 / nrows * 2, y1 - 0.1 / nrows],
                                     "anchor": f"x{suffix}"}
         refs.append((f"x{suffix}", f"y{suffix}"))

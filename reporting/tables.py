@@ -157,3 +157,38 @@ def implementation_size(models: Path) -> list[dict]:
             rows.append({"model": jax_file.name[: -len("_jax.py")], "jax_lines": j, "torch_lines": t,
                          "ratio": j / t if t else None})
     return rows
+
+
+def bandwidth_roofs(benches: dict[str, Bench]) -> dict[tuple, float]:
+    """The highest GB/s among a run's steady stream_triad benchmarks, per (run, device)."""
+    roofs: dict[tuple, float] = {}
+    for b in benches.values():
+        nbytes = number(b.get("bytes_per_call"))
+        if b.get("workload") == "stream_triad" and b.get("phase") == "steady" and nbytes:
+            key = (b.run, b.get("device"))
+            roofs[key] = max(roofs.get(key, 0.0), nbytes / b.median / 1e9)
+    return roofs
+
+
+def roofline(benches: dict[str, Bench], peaks: dict[tuple, float]) -> dict:
+    """Every steady benchmark that knows its FLOPs and bytes per call, under the run's two measured
+    roofs: {"roofs": {(run, device): (GFLOP/s, GB/s)}, "points": [...], "unplaced": n}."""
+    bandwidth = bandwidth_roofs(benches)
+    roofs = {key: (peaks[key], bandwidth[key]) for key in bandwidth if key in peaks}
+    points, unplaced = [], 0
+    for b in sorted(benches.values(), key=lambda b: (group_key(b), b.name)):
+        if b.get("phase") != "steady":
+            continue
+        flops, nbytes = number(b.get("flops_per_call")), number(b.get("bytes_per_call"))
+        if not (flops and nbytes):
+            unplaced += 1
+            continue
+        intensity, rate = flops / nbytes, flops / b.median / 1e9
+        roof = roofs.get((b.run, b.get("device")))
+        bound = min(roof[0], intensity * roof[1]) if roof else None
+        points.append({"name": b.name, "workload": b.get("workload"), "size": b.get("size"),
+                       "device": b.get("device"), "framework": b.get("framework"), "mode": b.get("mode"),
+                       "intensity": intensity, "gflops": rate, "roof_gflops": bound,
+                       "share_of_roof": rate / bound if bound else None,
+                       "bound_by": (None if not roof else "memory" if intensity * roof[1] < roof[0] else "compute")})
+    return {"roofs": roofs, "points": points, "unplaced": unplaced}

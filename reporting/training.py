@@ -74,7 +74,7 @@ def plot_curves(runs: list[dict], path: Path) -> None:
     plt = pyplot()
     panels = by_panel(runs)
     fig, axes = plt.subplots(len(panels), 2, figsize=(11, 3.6 * len(panels)), squeeze=False)
-    for (title, group), (loss_ax, acc_ax) in zip(panels.items(), axes):
+    for (title, group), (loss_ax, acc_ax) in zip(panels.items(), axes, strict=False):
         for width, b in enumerate(sorted(group, key=label)):  # runs that agree draw on top of each other:
             log = b["extra_info"]["epoch_log"]  # the first drawn is the widest, so both stay visible
             style = {"linewidth": 4.0 / (1 + width), "alpha": 0.8}
@@ -130,10 +130,10 @@ def plot_first_layers(runs: list[dict], path: Path) -> bool:
         return False
     columns = max(len(group) for group in panels.values())
     fig, axes = plt.subplots(len(panels), columns, figsize=(3.2 * columns, 3.4 * len(panels)), squeeze=False)
-    for (title, group), row_axes in zip(panels.items(), axes):
+    for (title, group), row_axes in zip(panels.items(), axes, strict=False):
         for ax in row_axes:
             ax.axis("off")
-        for b, ax in zip(group, row_axes):
+        for b, ax in zip(group, row_axes, strict=False):
             weights = first_layer(b)
             side = int(b["extra_info"].get("image_side") or round(weights.shape[1] ** 0.5))
             ax.imshow(mosaic(weights, side), cmap="RdBu_r", vmin=-1, vmax=1)

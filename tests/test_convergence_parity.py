@@ -79,7 +79,7 @@ def test_momentum_convention_matches_the_formula():
         manual = jax.tree.map(lambda p, v: p - cfg.lr * v, manual, velocity)
         state, _ = mlp_jax.optax_update(tx, state, x, y, idx)
         mlp_torch.indexed_update(model, opt, torch.from_numpy(x), torch.from_numpy(y).long(), torch.from_numpy(idx).long())
-    for (mw, mb), (jw, jb), layer in zip(manual, state[0], model.layers):
+    for (mw, mb), (jw, _jb), layer in zip(manual, state[0], model.layers, strict=False):
         np.testing.assert_allclose(np.asarray(jw), np.asarray(mw), atol=1e-6)
         np.testing.assert_allclose(layer.weight.detach().numpy().T, np.asarray(mw), atol=1e-6)
         np.testing.assert_allclose(layer.bias.detach().numpy(), np.asarray(mb), atol=1e-6)

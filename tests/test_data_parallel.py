@@ -89,11 +89,11 @@ def test_n_devices_train_like_one(framework):
     initial = data.reference_loss(data.mlp_weights(seed=0), *data.synthetic_batch(BATCH, seed=1))
     assert losses[0] == pytest.approx(initial, rel=1e-5) and losses[-1] < losses[0]
     for replica in replicas:  # one per process: JAX 1, PyTorch one per rank
-        for (w, b), (ew, eb) in zip(replica, expected):
+        for (w, b), (ew, eb) in zip(replica, expected, strict=False):
             np.testing.assert_allclose(w, ew, rtol=RTOL, atol=ATOL)
             np.testing.assert_allclose(b, eb, rtol=RTOL, atol=ATOL)
     for replica in replicas[1:]:
-        for got, first in zip(replica, replicas[0]):
+        for got, first in zip(replica, replicas[0], strict=False):
             np.testing.assert_array_equal(got[0], first[0])
     assert not np.allclose(expected[0][0], data.mlp_weights(seed=0)[0][0]), "SGD must have moved the weights"
     assert not children()

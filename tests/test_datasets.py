@@ -187,7 +187,7 @@ def test_set_up_reports_what_provided_the_data(tmp_path, monkeypatch):
 def test_dataset_option_chooses_or_skips_with_where_it_looked(tmp_path, choice, word):
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "benchmarks/test_convergence.py", "--benchmark-disable", "-q", "-rs",
-         "-p", "no:cacheprovider", "--data-root", str(tmp_path), "--dataset", choice,
+         "-p", "no:cacheprovider", "--data-root", str(tmp_path), "--dataset", choice, "--epochs", "1",
          "-k", "test_convergence and not momentum and jax"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     if word:
         assert result.returncode == 0 and word in result.stdout and "1 skipped" in result.stdout, result.stdout

@@ -68,7 +68,7 @@ def test_adamw_steps_give_same_parameters(jit):
     opt_state = gpt_jax.optimizer(CONFIG).init(params)
     model = gpt_torch.init_params(weights, CONFIG)
     optimizer = gpt_torch.optimizer(model)
-    for xi, yi in zip(x, y):
+    for xi, yi in zip(x, y, strict=False):
         params, opt_state, jloss = update(params, opt_state, xi, yi, CONFIG)
         tloss = gpt_torch.update(model, optimizer, torch.from_numpy(xi).long(), torch.from_numpy(yi).long())
         np.testing.assert_allclose(float(jloss), tloss.item(), rtol=RTOL)

@@ -12,6 +12,8 @@ import pytest
 from benchmarks import frameworks, harness
 from benchmarks.spec import Spec
 
+pytestmark = pytest.mark.timing  # times steps and other processes' CPU share: run with nothing beside it
+
 jax = pytest.importorskip("jax")
 jnp = pytest.importorskip("jax.numpy")
 

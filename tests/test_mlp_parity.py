@@ -44,7 +44,7 @@ def test_same_loss_and_gradients():
     tloss.backward()
     np.testing.assert_allclose(float(jloss), tloss.item(), rtol=RTOL)
     np.testing.assert_allclose(float(jloss), data.reference_loss(weights, x, y), rtol=RTOL)  # float64 NumPy
-    for (jw, jb), (tw, tb) in zip(jgrads, _torch_grads(model)):
+    for (jw, jb), (tw, tb) in zip(jgrads, _torch_grads(model), strict=False):
         np.testing.assert_allclose(np.asarray(jw), tw, rtol=RTOL, atol=ATOL)
         np.testing.assert_allclose(np.asarray(jb), tb, rtol=RTOL, atol=ATOL)
 
@@ -68,7 +68,7 @@ def test_ten_sgd_steps_give_same_parameters(jit):
         params, jloss = step(params, x, y)
         tloss = mlp_torch.update(model, optimizer, tx, ty)
         np.testing.assert_allclose(float(jloss), tloss.item(), rtol=1e-5)
-    for (jw, jb), layer in zip(params, model.layers):
+    for (jw, jb), layer in zip(params, model.layers, strict=False):
         np.testing.assert_allclose(np.asarray(jw), layer.weight.detach().numpy().T, atol=ATOL_10_STEPS)
         np.testing.assert_allclose(np.asarray(jb), layer.bias.detach().numpy(), atol=ATOL_10_STEPS)
     assert not np.allclose(np.asarray(params[0][0]), weights[0][0]), "SGD must have moved the weights"

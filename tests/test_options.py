@@ -52,14 +52,10 @@ def test_committed_baselines_still_match_by_name(all_ids):
         assert stored <= names, sorted(stored - names)[:5]
 
 
-@pytest.mark.parametrize("expression, words", [
-    ("jax and batch1024", {"jax", "batch1024"}),
-    ("firstcall", {"firstcall"}),
-    ("torch and eager", {"torch", "eager"}),
-    ("numpy", {"numpy"}),
-    ("scipy", {"scipy"}),
-    ("n1000000", {"n1000000"}),
-    ("size1024", {"size1024"}),
+@pytest.mark.parametrize("expression, words", [  # each a pytest run: one per kind of word
+    ("jax and batch1024", {"jax", "batch1024"}),  # framework and size
+    ("torch and eager", {"torch", "eager"}),  # framework and mode
+    ("firstcall", {"firstcall"}),  # phase
 ])
 def test_k_selects_exactly_what_it_says(all_ids, expression, words):
     selected = collected("-k", expression)
@@ -78,7 +74,25 @@ def test_k_selects_exactly_what_it_says(all_ids, expression, words):
     (["--matrix-sizes", "big"], "--matrix-sizes: expected comma-separated positive integers, got 'big'"),
     (["--matrix-sizes", ""], "--matrix-sizes: expected comma-separated positive integers, got ''"),
 ])
-def test_bad_option_is_one_line_usage_error(args, message):
+def test_bad_option_is_a_usage_error_naming_it(args, message):
+    """What pytest_configure checks, called as it calls it (the command line is tested below)."""
+    import conftest
+
+    option = args[0]
+    kind = option[2:].split("-")[0]
+    with pytest.raises(pytest.UsageError) as err:
+        if option == "--firstcall-rounds":
+            conftest._int_in(args[1], option, conftest.MAX_FIRSTCALL_ROUNDS)
+        else:
+            conftest._positive_ints(args[1], option, conftest.SIZE_KINDS[kind][2])
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch-sizes", "64,,"], "--batch-sizes: expected comma-separated positive integers, got '64,,'"),
+    (["--firstcall-rounds", "3,5"], "--firstcall-rounds: expected one integer from 1 to 100, got '3,5'"),
+])
+def test_bad_option_on_the_command_line_is_one_line_usage_error(args, message):
     result = pytest_run("--collect-only", "-q", *args)
     assert result.returncode == 4  # pytest's usage error
     errors = [line for line in result.stderr.splitlines() if line.strip()]
