@@ -66,8 +66,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(default %(default)s)")
     group.addoption("--devices", default="1,2",
                     help="comma-separated device / rank counts of the data-parallel benchmarks (default %(default)s)")
-    group.addoption("--memory", default="on", choices=("on", "off"),
-                    help="memory pass after timing: the peak memory one step needs (default on)")
+    group.addoption("--memory", default="on", choices=("on", "off", "all"),
+                    help="memory pass after timing, each case's working set in a fresh process: on = the steady "
+                         "MLP, matmul and GPT cases, all = every steady case, off = none (default on)")
 
 
 def _positive_ints(text: str, option: str, largest: int) -> list[int]:
@@ -220,9 +221,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for word, value in sizes:
                 for phase in phases:
                     spec = Spec(framework, mode, device, word, value, phase, config.firstcall_rounds,
-                                config.getoption("--matmul-precision"), config.getoption("--memory") == "on")
+                                config.getoption("--matmul-precision"), _memory_pass(config, metafunc))
                     params.append(pytest.param(spec, id=spec.id, marks=_skips(spec)))
     metafunc.parametrize("spec", params)
+
+
+# the default memory set (--memory on): every CPU and CUDA MLP, matmul and GPT steady case
+MEMORY_DEFAULT = ("test_mlp_train_step", "test_mlp_predict", "test_matmul", "test_gpt_train_step", "test_gpt_forward")
+
+
+def _memory_pass(config: pytest.Config, metafunc: pytest.Metafunc) -> bool:
+    choice = config.getoption("--memory")
+    return choice == "all" or (choice == "on" and metafunc.function.__name__ in MEMORY_DEFAULT)
 
 
 def _skips(spec: Spec) -> list:
@@ -299,6 +309,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
     """The run's own figures, beside machine_info: reference probes (start and end), other
     processes' CPU share, the options that shape what was measured."""
     probe = getattr(config, "probes", None)
+    _working_sets(config, output_json["benchmarks"])
     output_json["suite"] = {
         "probes": probe.finish() if probe is not None else None,
         "load": machine.run_load(config.cpu_watch.share()),
@@ -352,6 +363,99 @@ def _download(root: Path, name: str) -> None:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         pytest.fail(f"--download: {datasets.IDX_SETS[name]} into {root} failed: {reason}", pytrace=False)
     datasets.load.cache_clear()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """In a memory child: the working set's baseline, after the framework's start-up and before the
+    test body makes its inputs (so inputs count for every framework alike)."""
+    from benchmarks import memory
+
+    spec = getattr(item, "callspec", None) and item.callspec.params.get("spec")
+    if memory.in_child() and isinstance(spec, Spec) and spec.phase == "steady":
+        from benchmarks import frameworks
+
+        memory.CHILD["set"] = memory.WorkingSet(spec)
+        memory.CHILD["set"].start(frameworks.backend(spec))
+    return (yield)
+
+
+MEMORY_CHILD_TIMEOUT_S = 600
+
+
+def _child_args(config: pytest.Config, device: str) -> list[str]:
+    """The options a memory child needs to collect the same case as this run."""
+    args = ["--benchmark-disable", "-q", "-p", "no:cacheprovider", "--device", device, "--memory", "all",
+            "--matmul-precision", config.getoption("--matmul-precision"), "--gpt-configs", ",".join(config.gpt_configs)]
+    for kind in SIZE_KINDS:
+        args += [f"--{kind}-sizes", ",".join(map(str, config.sizes[kind]))]
+    for option in ("--text", "--data-root"):
+        if config.getoption(option):
+            args += [option, config.getoption(option)]
+    return args
+
+
+def _measure_in_child(config: pytest.Config, case: dict) -> dict:
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    from benchmarks import memory
+
+    with tempfile.TemporaryDirectory(prefix="memory-child-") as tmp:
+        out = Path(tmp) / "result.json"
+        env = {**os.environ, memory.CHILD_ENV: str(out)}
+        try:
+            proc = subprocess.run([sys.executable, "-m", "pytest", case["fullname"], *_child_args(config, case["device"])],
+                                  cwd=str(config.rootpath), env=env, capture_output=True, text=True,
+                                  timeout=MEMORY_CHILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            return {"memory_note": f"working set not measured: its child ran over {MEMORY_CHILD_TIMEOUT_S} s"}
+        if proc.returncode != 0 or not out.is_file():
+            tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
+            return {"memory_note": f"working set not measured: its child failed (exit {proc.returncode}: {tail[0]})"}
+        return json.loads(out.read_text())
+
+
+def _working_sets(config: pytest.Config, benchmarks: list[dict]) -> None:
+    """Each queued steady case's working set, measured in a fresh child, two at a time, after every
+    benchmark of this run has been timed; a figure below 0.9 x its analytic floor fails the run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from benchmarks import memory
+
+    cases, memory.PENDING[:] = list(memory.PENDING), []
+    if not cases:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"memory: the working set of {len(cases)} steady cases, each in a fresh process")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(zip([c["fullname"] for c in cases], pool.map(lambda c: _measure_in_child(config, c), cases),
+                           strict=True))
+    config.memory_failures = getattr(config, "memory_failures", [])
+    for bench in benchmarks:
+        result = results.get(bench.get("fullname"))
+        if result is None:
+            continue
+        info = bench.setdefault("extra_info", {})
+        info.update(result)
+        peak, floor = info.get("peak_memory_bytes"), info.get("memory_floor_bytes")
+        if peak is not None and floor:
+            info["memory_floor_ok"] = peak >= memory.FLOOR_SHARE * floor
+            if not info["memory_floor_ok"]:
+                config.memory_failures.append(f"{bench['fullname']}: working set {peak / 2**20:.1f} MiB is below "
+                                              f"{memory.FLOOR_SHARE} x its analytic floor {floor / 2**20:.1f} MiB")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    failures = getattr(session.config, "memory_failures", [])
+    for line in failures:
+        print(f"\nMEMORY FLOOR FAILED: {line}")
+    if failures:
+        session.exitstatus = 1
 
 
 def _nvidia_driver() -> str | None:

@@ -37,6 +37,7 @@ class Case:
     flops_per_call: float | None = None  # analytic; None if unknown
     count_framework_flops: bool = False  # also record the framework's own count (untimed)
     bytes_per_call: float | None = None  # for GB/s of memory-bound workloads
+    memory_floor_bytes: float | None = None  # analytic floor of the working set (inputs, state, largest activation)
     training: bool = False  # the step returns (state, loss): the final loss goes to extra_info
     dtype: str = "float32"
     extra: dict = field(default_factory=dict)
@@ -57,7 +58,8 @@ def run(benchmark, spec: Spec, case: Case) -> Any:
     benchmark.extra_info["other_cpu_share"] = others.share_value
     if case.training:
         benchmark.extra_info["loss"] = float(as_numpy(out[1]))
-    if case.count_framework_flops or (spec.memory and spec.framework == "jax" and spec.compiled):
+    if not memory.in_child() and (case.count_framework_flops or (spec.memory and spec.framework == "jax"
+                                                                  and spec.compiled)):
         analysis = be.analyse(case.build)  # untimed, on a fresh step
         if case.count_framework_flops:
             benchmark.extra_info["flops_per_call_framework"] = analysis["flops"]
@@ -89,35 +91,43 @@ def timed(be: frameworks.Backend, step: Callable[[], Any]) -> Callable[[], Any]:
 
 def _steady(benchmark, be: frameworks.Backend, case: Case) -> Any:
     be.clear_caches()  # a clean slate: no graph or dynamic-shape decision left by an earlier size
-    before_build = memory.resident_bytes() if be.spec.memory and be.spec.device == "cpu" else None
+    child = memory.CHILD.get("set") if memory.in_child() else None  # started before the test's inputs
+    before_build = memory.resident_bytes() if be.spec.memory and be.spec.device == "cpu" and not child else None
     call = timed(be, case.build(be))
     for _ in range(warmup_steps(benchmark)):
         call()
+    if child is not None:
+        child.after_warmup()
     before = be.compile_count()
     out = benchmark(call)
     compiled = be.compile_count() - before
     if compiled:
         raise AssertionError(f"{be.spec.id}: {compiled} compilation(s) while timing a steady benchmark")
     benchmark.extra_info["warmup_steps"] = warmup_steps(benchmark)
-    benchmark.extra_info.update(memory.measure_step(be.spec, call, before_build) if be.spec.memory else memory.OFF)
+    if child is not None:
+        memory.write_child_result(child.finish())
+    elif be.spec.memory:
+        benchmark.extra_info.update(memory.steady_pass(be.spec, call, before_build, benchmark.fullname,
+                                                       case.memory_floor_bytes))
+    else:
+        benchmark.extra_info.update(memory.OFF)
+    benchmark.extra_info["memory_floor_bytes"] = case.memory_floor_bytes
     return out
 
 
 def _firstcall(benchmark, be: frameworks.Backend, case: Case) -> Any:
-    record, probe, holder = {}, memory.Probe(be.spec), _Holder()
+    record, holder = {}, _Holder()
     with be.cold_rounds(record, cold=figures_kept(benchmark)) as new_round:
         def fresh():
             holder.step = None  # free the previous round's case before measuring this one
             new_round()
             holder.step = timed(be, case.build(be))
-            if be.spec.memory:
-                probe.reset()  # the last round's peak (compile included) is the memory figure
             return (holder,), {}
 
         out = benchmark.pedantic(lambda h: h.step(), setup=fresh, rounds=be.spec.firstcall_rounds,
                                  iterations=1, warmup_rounds=0)
     benchmark.extra_info.update(record)
-    benchmark.extra_info.update(memory.result(probe) if be.spec.memory else memory.OFF)
+    benchmark.extra_info.update(memory.FIRSTCALL)
     rounds = list(benchmark.stats.stats.data) if benchmark.stats else []
     if len(rounds) > 1:  # a round 1 far above the rest means the later rounds were not cold
         benchmark.extra_info.update(round1_s=rounds[0], later_rounds_median_s=float(np.median(rounds[1:])))

@@ -148,4 +148,88 @@ def xla_memory(compiled) -> dict[str, int]:
     return {f: int(getattr(analysis, f)) for f in fields if getattr(analysis, f, None) is not None}
 
 
-OFF = {"peak_memory_bytes": None, "memory_note": "memory pass off (--memory off)"}
+OFF = {"peak_memory_bytes": None, "memory_note": "no memory pass for this case (--memory off; --memory all "
+                                                 "measures every steady case)"}
+FIRSTCALL = {"peak_memory_bytes": None, "memory_note": "measured for steady cases only (the working set of a "
+                                                       "fresh process; a first call adds the compiler's memory)"}
+
+
+# --- the working set, each case in a fresh process ------------------------------------------------
+#
+# A figure taken inside one long process that ran other cases first is not comparable between
+# frameworks: memory an earlier case left in an allocator's free lists is reused without raising
+# RSS, and XLA keeps its buffers between calls. So the headline peak_memory_bytes of a steady case
+# is measured as asv's peakmem is: in a fresh process that runs that one case (a pytest child with
+# CHILD_ENV set), from a baseline taken after the framework is imported and initialised, over
+# build, warm-up and steps: peak = VmHWM - that baseline (CPU), the allocator's peak over the same
+# span (CUDA). The parent starts the children after every benchmark has been timed.
+
+CHILD_ENV = "SUITE_MEMORY_CHILD"  # in a child: the file its one measurement is written to
+WORKING_SET_NOTE = ("working set: peak resident memory of a fresh process running only this case, over its steps "
+                    "after build and warm-up (the compiler's freed temporaries excluded), minus its resident memory "
+                    "after the framework's import and initialisation and before the inputs were made, less the "
+                    "library code pages first read meanwhile (RssFile)")
+CHILD: dict = {}  # in a child: {"set": the WorkingSet started before the test body made its inputs}
+PENDING: list[dict] = []  # steady cases of this process whose working set a child will measure
+FLOOR_SHARE = 0.9  # a figure below 0.9 x the analytic floor cannot be right: the run fails
+
+
+class WorkingSet:
+    """In a memory child: `start()` before the case is built, `finish()` after its last step."""
+
+    def __init__(self, spec):
+        self.spec, self.probe = spec, Probe(spec)
+
+    def start(self, be) -> None:
+        be.init_runtime()  # the framework's start-up is not the case's memory
+        if self.spec.device == "cpu":
+            self.base = resident_bytes()
+            self.file_base = _status_kib("RssFile")
+            self.probe.reset()
+        else:
+            self.probe.reset()
+            self.base = self.probe.base
+
+    def after_warmup(self) -> None:
+        """The build's and compiler's freed temporaries are not the step's: the high-water mark
+        restarts from what the built, warmed case holds (its inputs, state, compiled code)."""
+        if self.spec.device == "cpu" and self.base is not None:
+            _trim()
+            try:
+                Path("/proc/self/clear_refs").write_text("5")
+            except OSError:
+                pass
+
+    def finish(self) -> dict:
+        if self.spec.device == "cpu":
+            hwm, files = _status_kib("VmHWM"), _status_kib("RssFile")
+            if hwm is None or self.base is None:
+                return {"peak_memory_bytes": None, "memory_note": "CPU: not measurable here (no /proc/self/status)"}
+            code = max(0, (files or 0) - (self.file_base or 0)) * 1024  # shared-library pages, not data
+            return {"peak_memory_bytes": max(0, hwm * 1024 - self.base - code), "memory_note": WORKING_SET_NOTE,
+                    "memory_code_pages_bytes": code}
+        return {"peak_memory_bytes": self.probe.peak(), "memory_note": f"{WORKING_SET_NOTE}; {self.probe.note}"}
+
+
+def write_child_result(result: dict) -> None:
+    import json
+    import os
+
+    Path(os.environ[CHILD_ENV]).write_text(json.dumps(result), encoding="utf8")
+
+
+def in_child() -> bool:
+    import os
+
+    return bool(os.environ.get(CHILD_ENV))
+
+
+def steady_pass(spec, synced_step, resident_before_build: int | None, fullname: str, floor: float | None) -> dict:
+    """In the timing process: the per-step figures (step_peak_bytes: what one extra step allocates
+    beyond what the case holds; held_memory_bytes), and the case queued for its working set,
+    measured by a fresh child once every benchmark has been timed (conftest.py)."""
+    step = measure_step(spec, synced_step, resident_before_build)
+    PENDING.append({"fullname": fullname, "device": spec.device, "floor": floor})
+    return {"step_peak_bytes": step["peak_memory_bytes"], "step_memory_note": step["memory_note"],
+            "held_memory_bytes": step["held_memory_bytes"], "peak_memory_bytes": None,
+            "memory_note": "working set not measured (the run saved no figures, or its child failed)"}

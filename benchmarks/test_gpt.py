@@ -126,6 +126,7 @@ def _case(workload, config, build, train: bool, repeat: int = 1) -> harness.Case
     tokens = config.batch_size * config.block_size
     return harness.Case(workload, build, items_per_call=repeat * tokens, training=train,
                         flops_per_call=repeat * text.gpt_flops(config, train=train),
+                        memory_floor_bytes=text.gpt_memory_floor(config, train=train),
                         extra={"gpt_config": dataclasses.asdict(config)})
 
 

@@ -21,7 +21,8 @@ def test_mlp_train_step(benchmark, spec):
     harness.run(benchmark, spec, harness.Case(
         "mlp_train_step", lambda be: mlp.train_step(weights, x, y, be), items_per_call=spec.size_value,
         flops_per_call=data.mlp_flops(spec.size_value, train=True), count_framework_flops=True, training=True,
-        bytes_per_call=data.mlp_bytes(spec.size_value, train=True)))
+        bytes_per_call=data.mlp_bytes(spec.size_value, train=True),
+        memory_floor_bytes=data.mlp_memory_floor(spec.size_value, train=True)))
     loss, initial = benchmark.extra_info["loss"], data.reference_loss(weights, x, y)
     assert math.isfinite(loss)
     if spec.phase == "firstcall":  # every round starts from the initial weights: its loss is theirs
@@ -37,7 +38,8 @@ def test_mlp_predict(benchmark, spec):
     logits = harness.run(benchmark, spec, harness.Case(
         "mlp_predict", lambda be: mlp.predict_step(weights, x, be), items_per_call=spec.size_value,
         flops_per_call=data.mlp_flops(spec.size_value, train=False), count_framework_flops=True,
-        bytes_per_call=data.mlp_bytes(spec.size_value, train=False)))
+        bytes_per_call=data.mlp_bytes(spec.size_value, train=False),
+        memory_floor_bytes=data.mlp_memory_floor(spec.size_value, train=False)))
     tol = tolerance("logits", spec.matmul_precision)
     np.testing.assert_allclose(harness.as_numpy(logits), data.reference_logits(weights, x), rtol=tol, atol=tol)
 

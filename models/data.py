@@ -58,6 +58,14 @@ def mlp_bytes(batch: int, sizes: tuple[int, ...] = MLP_SIZES, train: bool = True
     return forward if not train else forward + 4.0 * (batch + activations + params)
 
 
+def mlp_memory_floor(batch: int, sizes: tuple[int, ...] = MLP_SIZES, train: bool = True) -> float:
+    """The least a call's working set can hold, float32: the input batch and the parameters, and the
+    largest activation; a training step also its labels and one gradient per parameter."""
+    params = sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:], strict=True))
+    floor = 4.0 * (batch * sizes[0] + params + batch * max(sizes[1:]))
+    return floor + 4.0 * (batch + params) if train else floor
+
+
 def reference_logits(weights, x: np.ndarray) -> np.ndarray:
     """The MLP's forward pass in float64 NumPy: the yardstick both frameworks are checked against."""
     h = x.astype(np.float64)

@@ -245,6 +245,17 @@ def gpt_flops(config: GPTConfig, train: bool = True) -> float:
     return float(per_token * T * config.batch_size) / (1 if train else 3)
 
 
+def gpt_memory_floor(config: GPTConfig, train: bool = True) -> float:
+    """The least a step's working set can hold, float32: the parameters, the token batch and the
+    largest activation (the logits, or one layer's attention scores, or its 4C MLP hidden); a
+    training step also a gradient and AdamW's two moments per parameter, and the targets."""
+    B, T, C = config.batch_size, config.block_size, config.n_embd
+    params = n_params(config, non_embedding=False)
+    largest = max(B * T * config.vocab_size, B * config.n_head * T * T, B * T * 4 * C)
+    floor = 4.0 * (params + B * T + largest)
+    return floor + 4.0 * (3 * params + B * T) if train else floor
+
+
 def reference_logits(weights: dict, idx: np.ndarray, config: GPTConfig) -> np.ndarray:
     """The GPT forward pass in float64 NumPy, with an explicit causal mask; (B, T, vocab)."""
     from scipy.special import erf

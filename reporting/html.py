@@ -133,7 +133,12 @@ def memory_figure(r: dict) -> dict | None:
              "marker": {"color": style.look(fw, mode).colour, "pattern": {"shape": shape}},
              "hovertemplate": "%{y}<br>%{x:.1f} MiB<extra>" + name + "</extra>"}
             for fw, mode, name, shape in (("jax", "jit", "JAX", ""), ("torch", "eager", "PyTorch", "/"))]
-    return {"data": data, "layout": style.layout("Peak memory, JAX vs PyTorch (PyTorch hatched)", 140 + 30 * len(rows),
+    data.append({"type": "scatter", "mode": "markers", "name": "analytic floor", "y": labels,
+                 "x": [None if x["floor_bytes"] is None else x["floor_bytes"] / 2 ** 20 for x in rows],
+                 "marker": {"symbol": "line-ns-open", "size": 14, "color": "#000"},
+                 "hovertemplate": "%{y}<br>floor %{x:.1f} MiB<extra></extra>"})
+    return {"data": data, "layout": style.layout("Working set of a step, JAX vs PyTorch (PyTorch hatched; | = floor)",
+                                                 140 + 30 * len(rows),
                                             barmode="group", xaxis={"title": {"text": "MiB"}, "automargin": True},
                                             yaxis=style.category_axis(labels))}
 

@@ -260,14 +260,12 @@ def plot_roofline(plt, rf: dict, path: Path) -> bool:
             if d == dev:
                 xs = np.geomspace(lo, hi, 200)
                 ax.loglog(xs, np.minimum(compute, xs * bw), color="#444", lw=1.5)
-                ax.annotate(f"{compute:.3g} GFLOP/s, {bw:.3g} GB/s", (hi, compute), fontsize=7, ha="right",
-                            va="bottom")
+                ax.annotate(f"roofs: {compute:.3g} GFLOP/s, {bw:.3g} GB/s", (0.98, 0.03), xycoords="axes fraction",
+                            fontsize=7, ha="right", va="bottom")
         for p in points:
             look = style.look(p["framework"], p["mode"])
             label = style.key(p["framework"], p["mode"])
             handles[label] = ax.scatter(p["intensity"], p["gflops"], color=look.colour, marker=look.marker, s=22)
-            ax.annotate(f"{p['workload']} {p['size']}", (p["intensity"], p["gflops"]), fontsize=5,
-                        xytext=(3, 2), textcoords="offset points")
         ax.set_title(f"Roofline, {dev}", fontsize=9)
         ax.set_xlabel("arithmetic intensity (flop / byte)", fontsize=7)
         ax.set_ylabel("achieved GFLOP/s", fontsize=7)

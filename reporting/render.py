@@ -64,8 +64,9 @@ def overhead_section(r: dict) -> list[str]:
     out = ["", "## Where the time goes: fixed cost per call vs throughput (steady)", "",
            "Fit of each size sweep: time per call = fixed + work / throughput (work = the analytic FLOPs, else "
            "the items, of a call; least squares in relative error, non-negative; 95% bootstrap intervals over the "
-           f"raw rounds). Crossover = the size at which the two are equal: below it a call is mostly fixed cost "
-           f"(dispatch, Python, launch). Fit error = the largest miss on a measured median (over "
+           f"raw rounds). Fixed = what a call costs whatever its size: dispatch, Python, launch, and any work that "
+           f"does not grow with it (an SGD step's weight update). Crossover = the size at which the two are equal: "
+           f"below it a call is mostly fixed cost. Fit error = the largest miss on a measured median (over "
            f"{FIT_TOLERANCE_PCT:g}%: not linear, figures not used).", ""]
     if not r["overhead"]:
         return out + ["No workload was measured at two or more sizes."]
@@ -151,13 +152,20 @@ def ratio_section(r: dict) -> list[str]:
 
 
 def memory_section(r: dict) -> list[str]:
-    out = ["", "## Peak memory (steady; JAX / PyTorch)", ""]
+    out = ["", "## Memory: the working set of a step (steady; JAX / PyTorch)", "",
+           "Each case in a fresh process: peak resident memory over its steps after build and warm-up, minus the "
+           "process's memory after the framework's start-up and before the inputs were made, less library code "
+           "pages (docs/measuring.md); on CUDA the allocator's peak over the same span. Floor = the least the math "
+           "needs (inputs, parameters, gradients and optimiser state, the largest activation); a figure below "
+           "0.9x its floor fails the run. Only figures measured the same way are put side by side.", ""]
     if not r["memory"]:
-        return out + ["No benchmark recorded extra_info.peak_memory_bytes (CPU runs have no per-benchmark "
-                      "allocator peak)."]
-    return out + [md_table(["workload", "size", "device", "jax/torch mode", "JAX", "PyTorch", "ratio", "note"],
+        return out + ["No JAX/PyTorch pair has a working set measured the same way (--memory off, or a case "
+                      "outside the default memory set: --memory all)."]
+    return out + [md_table(["workload", "size", "device", "jax/torch mode", "JAX", "PyTorch", "JAX / PyTorch",
+                            "floor"],
                            [[x["workload"], x["size"], x["device"], x["pairing"], fmt_bytes(x["jax_bytes"]),
-                             fmt_bytes(x["torch_bytes"]), fmt(x["ratio"]), x["note"]] for x in r["memory"]])]
+                             fmt_bytes(x["torch_bytes"]), fmt(x["ratio"]), fmt_bytes(x["floor_bytes"])]
+                            for x in r["memory"]])]
 
 
 def compile_section(r: dict) -> list[str]:

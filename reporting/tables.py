@@ -86,17 +86,24 @@ def framework_ratios(benches: dict[str, Bench]) -> tuple[list[dict], list[dict]]
     return rows, gmeans
 
 
+def memory_method(b: Bench) -> str:
+    """How a benchmark's peak_memory_bytes was measured: its memory_note up to the first colon (the
+    working set's note, or an older run's in-process figure): only equal methods are compared."""
+    return str(b.get("memory_note") or "").split(":")[0]
+
+
 def memory_table(benches: dict[str, Bench]) -> list[dict]:
-    """Peak memory of JAX and PyTorch side by side, where at least one of them measured it."""
+    """Peak memory of JAX and PyTorch side by side, with the analytic floor, where both measured it
+    the same way (older runs' in-process figures are not put beside working sets)."""
     rows = []
     for key, pairing, jax, torch in framework_pairs(benches):
         j, t = peak_memory(jax), peak_memory(torch)
-        if j is None and t is None:
+        if j is None or t is None or memory_method(jax) != memory_method(torch):
             continue
         rows.append({"workload": key[0], "device": key[1], "size": key[3], "pairing": pairing,
-                     "jax_bytes": j, "torch_bytes": t, "ratio": j / t if j is not None and t else None,
-                     "note": "; ".join(sorted({str(b.get("memory_note")) for b in (jax, torch)
-                                               if b.get("memory_note")}))})
+                     "jax_bytes": j, "torch_bytes": t, "ratio": j / t if t else None,
+                     "floor_bytes": number(jax.get("memory_floor_bytes")) or number(torch.get("memory_floor_bytes")),
+                     "method": memory_method(jax)})
     return rows
 
 
