@@ -43,6 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="comma-separated array lengths for grad/jit workloads (default %(default)s)")
     group.addoption("--matrix-sizes", default=SIZE_KINDS["matrix"][0],
                     help="comma-separated square matrix sizes for matmul (default %(default)s)")
+    group.addoption("--firstcall-sizes", default="one", choices=("one", "all"),
+                    help="firstcall cases at the smallest size of each sweep only (one: compile time barely "
+                         "depends on the size, docs/measuring.md) or at every size (default one)")
     group.addoption("--firstcall-rounds", default="5",
                     help="cold rounds per firstcall benchmark, each a fresh compile (default %(default)s)")
     group.addoption("--matmul-precision", default="highest", choices=PRECISIONS,
@@ -220,6 +223,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 continue  # e.g. CUDA graphs: no such case on the CPU
             for word, value in sizes:
                 for phase in phases:
+                    if phase == "firstcall" and config.getoption("--firstcall-sizes") == "one" and (word, value) != sizes[0]:
+                        continue  # one size per sweep: the first call's compile does not grow with it
                     spec = Spec(framework, mode, device, word, value, phase, config.firstcall_rounds,
                                 config.getoption("--matmul-precision"), _memory_pass(config, metafunc))
                     params.append(pytest.param(spec, id=spec.id, marks=_skips(spec)))

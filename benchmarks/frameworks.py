@@ -132,6 +132,11 @@ class JaxBackend(Backend):
             a = jax.device_put(jnp.ones((64, 64)), self.device)
             jax.block_until_ready(a @ a)
 
+    def init_runtime(self) -> None:
+        import optax  # noqa: F401 - the models' optimisers: their import is the framework's, not a case's
+
+        super().init_runtime()
+
     @contextlib.contextmanager
     def cold_rounds(self, record: dict, cold: bool = True) -> Iterator[Callable[[], None]]:
         """Per round: jax.clear_caches() (the persistent cache is off, see conftest.py); the median
@@ -260,6 +265,15 @@ class TorchBackend(Backend):
             a = torch.ones(64, 64, device=self.device)
             (a @ a).sum().item()
             torch.cuda.synchronize()
+
+    def init_runtime(self) -> None:
+        """Also Dynamo (about 150 MB of modules, imported by every torch mode's compile counter) and,
+        for compiled modes, Inductor's one-time start-up: a framework's, not a case's memory."""
+        import torch._dynamo  # noqa: F401
+
+        if self.spec.compiled:
+            inductor_startup_seconds()
+        super().init_runtime()
 
     def sync(self, out: Any) -> Any:
         if self.spec.device == "cuda":  # on the CPU PyTorch is synchronous: nothing to wait for

@@ -1,30 +1,40 @@
-"""Same-machine A/B: measure a base git ref and the working tree alternately, then gate with report.py.
+"""Same-machine A/B: many short processes of a base git ref and of the working tree, interleaved,
+judged with their own between-process noise (reporting/sequential.py); no calibration file needed.
 
-    python -m reporting.ab --base REF [--pairs K] [--out DIR] [--threshold PCT] [-- PYTEST ARGS...]
+    python -m reporting.ab --base REF [--budget S] [--threshold PCT] [--out DIR] [--keep DIR] [-- PYTEST ARGS...]
 
 A git worktree of REF is made in a temporary folder (removed afterwards, also on an error, Ctrl-C
-or SIGTERM). The quick set (PYTEST ARGS, `make compare` passes QUICK_ARGS) then runs K times in
-each tree, alternately base, head, base, head, ..., each in a fresh `python -m pytest benchmarks`
-process started with this interpreter (the head's venv) in that tree's own folder. Alternating
-spreads a drift of the machine over both sides; several runs per side let report.py compare each
-side's fastest round and median run against thresholds calibrated for that many runs a side,
-instead of trusting the rounds of one run. No stored baseline is needed:
-the head runs are the current runs, the base runs the baseline. Exit code: report.py's.
+or SIGTERM). Then rounds: each round runs one fresh, short `python -m pytest benchmarks` process
+per side (PYTEST ARGS, the quick set from `make compare`, plus SHORT_ARGS: few rounds, no memory
+pass), base and head in a random order (seeded), each with this interpreter in its own tree. Each
+process gives one value per benchmark, its fastest round. From MIN_PROCESSES a side on, after
+every round each benchmark is decided: slower, faster, same or undecided; decided benchmarks are
+not measured again, the undecided get the next processes, until all are decided or the next round
+would overrun --budget. Exit 1 when a benchmark is slower, else 0 (undecided ones are listed with
+the smallest change this run could have resolved). Writes DIR/ab.json and DIR/ab.md.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import random
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, cli
+from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput, cli
+from reporting.load import load_run
+from reporting.sequential import CONFIDENCE, Decision, decide_all, interval_rank
 
-PAIRS = 3  # a quick-set run takes about 60 s with start-up on the 2-core machine: 3 pairs take ~6 minutes
+BUDGET_S = 600  # a quick-set process costs about 35-40 s here: about 7 rounds (14 processes)
+MIN_PROCESSES = next(n for n in range(2, 20) if interval_rank(n, n) is not None)  # 5 at 99%
+SHORT_ARGS = ["--memory", "off", "--benchmark-max-time=0.2", "--benchmark-min-rounds=5"]
+SEED = 0
 
 
 def git(*args: str, cwd: Path = ROOT) -> str:
@@ -53,35 +63,97 @@ def worktree(ref: str):
         subprocess.run(["git", "worktree", "prune"], cwd=ROOT, capture_output=True)
 
 
-def measure(tree: Path, json_path: Path, pytest_args: list[str]) -> Path:
-    """One fresh pytest process in `tree`, its results in `json_path`."""
-    cmd = [sys.executable, "-m", "pytest", "benchmarks", *pytest_args, "-q", f"--benchmark-json={json_path}"]
-    print(f"reporting.ab: {tree}: {' '.join(cmd[1:])}", flush=True)
-    code = subprocess.run(cmd, cwd=tree).returncode
+def measure(tree: Path, json_path: Path, pytest_args: list[str], selection: list[str]) -> Path:
+    """One fresh pytest process in `tree` over `selection` (node ids; none: all of benchmarks/ that
+    PYTEST ARGS select), its results in `json_path`."""
+    cmd = [sys.executable, "-m", "pytest", *(selection or ["benchmarks"]), *pytest_args, *SHORT_ARGS, "-q",
+           "-p", "no:cacheprovider", f"--benchmark-json={json_path}"]
+    code = subprocess.run(cmd, cwd=tree, stdout=subprocess.DEVNULL).returncode
     if code != 0:
-        raise BadInput(tree, f"the benchmark run exited {code}: nothing to compare")
+        raise BadInput(tree, f"the benchmark run exited {code}: nothing to compare (run `{' '.join(cmd[1:])}` there)")
     return json_path
 
 
-def alternate(base: Path, head: Path, pairs: int, folder: Path, pytest_args: list[str]):
-    base_runs, head_runs = [], []
-    for i in range(pairs):
-        base_runs.append(measure(base, folder / f"base-{i}.json", pytest_args))
-        head_runs.append(measure(head, folder / f"head-{i}.json", pytest_args))
-    return base_runs, head_runs
+def fastest_rounds(path: Path) -> dict[str, float]:
+    """One process's value per steady benchmark: its fastest round (node id -> seconds)."""
+    return {b.fullname: b.low for b in load_run(path).benches.values() if b.get("phase") != "firstcall"}
+
+
+class Sides:
+    """The processes measured so far: per side, per benchmark, one value per process."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, dict[str, list[float]]] = {"base": {}, "head": {}}
+        self.runs: list[Path] = []
+
+    def add(self, side: str, path: Path) -> None:
+        self.runs.append(path)
+        for name, value in fastest_rounds(path).items():
+            self.values[side].setdefault(name, []).append(value)
+
+    def decisions(self, threshold: float) -> list[Decision]:
+        return decide_all(self.values["base"], self.values["head"], threshold)
+
+
+def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -> tuple[list[Decision], Sides]:
+    """Rounds of one process a side, in a random order, until every benchmark is decided or the
+    budget would be overrun by one more round."""
+    rng, sides, started = random.Random(SEED), Sides(), time.monotonic()
+    selection: list[str] = []  # node ids still undecided (empty: the whole selection, first rounds)
+    decisions: list[Decision] = []
+    for number in range(1, 1000):
+        round_start = time.monotonic()
+        for side in rng.sample(["base", "head"], 2):
+            sides.add(side, measure(trees[side], folder / f"{side}-{number:02d}.json", args.pytest_args, selection))
+        spent, last = time.monotonic() - started, time.monotonic() - round_start
+        if number >= MIN_PROCESSES:
+            decisions = sides.decisions(args.threshold)
+            undecided = [d.name for d in decisions if d.verdict == "undecided"]
+            print(f"reporting.ab: round {number} ({spent:.0f} s): " + ", ".join(
+                f"{sum(d.verdict == v for d in decisions)} {v}" for v in ("slower", "faster", "same", "undecided")),
+                flush=True)
+            if not undecided:
+                break
+            selection = undecided
+        else:
+            print(f"reporting.ab: round {number} ({spent:.0f} s): {number} process(es) a side, deciding from "
+                  f"{MIN_PROCESSES}", flush=True)
+        if spent + last > args.budget:
+            break
+    if not decisions:
+        decisions = sides.decisions(args.threshold)
+    return decisions, sides
+
+
+def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spent: float) -> str:
+    head = (f"# A/B: the working tree vs {args.base} ({commit[:12]})\n\nEach value: one fresh process's fastest "
+            f"round. Change: Hodges-Lehmann shift of log time, head vs base, with its {CONFIDENCE:.0%} interval "
+            f"(Mann-Whitney). Slower: change > +{args.threshold:g}% and the interval above 0; same: the interval "
+            f"inside +/-{args.threshold:g}%; else undecided (resolvable = half the interval's width). "
+            f"{spent:.0f} s of a {args.budget:g} s budget.\n\n")
+    rows = ["| benchmark | verdict | change | interval | resolvable | processes base / head |",
+            "|---|---|---|---|---|---|"]
+    for d in sorted(decisions, key=lambda d: (d.verdict != "slower", d.verdict, d.name)):
+        interval = f"{d.low_pct:+.1f}% .. {d.high_pct:+.1f}%" if d.low_pct is not None else ""
+        resolvable = f"{d.resolvable_pct:.1f}%" if d.resolvable_pct is not None else ""
+        rows.append(f"| {d.name.split('::')[-1]} | {d.verdict} | {d.change_pct:+.1f}% | {interval} | {resolvable} | "
+                    f"{d.n_base} / {d.n_head} |")
+    return head + "\n".join(rows) + "\n"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = cli.Parser(prog="python -m reporting.ab", description=__doc__.split("\n")[0])
     p.add_argument("--base", required=True, metavar="REF", help="git ref to compare the working tree with")
-    p.add_argument("--pairs", type=int, default=PAIRS, metavar="K", help=f"base/head run pairs (default {PAIRS})")
+    p.add_argument("--budget", type=float, default=BUDGET_S, metavar="S",
+                   help=f"seconds of measuring, at most (default {BUDGET_S})")
     p.add_argument("--out", type=Path, default=Path("report-compare"), metavar="DIR")
-    p.add_argument("--threshold", type=cli.percentage, default=10.0, metavar="PCT")
-    p.add_argument("--keep", type=Path, metavar="DIR", help="also keep the runs' JSON files in DIR")
+    p.add_argument("--threshold", type=cli.percentage, default=10.0, metavar="PCT",
+                   help="the smallest change that counts (default 10)")
+    p.add_argument("--keep", type=Path, metavar="DIR", help="also keep the processes' JSON files in DIR")
     p.add_argument("pytest_args", nargs="*", metavar="PYTEST ARGS", help="after --: the selection to measure")
     args = p.parse_args(argv)
-    if args.pairs < 1:
-        p.error(f"--pairs: {args.pairs} is not a positive number of pairs")
+    if not args.budget > 0:
+        p.error(f"--budget: {args.budget:g} is not a positive number of seconds")
     return args
 
 
@@ -90,19 +162,29 @@ def _terminate(signum, frame):
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="reporting-ab-runs-") as tmp, worktree(args.base) as (base, commit):
-        print(f"reporting.ab: base {args.base} ({commit[:12]}) vs the working tree, {args.pairs} pair(s)", flush=True)
-        base_runs, head_runs = alternate(base, ROOT, args.pairs, Path(tmp), args.pytest_args)
+        print(f"reporting.ab: base {args.base} ({commit[:12]}) vs the working tree, budget {args.budget:g} s",
+              flush=True)
+        decisions, sides = sequential({"base": base, "head": ROOT}, args, Path(tmp))
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
-            for run in base_runs + head_runs:
-                shutil.copy2(run, args.keep / run.name)
-        baseline = [arg for path in base_runs for arg in ("--baseline", str(path))]
-        code = cli.main([*map(str, head_runs), *baseline, "--out", str(args.out),
-                         "--threshold", str(args.threshold)])
-    verdict = {0: "no gated regression", 1: "REGRESSED against the base", 2: "bad input"}.get(code, "failed")
-    print(f"reporting.ab: {verdict} (head vs {args.base}, {args.pairs} pairs; report in {args.out}/)")
-    return code
+            for path in sides.runs:
+                shutil.copy2(path, args.keep / path.name)
+    spent = time.monotonic() - started
+    args.out.mkdir(parents=True, exist_ok=True)
+    text = render(decisions, args, commit, spent)
+    (args.out / "ab.md").write_text(text, encoding="utf8")
+    (args.out / "ab.json").write_text(json.dumps(
+        {"base": args.base, "commit": commit, "threshold_pct": args.threshold, "confidence": CONFIDENCE,
+         "seconds": round(spent, 1), "decisions": [{**d.__dict__, "resolvable_pct": d.resolvable_pct}
+                                                   for d in decisions]}, indent=2) + "\n", encoding="utf8")
+    print(text, end="")
+    slower = [d for d in decisions if d.verdict == "slower"]
+    undecided = [d for d in decisions if d.verdict == "undecided"]
+    print(f"reporting.ab: {'SLOWER: ' + ', '.join(d.name.split('::')[-1] for d in slower) if slower else 'nothing slower'}"
+          f" ({len(undecided)} undecided; head vs {args.base}; {spent:.0f} s; {args.out}/ab.md)")
+    return EXIT_REGRESSION if slower else EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -124,6 +124,8 @@ def overhead_rows(benches: dict) -> list[dict]:
         if len({b.get("size_value") for b in group}) < 2 or len(units) > 1:
             continue
         sizes, works = [b.get("size_value") for b in group], [_work(b)[0] for b in group]
+        if len(set(works)) < len(works):  # the work does not grow with the size (an epoch over the same samples)
+            continue
         f = fit(works, [b.median for b in group], [b.data for b in group], units.pop())
         crossover = size_at(f.crossover_work, sizes, works) if f.crossover_work else None
         rows.append({"workload": key[0], "device": key[1], "framework": key[2], "mode": key[3],

@@ -44,12 +44,19 @@ def test_every_id_reads_framework_mode_device_size_phase(all_ids):
                 and parts["phase"] in PHASES), nodeid
 
 
-def test_committed_baselines_still_match_by_name(all_ids):
-    """Renaming a benchmark would orphan its baselines: every stored full-run name is still collected."""
-    names = {nodeid.split("::")[1] for nodeid in all_ids}
+def test_committed_baselines_still_match_by_name():
+    """Renaming a benchmark would orphan its baselines: every stored full-run name is still collected
+    (firstcall at every size: --firstcall-sizes all, as the baselines were taken)."""
+    names = {nodeid.split("::")[1] for nodeid in collected("--firstcall-sizes", "all")}
     for run in (ROOT / "baselines").glob("*/*_baseline.json"):
         stored = {b["name"] for b in json.loads(run.read_text())["benchmarks"]}
         assert stored <= names, sorted(stored - names)[:5]
+
+
+def test_firstcall_runs_at_one_size_per_sweep_unless_asked(all_ids):
+    first = [i for i in all_ids if "test_mlp_train_step[" in i and "firstcall" in i]
+    assert first and all("batch64" in i for i in first)
+    assert any("batch1024-firstcall" in i for i in collected("--firstcall-sizes", "all", "-k", "test_mlp_train_step"))
 
 
 @pytest.mark.parametrize("expression, words", [  # each a pytest run: one per kind of word

@@ -1,0 +1,65 @@
+"""The A/B decision from many short processes, on synthetic process values with a known answer."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reporting import sequential
+
+
+def processes(n: int, seconds: float, spread: float, seed: int) -> list[float]:
+    """n processes' fastest rounds: `seconds` times a lognormal process mode of `spread`."""
+    return list(seconds * np.exp(spread * np.random.default_rng(seed).standard_normal(n)))
+
+
+def test_too_few_processes_decide_nothing():
+    assert sequential.interval_rank(4, 4) is None  # at 99%, [min, max] of 16 differences covers 97%
+    assert sequential.interval_rank(5, 5) == 1
+    d = sequential.decide("b", [1.0, 1.0, 1.0], [2.0, 2.0, 2.0], 10)
+    assert d.verdict == "undecided" and d.low_pct is None
+
+
+def test_a_clear_slowdown_is_slower_and_nothing_else_is():
+    base = processes(8, 1e-3, 0.03, 1)
+    assert sequential.decide("b", base, processes(8, 1.3e-3, 0.03, 2), 10).verdict == "slower"
+    assert sequential.decide("b", base, processes(8, 0.7e-3, 0.03, 3), 10).verdict == "faster"
+    assert sequential.decide("b", base, processes(8, 1e-3, 0.03, 4), 10).verdict == "same"
+
+
+def test_a_change_below_the_threshold_is_never_slower():
+    d = sequential.decide("b", processes(8, 1e-3, 0.005, 5), processes(8, 1.05e-3, 0.005, 6), 10)
+    assert d.verdict == "same" and 3 < d.change_pct < 7
+
+
+def test_noise_larger_than_the_change_is_undecided_with_what_it_could_resolve():
+    d = sequential.decide("b", processes(6, 1e-3, 0.3, 7), processes(6, 1.15e-3, 0.3, 8), 10)
+    assert d.verdict == "undecided" and d.resolvable_pct > 10
+
+
+def test_the_interval_covers_the_true_shift_as_often_as_it_says():
+    misses = 0
+    for seed in range(400):
+        base, head = processes(6, 1.0, 0.1, 2 * seed), processes(6, 1.2, 0.1, 2 * seed + 1)
+        _, low, high = sequential.shift(base, head)
+        misses += not (low <= np.log(1.2) <= high)
+    assert misses / 400 <= 0.02  # 99% nominal (conservative: the exact rank gives at least that)
+
+
+@pytest.mark.parametrize("n", [5, 8])
+def test_aa_false_slower_rate_is_below_one_percent(n):
+    alarms = sum(sequential.decide("b", processes(n, 1.0, 0.1, 3 * s), processes(n, 1.0, 0.1, 3 * s + 1),
+                                   10).verdict == "slower" for s in range(500))
+    assert alarms / 500 <= 0.01
+
+
+def test_the_offline_validation_finds_no_false_alarm_and_catches_a_clear_slowdown():
+    from reporting import validate_ab
+
+    rng = np.random.default_rng(0)
+    values = {"quiet": 1e-3 * np.exp(0.02 * rng.standard_normal(16)),  # 2% between processes
+              "noisy": 1e-3 * np.exp(0.3 * rng.standard_normal(16))}  # 30%: nothing below that is decidable
+    rows = validate_ab.evaluate(values, per_side=8, threshold=10, trials=50)
+    assert rows["quiet"]["false_alarm"] == 0 and rows["quiet"]["same"] > 0.9
+    assert rows["quiet"][0.25][0] == rows["quiet"][0.15][0] == 1.0
+    assert 0.2 < rows["quiet"][0.10][0] < 0.9  # +10% is the threshold itself: about half the time
+    assert rows["noisy"]["false_alarm"] <= 0.02 and rows["noisy"][0.15][0] < 0.5
