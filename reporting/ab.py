@@ -8,8 +8,8 @@ or SIGTERM). Then rounds: each round runs one fresh, short `python -m pytest ben
 per side (PYTEST ARGS, the quick set from `make compare`, plus SHORT_ARGS: few rounds, no memory
 pass), base and head in a random order (seeded), each with this interpreter in its own tree. Each
 process gives one value per benchmark, its fastest round. From MIN_PROCESSES a side on, after
-every round each benchmark is decided: slower, faster, same or undecided; decided benchmarks are
-not measured again, the undecided get the next processes, until all are decided or the next round
+every LOOK_EVERY rounds each benchmark is decided: slower, faster, same or undecided; decided
+benchmarks are not measured again, the undecided get the next processes, until all are decided or the next round
 would overrun --budget. Exit 1 when a benchmark is slower, else 0 (undecided ones are listed with
 the smallest change this run could have resolved). Writes DIR/ab.json and DIR/ab.md.
 """
@@ -31,8 +31,14 @@ from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, R
 from reporting.load import load_run
 from reporting.sequential import CONFIDENCE, Decision, decide_all, interval_rank
 
-BUDGET_S = 600  # a quick-set process costs about 35-40 s here: about 7 rounds (14 processes)
-MIN_PROCESSES = next(n for n in range(2, 20) if interval_rank(n, n) is not None)  # 5 at 99%
+BUDGET_S = 600  # a quick-set process costs 20-27 s here: about 12 rounds, fewer processes once some are decided
+MIN_PROCESSES = next(n for n in range(2, 20) if interval_rank(n, n) is not None)  # 7 at 99.9%
+LOOK_EVERY = 3  # decide after MIN_PROCESSES processes a side, then every 3 more: few looks, few false alarms
+
+
+def looks_at(n: int) -> bool:
+    """Whether the decision is taken after n processes a side."""
+    return n >= MIN_PROCESSES and (n - MIN_PROCESSES) % LOOK_EVERY == 0
 SHORT_ARGS = ["--memory", "off", "--benchmark-max-time=0.2", "--benchmark-min-rounds=5"]
 SEED = 0
 
@@ -106,7 +112,8 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
         for side in rng.sample(["base", "head"], 2):
             sides.add(side, measure(trees[side], folder / f"{side}-{number:02d}.json", args.pytest_args, selection))
         spent, last = time.monotonic() - started, time.monotonic() - round_start
-        if number >= MIN_PROCESSES:
+        final = spent + last > args.budget
+        if looks_at(number) or (final and number >= MIN_PROCESSES):
             decisions = sides.decisions(args.threshold)
             undecided = [d.name for d in decisions if d.verdict == "undecided"]
             print(f"reporting.ab: round {number} ({spent:.0f} s): " + ", ".join(
@@ -116,9 +123,9 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
                 break
             selection = undecided
         else:
-            print(f"reporting.ab: round {number} ({spent:.0f} s): {number} process(es) a side, deciding from "
-                  f"{MIN_PROCESSES}", flush=True)
-        if spent + last > args.budget:
+            print(f"reporting.ab: round {number} ({spent:.0f} s): {number} process(es) a side, deciding after "
+                  f"{MIN_PROCESSES}, then every {LOOK_EVERY}", flush=True)
+        if final:
             break
     if not decisions:
         decisions = sides.decisions(args.threshold)

@@ -230,6 +230,13 @@ def headline(r: dict) -> str:
     return f'<section id="verdict"><h2>JAX vs PyTorch</h2>{table}</section>'
 
 
+def why(r: dict) -> str:
+    """Where the time goes (fixed cost vs throughput per size sweep), right after the headline."""
+    from reporting.render import overhead_section
+
+    return f'<section id="why">{markdown_html(chr(10).join(overhead_section(r)))}</section>' if r["overhead"] else ""
+
+
 def plotly_gz() -> str:
     """plotly.min.js gzip-compressed and base64-encoded, cached per plotly version (~0.4 s to make)."""
     import os
@@ -305,7 +312,7 @@ def page(r: dict, markdown: str, training_md: str = "") -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
             f'content="width=device-width, initial-scale=1"><title>Benchmark report</title><style>{CSS}</style>'
             f'</head><body><header><h1>Benchmark report</h1>{_header(r)}</header><nav>{nav} · '
-            f'<a href="#tables">Tables</a></nav><main>{headline(r)}{sections}{_training_html(r, training_md)}'
+            f'<a href="#tables">Tables</a></nav><main>{headline(r)}{why(r)}{sections}{_training_html(r, training_md)}'
             f'<section id="tables"><h2>Tables (as in report.md)</h2>{filters(r)}{markdown_html(markdown)}'
             f'</section></main><p id="status" role="status"></p>'
             f'<script type="application/json" id="figures">{_script_json(figures)}</script>'

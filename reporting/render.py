@@ -70,14 +70,19 @@ def overhead_section(r: dict) -> list[str]:
            f"{FIT_TOLERANCE_PCT:g}%: not linear, figures not used).", ""]
     if not r["overhead"]:
         return out + ["No workload was measured at two or more sizes."]
+    dispatch = {(d["workload"], d["device"], d["framework"], d["size"]): d for d in r["dispatch"]}
     rows = []
     for x in r["overhead"]:
         f = x["fit"]
-        fixed = (f"{f.fixed_s * 1e6:.3g} us ({f.fixed_interval[0] * 1e6:.3g}-{f.fixed_interval[1] * 1e6:.3g})"
+        d = dispatch.get((x["workload"], x["device"], x["framework"], x["sizes"][0])) if x["mode"] == "eager" else None
+        per_op = (f"; per-op dispatch: {d['ops']} ops x {fmt_time(d['overhead_per_op_s'])} beyond the compiled step "
+                  f"= {d['ops'] * d['overhead_per_op_s'] / d['median_s']:.0%} of the call at {x['sizes'][0]}"
+                  if d and d["overhead_per_op_s"] else "")
+        fixed = (f"{fmt_time(f.fixed_s)} ({fmt_time(f.fixed_interval[0])}-{fmt_time(f.fixed_interval[1])})"
                  if f.linear else "")
         rows.append([x["workload"], x["device"], f"{x['framework']}-{x['mode']}", f"{x['sizes'][0]}-{x['sizes'][-1]}",
                      fixed, fmt_rate(f) if f.linear else "",
-                     size_word(x) if f.linear else "", f"{f.max_error_pct:.1f}%", dominant(x)])
+                     size_word(x) if f.linear else "", f"{f.max_error_pct:.1f}%", dominant(x) + per_op])
     return out + [md_table(["workload", "device", "framework-mode", "sizes", "fixed per call (95%)",
                             "throughput (large sizes)", "crossover size", "fit error", "what dominates"], rows)]
 

@@ -13,7 +13,7 @@ base values b_i and head values h_j (seconds), on the log scale:
 
 The threshold is the smallest change that matters (default 10%); the noise floor is this run's own
 spread between processes, so no calibration file is needed. With too few processes for an
-interval (fewer than 5 a side at 99%), everything is undecided.
+interval (fewer than 7 a side at 99.9%), everything is undecided.
 """
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ import numpy as np
 
 from reporting.stats import _u_counts
 
-CONFIDENCE = 0.99  # two-sided: a false "slower" needs a 0.5%-tail shift *and* a change above the threshold
+# two-sided; with looks after rounds 7, 10, 13, ... (reporting.ab) a false "slower" needs, at some look,
+# a 0.05%-tail shift *and* a change above the threshold: A/A resampling here found none (docs/regression-gate.md)
+CONFIDENCE = 0.999
 
 
 @dataclass(frozen=True)

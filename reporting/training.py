@@ -186,8 +186,8 @@ def epoch_table(runs: list[dict]) -> str:
              + " | scan vs loop (steady) |",
              "| --- | --- | --- | --- | " + " | ".join("---" for _ in modes) + " | --- |"]
     for (model, dataset, batch, steps), per_mode in sorted(cells.items()):
-        row = [f"{per_mode.get(m, {}).get('steady', float('nan')):.3f} / "
-               f"{per_mode.get(m, {}).get('firstcall', float('nan')):.3f} s" for m in modes]
+        row = [" / ".join(f"{v:.3f}" if v is not None else "-" for v in (
+            per_mode.get(m, {}).get("steady"), per_mode.get(m, {}).get("firstcall"))) + " s" for m in modes]
         scan, loop = per_mode.get("jax-scan", {}).get("steady"), per_mode.get("jax-jit", {}).get("steady")
         ratio = f"{loop / scan:.2f}x faster" if scan and loop and scan < loop else (
             f"{scan / loop:.2f}x slower" if scan and loop else "n/a")

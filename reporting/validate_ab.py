@@ -5,7 +5,8 @@
 RUN.json: fresh quick-set processes of one commit, taken as make compare takes them
 (reporting.ab.SHORT_ARGS). Each trial draws two disjoint random sets of processes as base and
 head, and decides every benchmark as reporting.ab does, looking after each round from
-MIN_PROCESSES to K a side (a "slower" at any look counts, as it would stop the run):
+MIN_PROCESSES, every LOOK_EVERY more and at K a side (a "slower" at any look counts, as it would
+stop the run):
 
 - false alarms: the share of trials in which a benchmark is called slower, per benchmark;
 - detection: the same with one benchmark's head values scaled by 1 + s (s = 10, 15, 25%), one
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reporting.ab import MIN_PROCESSES, fastest_rounds
+from reporting.ab import MIN_PROCESSES, fastest_rounds, looks_at
 from reporting.sequential import decide
 
 SLOWDOWNS = (0.10, 0.15, 0.25)
@@ -31,6 +32,8 @@ def looks(base: np.ndarray, head: np.ndarray, threshold: float) -> str:
     """The verdict a sequential run reaches: the first decided one over looks MIN_PROCESSES..K a side."""
     verdict = "undecided"
     for n in range(MIN_PROCESSES, len(base) + 1):
+        if not (looks_at(n) or n == len(base)):  # as reporting.ab: every LOOK_EVERY rounds, and at the end
+            continue
         verdict = decide("b", list(base[:n]), list(head[:n]), threshold).verdict
         if verdict != "undecided":
             return verdict
