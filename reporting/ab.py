@@ -134,7 +134,7 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
 
 def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spent: float) -> str:
     head = (f"# A/B: the working tree vs {args.base} ({commit[:12]})\n\nEach value: one fresh process's fastest "
-            f"round. Change: Hodges-Lehmann shift of log time, head vs base, with its {CONFIDENCE:.0%} interval "
+            f"round. Change: Hodges-Lehmann shift of log time, head vs base, with its {CONFIDENCE:.1%} interval "
             f"(Mann-Whitney). Slower: change > +{args.threshold:g}% and the interval above 0; same: the interval "
             f"inside +/-{args.threshold:g}%; else undecided (resolvable = half the interval's width). "
             f"{spent:.0f} s of a {args.budget:g} s budget.\n\n")
