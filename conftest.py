@@ -431,15 +431,15 @@ def _working_sets(config: pytest.Config, benchmarks: list[dict]) -> None:
     from benchmarks import memory
 
     cases, memory.PENDING[:] = list(memory.PENDING), []
-    if not cases:
-        return
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"memory: the working set of {len(cases)} steady cases, each in a fresh process")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip([c["fullname"] for c in cases], pool.map(lambda c: _measure_in_child(config, c), cases),
-                           strict=True))
-    config.memory_failures = getattr(config, "memory_failures", [])
+    if cases:  # measured once; pytest-benchmark builds its JSON once per output (--benchmark-json, the storage)
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"memory: the working set of {len(cases)} steady cases, each in a fresh process")
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            config.working_sets = dict(zip([c["fullname"] for c in cases],
+                                           pool.map(lambda c: _measure_in_child(config, c), cases), strict=True))
+    results = getattr(config, "working_sets", {})
+    failures = config.memory_failures = []
     for bench in benchmarks:
         result = results.get(bench.get("fullname"))
         if result is None:
@@ -450,7 +450,7 @@ def _working_sets(config: pytest.Config, benchmarks: list[dict]) -> None:
         if peak is not None and floor:
             info["memory_floor_ok"] = peak >= memory.FLOOR_SHARE * floor
             if not info["memory_floor_ok"]:
-                config.memory_failures.append(f"{bench['fullname']}: working set {peak / 2**20:.1f} MiB is below "
+                failures.append(f"{bench['fullname']}: working set {peak / 2**20:.1f} MiB is below "
                                               f"{memory.FLOOR_SHARE} x its analytic floor {floor / 2**20:.1f} MiB")
 
 

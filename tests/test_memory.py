@@ -55,10 +55,13 @@ def test_the_working_set_of_a_fresh_process_is_at_or_above_the_floor(tmp_path, s
 
     out = tmp_path / "run.json"
     result = pytest_run("-k", selection, "--matrix-sizes", "1024", "--batch-sizes", "1024", "--device", "cpu",
-                        "--benchmark-max-time=0.05", f"--benchmark-json={out}")
+                        "--benchmark-max-time=0.05", f"--benchmark-json={out}", "--benchmark-autosave",
+                        f"--benchmark-storage={tmp_path / 'storage'}")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    benches = json.loads(out.read_text())["benchmarks"]
-    assert len(benches) == 2
+    assert result.stdout.count("memory: the working set of 2 steady cases") == 1  # measured once, saved twice
+    (stored,) = (tmp_path / "storage").glob("*/0001_*.json")
+    benches = json.loads(out.read_text())["benchmarks"] + json.loads(stored.read_text())["benchmarks"]
+    assert len(benches) == 4
     for b in benches:
         info = b["extra_info"]
         assert info["peak_memory_bytes"] >= memory.FLOOR_SHARE * info["memory_floor_bytes"], (b["name"], info)
