@@ -71,6 +71,16 @@ def test_elementwise_agrees_across_numpy_jax_and_torch():
         np.testing.assert_allclose(np.asarray(out), reference, **TOL, err_msg=name)
 
 
+def test_triad_agrees_across_numpy_jax_and_torch():
+    b, c = functions.triad_inputs(4096)
+    reference = b.astype(np.float64) + functions.TRIAD_SCALAR * c.astype(np.float64)
+    outputs = {"numpy": functions.triad(b, c), "jax jit": jax.jit(lambda u, v: functions.triad(u, v, jnp))(b, c),
+               "torch eager": functions.triad(torch.from_numpy(b), torch.from_numpy(c), torch).numpy()}
+    for name, out in outputs.items():
+        assert np.asarray(out).dtype == np.float32, name
+        np.testing.assert_allclose(np.asarray(out), reference, rtol=1e-6, atol=1e-6, err_msg=name)
+
+
 def test_matmul_agrees_across_numpy_jax_and_torch():
     a, b = functions.matmul_inputs(192)
     reference = a.astype(np.float64) @ b.astype(np.float64)

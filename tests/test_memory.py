@@ -95,3 +95,22 @@ def test_jax_records_xla_own_memory_figures(benchmark):
     harness.run(benchmark, spec, harness.Case("memory_check", _plus_one, items_per_call=BUFFER // 4))
     assert benchmark.extra_info["xla_output_bytes"] == BUFFER
     assert benchmark.extra_info["xla_argument_bytes"] == BUFFER
+
+
+def test_a_working_set_below_its_floor_fails_the_run_and_one_at_it_passes(capsys):
+    """The floor verdict both ways, on the measured figures as conftest applies them to the JSON."""
+    import types
+
+    import conftest
+
+    name = "benchmarks/test_matmul.py::test_matmul[jax-jit-cpu-size1024-steady]"
+    floor = 12 * MIB
+    for peak, ok in ((20 * MIB, True), (5 * MIB, False)):  # honest, then doctored below 0.9 x floor
+        config = types.SimpleNamespace(working_sets={name: {"peak_memory_bytes": peak}})
+        benches = [{"fullname": name, "extra_info": {"memory_floor_bytes": floor}}]
+        conftest._working_sets(config, benches)
+        assert benches[0]["extra_info"]["memory_floor_ok"] is ok
+        session = types.SimpleNamespace(config=config, exitstatus=0)
+        conftest.pytest_sessionfinish(session)
+        assert session.exitstatus == (0 if ok else 1)
+        assert ("MEMORY FLOOR FAILED" in capsys.readouterr().out) is not ok
