@@ -189,7 +189,7 @@ def jaxpr_ops(step: Callable[[], Any]) -> int | None:
     import jax
 
     try:
-        return len(jax.make_jaxpr(lambda: step())().jaxpr.eqns)
+        return len(jax.make_jaxpr(step)().jaxpr.eqns)
     except Exception:  # noqa: BLE001 - a concrete value read inside the step: no count, not a failure
         return None
 
@@ -202,12 +202,12 @@ def torch_ops(step: Callable[[], Any]) -> int:
         calls = 0
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            Count.calls += 1
+            self.calls += 1
             return func(*args, **(kwargs or {}))
 
-    with Count():
+    with Count() as counter:
         step()
-    return Count.calls
+    return counter.calls
 
 
 def xla_flops(cost) -> float | None:

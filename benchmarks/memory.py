@@ -22,6 +22,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import json
+import os
 import re
 from collections.abc import Callable
 from functools import cache
@@ -212,15 +214,10 @@ class WorkingSet:
 
 
 def write_child_result(result: dict) -> None:
-    import json
-    import os
-
     Path(os.environ[CHILD_ENV]).write_text(json.dumps(result), encoding="utf8")
 
 
 def in_child() -> bool:
-    import os
-
     return bool(os.environ.get(CHILD_ENV))
 
 

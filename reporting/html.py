@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reporting import plots, style
 from reporting.history import history_figure
-from reporting.render import fmt_time, markdown_html, verdict_lines
+from reporting.render import fmt_time, markdown_html, overhead_section, verdict_lines
 
 
 def ratio_figure(r: dict) -> dict | None:
@@ -232,8 +232,6 @@ def headline(r: dict) -> str:
 
 def why(r: dict) -> str:
     """Where the time goes (fixed cost vs throughput per size sweep), right after the headline."""
-    from reporting.render import overhead_section
-
     return f'<section id="why">{markdown_html(chr(10).join(overhead_section(r)))}</section>' if r["overhead"] else ""
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reporting.load import number
+
 FIT_TOLERANCE_PCT = 15.0
 BOOTSTRAP = 200
 SEED = 0
@@ -104,8 +106,6 @@ def size_at(work: float, sizes: list[float], works: list[float]) -> float:
 
 
 def _work(b) -> tuple[float | None, str]:
-    from reporting.load import number
-
     flops = number(b.get("flops_per_call"))
     return (flops, "flop") if flops else (number(b.get("items_per_call")), "item")
 
@@ -156,8 +156,6 @@ def dispatch_rows(benches: dict) -> list[dict]:
     """Per eager steady benchmark that counted its operations (extra_info.ops_per_call): time per
     operation, and the eager time beyond the same framework's compiled step per operation (an
     estimate of the per-op dispatch cost, the compiled step standing for the kernels' share)."""
-    from reporting.load import number
-
     compiled = {(b.get("workload"), b.get("device"), b.get("size"), b.get("framework")): b for b in benches.values()
                 if b.get("phase") == "steady" and b.get("mode") == COMPILED_TWIN.get(str(b.get("framework")))}
     rows = []
