@@ -12,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, html, plots
+from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, html, plots, probes
 from reporting.calibrate import find_calibration
 from reporting.compare import by_name, gate_blockers, regressions
 from reporting.csvout import render_csv
@@ -100,6 +100,12 @@ def baseline_runs(args, paths: list[Path], runs: list[Run]) -> tuple[list[Run], 
     else:
         base_paths, note = default_baseline(paths[-1], ROOT / "baselines", runs[-1].machine_info, names)
     base = [load_run(p) for p in base_paths]
+    if base and (not args.baseline or any(Path(arg).is_dir() for arg in args.baseline)):
+        base, older = probes.newest_machine(base)
+        if older:
+            note = (f"baseline: the newest {len(base)} run(s) of this selection and of the machine that measures like "
+                    f"them; {len(older)} older run(s) of a machine that measured otherwise left out "
+                    f"({', '.join(run.path.name for run in older)})")
     if base and not names & {name for run in base for name in run.benches}:
         if args.baseline:
             raise BadInput(base_paths[0], "baseline has no benchmark in common with "

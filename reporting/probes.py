@@ -93,3 +93,16 @@ def compare(current: list[Run], baseline: list[Run]) -> ProbeCheck:
     outside = [n for n in names if abs(math.log(ratios[n])) > math.log(1 + tolerance[n] / 100)]
     reason = _sentence(ratios, tolerance, outside) if outside else ""
     return ProbeCheck(not outside, reason, ratios, tolerance)
+
+
+def newest_machine(runs: list[Run]) -> tuple[list[Run], list[Run]]:
+    """Baseline runs stored over time in one folder may come from several machines of one id (VMs
+    of a name but another speed): the newest run, and those earlier runs whose reference probes
+    agree with it (or, where it has none, the earlier runs without probes), in their order; and the
+    runs left out. `make baseline` on a new machine so replaces what gates without deleting history."""
+    newest = runs[-1]
+    if probes_of(newest) is None:
+        keep = [run for run in runs if probes_of(run) is None]
+    else:
+        keep = [run for run in runs[:-1] if probes_of(run) is not None and compare([run], [newest]).agree] + [newest]
+    return keep, [run for run in runs if run not in keep]

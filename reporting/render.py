@@ -200,6 +200,8 @@ def regression_intro(r: dict) -> list[str]:
            f"machine set the exit code (gated = yes; a benchmark during which other processes took more than "
            f"{BUSY_SHARE:.0%} of the CPU is not gated). Memory: flagged beyond {MEMORY_PCT:g}% and "
            f"{MEMORY_MIN_BYTES // 2 ** 20} MiB, never gated.", ""]
+    if r["baseline_note"]:
+        out += [r["baseline_note"][0].upper() + r["baseline_note"][1:] + ".", ""]
     if r["calibration"]:
         out += [f"Calibration: {r['calibration']}.", ""]
     if len(r["runs"]) == 1:

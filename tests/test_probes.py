@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks import probes
 from reporting import probes as probe_check
+from reporting.storage import machine_id
 from tests.test_options import pytest_run
 from tests.test_report import SLOWED, csv_rows, load, run_report, save, scaled
 
@@ -55,6 +56,21 @@ def test_probes_within_their_noise_gate_as_usual(tmp_path, capsys):
     assert code == 1 and f"REGRESSED: {SLOWED}" in out and "Not gated" not in out
     verdict = json.loads((tmp_path / "out" / "verdict.json").read_text())
     assert (verdict["exit_code"], verdict["gated"]) == (1, True) and verdict["regressed"] == [f"test_fixture_bench.py::{SLOWED}"]
+
+
+def test_a_baseline_folder_gates_with_its_newest_machine_and_says_which_runs_it_left_out(tmp_path, capsys):
+    """`make baseline` on a new machine of the same id: its runs gate, the older machine's stay stored."""
+    cur = save(scaled(load(), SLOWED, 1.3), tmp_path / "cur.json")
+    folder = tmp_path / "baselines" / machine_id(cur, load()["machine_info"])
+    folder.mkdir(parents=True)
+    save(with_probes(load(), 1 / 1.3), folder / "0001_quick.json")  # an older, faster machine
+    save(load(), folder / "0002_quick.json")
+    save(load(), folder / "0003_quick.json")
+    code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(folder.parent))
+    verdict = json.loads((tmp_path / "out" / "verdict.json").read_text())
+    assert code == 1 and verdict["regressed"] == [f"test_fixture_bench.py::{SLOWED}"]
+    assert "0001_quick.json" not in verdict["baseline"] and "0003_quick.json" in verdict["baseline"]
+    assert "1 older run(s) of a machine that measured otherwise left out (0001_quick.json)" in out
 
 
 def test_a_probe_noisier_than_the_difference_widens_its_allowance(tmp_path, capsys):
