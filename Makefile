@@ -10,10 +10,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST := $(PY) -m pytest
 BENCH_ARGS ?=
-# make regress / compare / calibrate: the quick set (steady, smallest sizes, CPU; the single-step and
-# capability workloads, not the long epoch, convergence, GPT and data-parallel runs)
-QUICK_ARGS ?= --device cpu --batch-sizes 64 --array-sizes 10000 --matrix-sizes 256 \
-	-k "steady and not epoch and not convergence and not gpt and not data_parallel and not stream"
+# make regress / compare / calibrate: the quick set, the benchmarks marked @pytest.mark.quick (the
+# single-step and capability workloads; a new workload joins it only by that marker), steady, at the
+# smallest sizes, on the CPU
+QUICK_ARGS ?= --device cpu --batch-sizes 64 --array-sizes 10000 --matrix-sizes 256 -m quick -k steady
 THRESHOLD ?= 10
 
 # make lint: ruff (pyflakes, pycodestyle, bugbear, isort, pyupgrade; pyproject.toml) over the tree.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import platform
+import time
 from functools import cache
 from pathlib import Path
 
@@ -164,7 +165,11 @@ def _set_precision(precision: str) -> None:
 
 @cache
 def has_framework(name: str) -> bool:
-    """Importable, not just present: a broken install counts as missing (and is skipped)."""
+    """Importable, not just present: a broken install counts as missing (and is skipped). A memory
+    child imports only its case's framework: to it, the other one is absent."""
+    only = os.environ.get("SUITE_MEMORY_CHILD_FRAMEWORK")
+    if only and name in ("jax", "torch") and name != only:
+        return False
     try:
         importlib.import_module(name)
     except ImportError:
@@ -174,19 +179,24 @@ def has_framework(name: str) -> bool:
 
 @cache
 def gpu_reason() -> str | None:
-    """None when both JAX and PyTorch can use a CUDA GPU, else why not."""
-    missing = [name for name in ("jax", "torch") if not has_framework(name)]
+    """None when both JAX and PyTorch can use a CUDA GPU (a memory child: its one framework), else why not."""
+    only = os.environ.get("SUITE_MEMORY_CHILD_FRAMEWORK")
+    wanted = [only] if only in ("jax", "torch") else ["jax", "torch"] if not only else []
+    missing = [name for name in wanted if not has_framework(name)]
     if missing:
         return f"{', '.join(missing)} not installed"
-    import jax
-    import torch
+    if "torch" in wanted:
+        import torch
 
-    if not torch.cuda.is_available():
-        return "no CUDA GPU visible to PyTorch (torch.cuda.is_available() is False)"
-    try:
-        jax.devices("gpu")
-    except RuntimeError:
-        return "no CUDA GPU visible to JAX (install jax[cuda13]; jax.devices('gpu') failed)"
+        if not torch.cuda.is_available():
+            return "no CUDA GPU visible to PyTorch (torch.cuda.is_available() is False)"
+    if "jax" in wanted:
+        import jax
+
+        try:
+            jax.devices("gpu")
+        except RuntimeError:
+            return "no CUDA GPU visible to JAX (install jax[cuda13]; jax.devices('gpu') failed)"
     return None
 
 
@@ -320,6 +330,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
         "load": machine.run_load(config.cpu_watch.share()),
         "firstcall_rounds": config.firstcall_rounds,
         "memory_pass": config.getoption("--memory"),
+        "memory_pass_s": getattr(config, "memory_pass_s", None),
         "cpu_hz_actual": getattr(config, "cpu_hz_actual", None),
     }
 
@@ -410,7 +421,7 @@ def _measure_in_child(config: pytest.Config, case: dict) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="memory-child-") as tmp:
         out = Path(tmp) / "result.json"
-        env = {**os.environ, memory.CHILD_ENV: str(out)}
+        env = {**os.environ, memory.CHILD_ENV: str(out), memory.CHILD_FRAMEWORK_ENV: case["framework"]}
         try:
             proc = subprocess.run([sys.executable, "-m", "pytest", case["fullname"], *_child_args(config, case["device"])],
                                   cwd=str(config.rootpath), env=env, capture_output=True, text=True,
@@ -435,9 +446,13 @@ def _working_sets(config: pytest.Config, benchmarks: list[dict]) -> None:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"memory: the working set of {len(cases)} steady cases, each in a fresh process")
+        started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=2) as pool:
             config.working_sets = dict(zip([c["fullname"] for c in cases],
                                            pool.map(lambda c: _measure_in_child(config, c), cases), strict=True))
+        config.memory_pass_s = time.perf_counter() - started
+        if reporter is not None:
+            reporter.write_line(f"memory: {len(cases)} working sets measured in {config.memory_pass_s:.0f} s")
     results = getattr(config, "working_sets", {})
     failures = config.memory_failures = []
     for bench in benchmarks:

@@ -41,6 +41,40 @@ COMMAND_TIMEOUT_S = 300.0  # a build, a cold first call (compile) or a step
 WARMUP_STEPS = 3  # as benchmarks.harness.WARMUP_STEPS (not imported here: the workers stay light)
 
 
+# How each framework lays out N-way data parallelism: what a benchmark records beside its times.
+LAYOUTS = {
+    "jax": {
+        "collective": "jax.jit with in/out shardings (batch axis sharded, params replicated): XLA inserts the "
+                      "all-reduce of the gradients and of the loss",
+        "step_ends": "rank 0 (the one JAX process) replies after jax.block_until_ready on the sharded outputs "
+                     "(params, loss): every device has finished the step",
+        "firstcall_includes": None,  # the harness' own words (trace + compile + first step)
+    },
+    "torch": {
+        "collective": "DistributedDataParallel all-reduces (averages) the gradients during backward; the loss "
+                      "is all-reduced after the step",
+        "step_ends": "rank 0 replies after the loss all-reduce that follows optimizer.step() on every rank: "
+                     "when it returns, every rank has finished the step",
+        "firstcall_includes": "the first step of a fresh model in a fresh DDP wrapper (built untimed, parameter "
+                              "broadcast included); nothing to compile",
+    },
+}
+
+
+def visible_gpus(framework: str) -> int:
+    """How many CUDA GPUs `framework` sees in this process."""
+    if framework == "torch":
+        import torch
+
+        return torch.cuda.device_count()
+    import jax
+
+    try:
+        return len(jax.devices("gpu"))
+    except RuntimeError:
+        return 0
+
+
 class WorkerError(RuntimeError):
     """A worker died, failed or did not answer in time; the group has been stopped."""
 
@@ -83,6 +117,18 @@ class Group:
         except BaseException:
             self.close()
             raise
+
+    def describe(self) -> dict:
+        """The layout of this group, for a benchmark's extra_info."""
+        layout = LAYOUTS[self.spec.framework]
+        torch = self.spec.framework == "torch"
+        return {"processes": len(self.procs), "simulated_devices": self.spec.device == "cpu" and not torch,
+                "torch_threads_per_rank": self.threads if torch else None,
+                "collective": layout["collective"], "step_ends": layout["step_ends"]}
+
+    def firstcall_includes(self) -> dict:
+        words = LAYOUTS[self.spec.framework]["firstcall_includes"]
+        return {"firstcall_includes": words} if words else {}
 
     @property
     def pids(self) -> list[int]:

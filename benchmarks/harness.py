@@ -14,6 +14,7 @@ Each timed call waits for the device inside the call. extra_info gets the fields
 from __future__ import annotations
 
 import importlib
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,9 +23,10 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+import pytest
 
 from benchmarks import frameworks, machine, memory
-from benchmarks.spec import Spec
+from benchmarks.spec import Spec, tolerance
 
 WARMUP_STEPS = 3
 
@@ -44,8 +46,13 @@ class Case:
 
 
 def model(name: str, spec: Spec) -> ModuleType:
-    """The model module of a workload for the spec's framework: models/<name>_<framework>.py."""
-    return importlib.import_module(f"models.{name}_{spec.framework}")
+    """The model module of a workload for the spec's framework: models/<name>_<framework>.py. A
+    module may say which cases it does not run, `unsupported(spec) -> reason | None`: those skip."""
+    module = importlib.import_module(f"models.{name}_{spec.framework}")
+    reason = getattr(module, "unsupported", lambda spec: None)(spec)
+    if reason:
+        pytest.skip(reason)
+    return module
 
 
 def run(benchmark, spec: Spec, case: Case) -> Any:
@@ -67,6 +74,44 @@ def run(benchmark, spec: Spec, case: Case) -> Any:
         if spec.memory:
             benchmark.extra_info.update(analysis["memory"])
     return out
+
+
+def run_training(benchmark, spec: Spec, case: Case, steps: int) -> tuple[Any, list[float]]:
+    """A whole training run of `steps` calls of `case.build(be)` (each returns (state, loss)), which
+    `run` cannot time: its steady phase calibrates many rounds of one call, its firstcall phase
+    compiles in every round. The first WARMUP_STEPS steps compile and are not timed; one timed call
+    (benchmark.pedantic, rounds=1) runs the other steps, synced as `timed` does; nothing may compile
+    inside it. `case.items_per_call` and `flops_per_call` count that timed call. Returns the final
+    state and the loss of every step of the run."""
+    be = frameworks.backend(spec)
+    benchmark.group = f"{case.workload}-{spec.size}-{spec.phase}"
+    benchmark.extra_info.update(describe(spec, case, be))
+    step = case.build(be)
+    with machine.other_cpu() as others:
+        losses = [step()[1] for _ in range(WARMUP_STEPS)]
+        before = be.compile_count()
+
+        def whole_run():
+            outs = [step() for _ in range(steps - WARMUP_STEPS)]
+            return outs[-1][0], [loss for _, loss in outs]
+
+        state, timed_losses = benchmark.pedantic(timed(be, whole_run), rounds=1, iterations=1, warmup_rounds=0)
+    assert be.compile_count() == before, f"{spec.id}: compilation(s) while timing the training run"
+    curve = [float(as_numpy(loss)) for loss in losses + timed_losses]
+    benchmark.extra_info.update({"other_cpu_share": others.share_value, "steps": steps,
+                                 "warmup_steps": WARMUP_STEPS, "loss": curve[-1]})
+    return state, curve
+
+
+def check_training_loss(spec: Spec, loss: float, initial: float) -> None:
+    """The loss a training benchmark ended with, against the initial weights' `initial`: a firstcall
+    round starts from the initial weights, so its loss is theirs (to the precision's tolerance);
+    steady steps were real and threaded the state, so training on the batch lowered it."""
+    assert math.isfinite(loss), f"{spec.id}: loss {loss}"
+    if spec.phase == "firstcall":
+        assert loss == pytest.approx(initial, rel=tolerance("loss", spec.matmul_precision))
+    else:
+        assert loss < initial, f"{spec.id}: loss {loss:.5f} not below the initial {initial:.5f}"
 
 
 def figures_kept(benchmark) -> bool:

@@ -167,6 +167,9 @@ FIRSTCALL = {"peak_memory_bytes": None, "memory_note": "measured for steady case
 # span (CUDA). The parent starts the children after every benchmark has been timed.
 
 CHILD_ENV = "SUITE_MEMORY_CHILD"  # in a child: the file its one measurement is written to
+# in a child: the one framework it may import (JAX and PyTorch each take 1-3 s to import and
+# initialise; a child imports only its case's, so that the pass costs what the cases cost)
+CHILD_FRAMEWORK_ENV = "SUITE_MEMORY_CHILD_FRAMEWORK"
 WORKING_SET_NOTE = ("working set: peak resident memory of a fresh process running only this case, over its steps "
                     "after build and warm-up (the compiler's freed temporaries excluded), minus its resident memory "
                     "after the framework's import and initialisation and before the inputs were made, less the "
@@ -226,7 +229,7 @@ def steady_pass(spec, synced_step, resident_before_build: int | None, fullname: 
     beyond what the case holds; held_memory_bytes), and the case queued for its working set,
     measured by a fresh child once every benchmark has been timed (conftest.py)."""
     step = measure_step(spec, synced_step, resident_before_build)
-    PENDING.append({"fullname": fullname, "device": spec.device, "floor": floor})
+    PENDING.append({"fullname": fullname, "device": spec.device, "framework": spec.framework, "floor": floor})
     return {"step_peak_bytes": step["peak_memory_bytes"], "step_memory_note": step["memory_note"],
             "held_memory_bytes": step["held_memory_bytes"], "peak_memory_bytes": None,
             "memory_note": "working set not measured (the run saved no figures, or its child failed)"}

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from benchmarks import harness
-from benchmarks.test_epoch import data_info, epoch_case, training_spec
+from benchmarks.training import data_info, epoch_case, training_spec
 from models import data, datasets
 
 MODES = [("jax", "jit"), ("torch", "eager")]

@@ -14,25 +14,12 @@ import statistics
 import pytest
 
 from benchmarks import harness
-from benchmarks.dp_runner import Group, measure, timings
-from benchmarks.spec import tolerance
+from benchmarks.dp_runner import Group, measure, timings, visible_gpus
 from models import data
 
 MODES = [("jax", "jit"), ("torch", "ddp")]
 REFERENCE_STEPS = 20  # steps of an N=1 reference measured on demand
 
-STEP_ENDS = {
-    "jax": "rank 0 (the one JAX process) replies after jax.block_until_ready on the sharded outputs "
-           "(params, loss): every device has finished the step",
-    "torch": "rank 0 replies after the loss all-reduce that follows optimizer.step() on every rank: "
-             "when it returns, every rank has finished the step",
-}
-COLLECTIVES = {
-    "jax": "jax.jit with in/out shardings (batch axis sharded, params replicated): XLA inserts the "
-           "all-reduce of the gradients and of the loss",
-    "torch": "DistributedDataParallel all-reduces (averages) the gradients during backward; the loss "
-             "is all-reduced after the step",
-}
 TIMING = ("pytest-benchmark times, in the pytest process, one command to the resident workers: one "
           "step on every device/rank, then rank 0's reply over a pipe; the round-trip of an empty "
           "command is ipc_roundtrip_s, the workers' own timing of the step worker_step_s_*")
@@ -89,23 +76,18 @@ def test_data_parallel(benchmark, spec, groups, pytestconfig):
     stats = group.stats()
     info = benchmark.extra_info
     info.update({
-        "devices": n, "global_batch": batch, "per_device_batch": batch // n,
-        "processes": n if spec.framework == "torch" else 1,
-        "simulated_devices": spec.device == "cpu" and spec.framework == "jax",
-        "torch_threads_per_rank": group.threads if spec.framework == "torch" else None,
-        "collective": COLLECTIVES[spec.framework], "step_ends": STEP_ENDS[spec.framework], "timing": TIMING,
+        "devices": n, "global_batch": batch, "per_device_batch": batch // n, **group.describe(), "timing": TIMING,
         "peak_memory_bytes": None, "memory_note": "not measured: the step runs in worker processes",
     })
     if spec.phase == "firstcall":
         info.update(stats["stages"])  # the workers' trace / lower / compile medians, not this process's
-        if spec.framework == "torch":
-            info["firstcall_includes"] = ("the first step of a fresh model in a fresh DDP wrapper (built "
-                                          "untimed, parameter broadcast included); nothing to compile")
+        info.update(group.firstcall_includes())
     else:
         if stats["compiles_after_warmup"]:
             raise AssertionError(f"{spec.id}: {stats['compiles_after_warmup']} compilation(s) while timing")
         _efficiency(benchmark, spec, n, batch, stats, groups)
-    _check_loss(spec, info["loss"], batch)
+    x, y = data.synthetic_batch(batch, seed=1)
+    harness.check_training_loss(spec, info["loss"], data.reference_loss(data.mlp_weights(seed=0), x, y))
 
 
 def _efficiency(benchmark, spec, n: int, batch: int, stats: dict, groups: _Groups) -> None:
@@ -133,27 +115,11 @@ def _efficiency(benchmark, spec, n: int, batch: int, stats: dict, groups: _Group
     })
 
 
-def _check_loss(spec, loss: float, batch: int) -> None:
-    x, y = data.synthetic_batch(batch, seed=1)
-    initial = data.reference_loss(data.mlp_weights(seed=0), x, y)
-    if spec.phase == "firstcall":  # every round starts from the initial weights: its loss is theirs
-        assert loss == pytest.approx(initial, rel=tolerance("loss", spec.matmul_precision))
-    else:  # the steps were real and threaded the parameters: SGD on one batch lowers its loss
-        assert loss < initial
-
-
 def _skip_unless_possible(spec, n: int, batch: int) -> None:
     if batch % n:
         pytest.skip(f"the global batch {batch} does not split evenly over {n} devices")
     if spec.device != "cuda":
         return
-    if spec.framework == "torch":
-        import torch
-
-        visible = torch.cuda.device_count()
-    else:
-        import jax
-
-        visible = len(jax.devices("gpu"))
+    visible = visible_gpus(spec.framework)
     if visible < n:
         pytest.skip(f"cuda: {n} GPUs wanted, {spec.framework} sees {visible}")

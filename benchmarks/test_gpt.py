@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks import frameworks, harness, machine
+from benchmarks import frameworks, harness
 from benchmarks.spec import tolerance
 from models import text
 
@@ -35,24 +35,17 @@ def gpt_sizes(config: pytest.Config) -> list[tuple[str, int]]:
 
 @pytest.mark.cases(modes=MODES, sizes=gpt_sizes)
 def test_gpt_train_step(benchmark, spec, request):
-    _skip_eager_beyond_tiny(spec)
-    config, weights, x, y = _inputs(spec, request.config, steps=1)
     gpt = harness.model("gpt", spec)
+    config, weights, x, y = _inputs(spec, request.config, steps=1)
     harness.run(benchmark, _cold(spec), _case(
         "gpt_train_step", config, lambda be: gpt.train_step(weights, config, x, y, be), train=True))
-    loss, initial = benchmark.extra_info["loss"], text.reference_loss(weights, x[0], y[0], config)
-    assert math.isfinite(loss)
-    if spec.phase == "firstcall":  # every round starts from the initial weights: its loss is theirs
-        assert loss == pytest.approx(initial, rel=tolerance("loss", spec.matmul_precision))
-    else:  # the steps were real and threaded parameters and optimiser state: AdamW on one batch lowers its loss
-        assert loss < initial
+    harness.check_training_loss(spec, benchmark.extra_info["loss"], text.reference_loss(weights, x[0], y[0], config))
 
 
 @pytest.mark.cases(modes=MODES, sizes=gpt_sizes)
 def test_gpt_forward(benchmark, spec, request):
-    _skip_eager_beyond_tiny(spec)
-    config, weights, x, _ = _inputs(spec, request.config, steps=1)
     gpt = harness.model("gpt", spec)
+    config, weights, x, _ = _inputs(spec, request.config, steps=1)
     logits = harness.run(benchmark, _cold(spec), _case(
         "gpt_forward", config, lambda be: gpt.predict_step(weights, config, x[0], be), train=False))
     tol = tolerance("logits", spec.matmul_precision)
@@ -61,58 +54,30 @@ def test_gpt_forward(benchmark, spec, request):
 
 @pytest.mark.cases(modes=TRAINING_MODES, sizes=gpt_sizes, phases=("steady",))
 def test_gpt_char_training(benchmark, spec, request):
-    """`--gpt-steps` AdamW steps from the shared initial weights over the shared batch order.
-
-    harness.run cannot time this (its steady phase calibrates many rounds of a call, its firstcall
-    phase compiles in every round), so the loop is here, in the harness' terms: the first
-    harness.WARMUP_STEPS steps of the run compile and are not timed; one timed call
-    (benchmark.pedantic, rounds=1) runs the remaining steps, synced as harness.timed does;
-    nothing may compile inside it.
-    """
+    """`--gpt-steps` AdamW steps from the shared initial weights over the shared batch order
+    (harness.run_training: the warm-up steps compile, one timed call runs the rest)."""
     steps = request.config.gpt_steps
-    timed_steps = steps - harness.WARMUP_STEPS
     config, weights, x, y = _inputs(spec, request.config, steps=steps)
     corpus = text.corpus(request.config.gpt_text, config.vocab_size)
     gpt = harness.model("gpt", spec)
     case = _case("gpt_char_training", config, lambda be: gpt.train_step(weights, config, x, y, be), train=True,
-                 repeat=timed_steps)
-    be = frameworks.backend(spec)
-    benchmark.group = f"{case.workload}-{spec.size}-{spec.phase}"
-    benchmark.extra_info.update(harness.describe(spec, case, be))
-    step = case.build(be)
-    with machine.other_cpu() as others:
-        losses = [step()[1] for _ in range(harness.WARMUP_STEPS)]
-        before = be.compile_count()
-
-        def run():
-            outs = [step() for _ in range(timed_steps)]
-            return outs[-1][0], [loss for _, loss in outs]
-
-        state, timed_losses = benchmark.pedantic(harness.timed(be, run), rounds=1, iterations=1, warmup_rounds=0)
-    assert be.compile_count() == before, f"{spec.id}: compilation(s) while timing the training run"
-    curve = [float(harness.as_numpy(loss)) for loss in losses + timed_losses]
+                 repeat=steps - harness.WARMUP_STEPS)
+    state, curve = harness.run_training(benchmark, spec, case, steps)
     every = max(1, steps // 100)
     final = float(np.mean(curve[-max(1, steps // 10):]))
     entropy = text.unigram_entropy_nats(corpus.ids)
     prompt = corpus.ids[:config.block_size]
     sample = text.sample(_next_logits(gpt, state, config, spec), prompt, SAMPLE_CHARS, config.block_size, seed=0)
     benchmark.extra_info.update({
-        "steps": steps, "warmup_steps": harness.WARMUP_STEPS, "corpus": corpus.name, "corpus_chars": len(corpus.ids),
-        "vocab": corpus.vocab.chars, "unigram_entropy_nats": entropy,
-        "loss_curve_every": every, "loss_curve": curve[::every], "loss": curve[-1], "final_loss": final,
-        "other_cpu_share": others.share_value, "sample_prompt": corpus.vocab.decode(prompt),
-        "sample": corpus.vocab.decode(sample)})
+        "corpus": corpus.name, "corpus_chars": len(corpus.ids), "vocab": corpus.vocab.chars,
+        "unigram_entropy_nats": entropy, "loss_curve_every": every, "loss_curve": curve[::every],
+        "final_loss": final, "sample_prompt": corpus.vocab.decode(prompt), "sample": corpus.vocab.decode(sample)})
     assert all(map(math.isfinite, curve))
     assert final < BELOW_ENTROPY * entropy, f"final loss {final:.3f} not below {BELOW_ENTROPY} x {entropy:.3f} nats"
     others_final = _final_losses.setdefault((config, steps, corpus.name), {})
     for other, value in others_final.items():  # the other frameworks' runs of this session, same batches
         assert final == pytest.approx(value, rel=TRACKING_RTOL), f"{spec.id} vs {other}"
     others_final[spec.id] = final
-
-
-def _skip_eager_beyond_tiny(spec):
-    if spec.framework == "jax" and spec.mode == "eager" and spec.size != "tiny":
-        pytest.skip("jax-eager beyond the tiny config: op-by-op dispatch of a 6-layer step takes minutes per case")
 
 
 def _inputs(spec, pytest_config, steps: int):

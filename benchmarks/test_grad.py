@@ -14,16 +14,19 @@ MODES = [("jax", "jit"), ("jax", "eager"), ("torch", "eager"), ("torch", "compil
 TOL = {"rtol": 1e-5, "atol": 1e-5}  # float32 autodiff vs the closed-form derivative, |f'| <= 13
 
 
+@pytest.mark.quick
 @pytest.mark.cases(modes=MODES, sizes=[("scalar", 1)], phases=("steady",))
 def test_grad_scalar(benchmark, spec):
     _check(benchmark, spec, "grad_scalar", np.float32(functions.GRAD_POINT))
 
 
+@pytest.mark.quick
 @pytest.mark.cases(modes=MODES, sizes="array", phases=("steady",))
 def test_grad_vmap(benchmark, spec):
     _check(benchmark, spec, "grad_vmap", functions.elementwise_input(spec.size_value))
 
 
+@pytest.mark.quick
 @pytest.mark.cases(modes=MODES, sizes="array", phases=("steady",))
 def test_grad_sum(benchmark, spec):
     _check(benchmark, spec, "grad_sum", functions.elementwise_input(spec.size_value))

@@ -15,6 +15,7 @@ MODES = [("numpy", "plain"), ("jax", "eager"), ("jax", "jit"), ("torch", "eager"
 TOL = {"rtol": 1e-5, "atol": 1e-5}  # float32, |f| <= 12 on [-3, 3]: a few ulp of op-order differences
 
 
+@pytest.mark.quick
 @pytest.mark.cases(modes=MODES, sizes="array")
 def test_jit_elementwise(benchmark, spec):
     x = functions.elementwise_input(spec.size_value)

@@ -16,6 +16,7 @@ from models import functions
 MODES = [("numpy", "plain"), ("jax", "jit"), ("torch", "eager")]
 
 
+@pytest.mark.quick
 @pytest.mark.cases(modes=MODES, sizes="matrix", phases=("steady",))
 def test_matmul(benchmark, spec):
     n = spec.size_value

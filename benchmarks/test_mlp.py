@@ -1,8 +1,6 @@
 """The MNIST-shaped MLP (784-512-512-10, SGD): one training step and one inference forward pass."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -14,6 +12,7 @@ from models import data
 MODES = [("jax", "jit"), ("jax", "eager"), ("torch", "eager"), ("torch", "compile"), ("torch", "cudagraphs")]
 
 
+@pytest.mark.quick
 @pytest.mark.cases(modes=MODES, sizes="batch")
 def test_mlp_train_step(benchmark, spec):
     weights, x, y = _inputs(spec.size_value)
@@ -23,14 +22,10 @@ def test_mlp_train_step(benchmark, spec):
         flops_per_call=data.mlp_flops(spec.size_value, train=True), count_framework_flops=True, training=True,
         bytes_per_call=data.mlp_bytes(spec.size_value, train=True),
         memory_floor_bytes=data.mlp_memory_floor(spec.size_value, train=True)))
-    loss, initial = benchmark.extra_info["loss"], data.reference_loss(weights, x, y)
-    assert math.isfinite(loss)
-    if spec.phase == "firstcall":  # every round starts from the initial weights: its loss is theirs
-        assert loss == pytest.approx(initial, rel=tolerance("loss", spec.matmul_precision))
-    else:  # the steps were real and threaded the parameters: SGD on one batch lowers its loss
-        assert loss < initial
+    harness.check_training_loss(spec, benchmark.extra_info["loss"], data.reference_loss(weights, x, y))
 
 
+@pytest.mark.quick
 @pytest.mark.cases(modes=MODES, sizes="batch")
 def test_mlp_predict(benchmark, spec):
     weights, x, _ = _inputs(spec.size_value)

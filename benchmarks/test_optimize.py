@@ -16,6 +16,7 @@ MODES = [("scipy", "plain"), ("jax", "jit"), ("torch", "eager")]
 N_POINTS = 200
 
 
+@pytest.mark.quick
 @pytest.mark.cases(modes=MODES, sizes=[("calib2", N_POINTS)])
 def test_bfgs(benchmark, spec):
     t, y = functions.calibration_data(spec.size_value)

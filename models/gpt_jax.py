@@ -23,6 +23,13 @@ import optax
 from models.text import BETAS, EPS, LAYER_NORM_EPS, WEIGHT_DECAY, GPTConfig, decays
 
 
+def unsupported(spec) -> str | None:
+    """The cases this model does not run (benchmarks.harness.model skips them), and why."""
+    if spec.mode == "eager" and spec.size != "tiny":
+        return "jax-eager beyond the tiny config: op-by-op dispatch of a 6-layer step takes minutes per case"
+    return None
+
+
 def init_params(weights: dict, put=jnp.asarray) -> dict:
     """weights: models.text.gpt_weights, float32 NumPy arrays."""
     return jax.tree.map(put, weights)
