@@ -47,7 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--firstcall-sizes", default="one", choices=("one", "all"),
                     help="firstcall cases at the smallest size of each sweep only (one: compile time barely "
                          "depends on the size, docs/measuring.md) or at every size (default one)")
-    group.addoption("--firstcall-rounds", default="5",
+    group.addoption("--firstcall-rounds", default="3",
                     help="cold rounds per firstcall benchmark, each a fresh compile (default %(default)s)")
     group.addoption("--matmul-precision", default="highest", choices=PRECISIONS,
                     help="float32 matmul precision on both sides: highest (true fp32) or tf32 (default highest)")
