@@ -19,6 +19,7 @@ from reporting.csvout import render_csv
 from reporting.history import partial_note, summaries, timeline
 from reporting.load import Run, check_distinct, load_run
 from reporting.machine import busy_reason, machine_differences, same_machine
+from reporting.model import Report
 from reporting.output import MARKER, publish
 from reporting.render import render_markdown, render_summary
 from reporting.scaling import dispatch_rows, overhead_rows
@@ -126,52 +127,54 @@ def comparison(args, runs: list[Run], base: list[Run], cur_fp: dict, paths: list
             "calibration": calibration or cal_note, "baseline_benches": by_name(base)}
 
 
-def stored_beside(args, paths: list[Path], runs: list[Run], base: list[Run], r: dict) -> None:
-    """The partial-run line, and with --history the timeline of stored and baseline runs."""
+def stored_beside(args, paths: list[Path], runs: list[Run], base: list[Run]) -> tuple[str, list[tuple] | None, list[str]]:
+    """The partial-run line, and with --history the timeline of stored and baseline runs (and a
+    note when there is too little of it)."""
     stored = sorted(paths[-1].parent.glob(RUN_GLOB), key=lambda f: f.name)
     if not args.history and paths[-1] not in stored:
-        return
+        return "", None, []
     stored_runs = summaries(stored or paths)
-    if paths[-1] in stored and (note := partial_note(paths[-1], set(runs[-1].benches), stored_runs)):
-        r["partial"] = note
+    partial = partial_note(paths[-1], set(runs[-1].benches), stored_runs) if paths[-1] in stored else ""
     if not args.history:
-        return
-    r["history"] = timeline(stored_runs, summaries([b.path for b in base]))
-    if len(stored_runs) < 2:
-        r["notes"].append(f"history: only {len(stored_runs)} run in {paths[-1].parent}; no history plot")
+        return partial, None, []
+    notes = [f"history: only {len(stored_runs)} run in {paths[-1].parent}; no history plot"] if len(stored_runs) < 2 else []
+    return partial, timeline(stored_runs, summaries([b.path for b in base])), notes
 
 
-def build(args: argparse.Namespace) -> dict:
+def build(args: argparse.Namespace) -> Report:
     paths, runs, notes = current_runs(args)
     cur_fp = same_machine(runs, "current")
     base, baseline_note = baseline_runs(args, paths, runs)
     current = {name: bench for run in runs for name, bench in run.benches.items()}
     ratios, gmeans = framework_ratios(current)
     peaks = matmul_peaks(current)
-    r = {"runs": [str(p) for p in paths], "current": current, "notes": notes, "peaks": peaks,
-         "side": side_by_side(current, peaks), "ratios": ratios, "gmeans": gmeans,
-         "compile": compile_table(current), "memory": memory_table(current), "overhead": overhead_rows(current),
-         "dispatch": dispatch_rows(current), "roofline": roofline(current, peaks),
-         "baseline": ", ".join(str(run.path) for run in base) or None, "baseline_note": baseline_note,
-         "threshold": args.threshold, "firstcall_threshold": args.firstcall_threshold,
-         "size": implementation_size(ROOT / "models"), "history": None, "partial": "",
-         **comparison(args, runs, base, cur_fp, paths)}
-    stored_beside(args, paths, runs, base, r)
-    r["warnings"] = [f"not gated: {reason}" for run in runs + base if (reason := busy_reason(run))]
-    r["verdict"] = verdict_of(r)
+    partial, history, history_notes = stored_beside(args, paths, runs, base)
+    r = Report(runs=[str(p) for p in paths], current=current, notes=notes + history_notes, peaks=peaks,
+               side=side_by_side(current, peaks), ratios=ratios, gmeans=gmeans, compile=compile_table(current),
+               memory=memory_table(current), overhead=overhead_rows(current), dispatch=dispatch_rows(current),
+               roofline=roofline(current, peaks), size=implementation_size(ROOT / "models"),
+               baseline=", ".join(str(run.path) for run in base) or None, baseline_note=baseline_note,
+               threshold=args.threshold, firstcall_threshold=args.firstcall_threshold, history=history,
+               partial=partial, warnings=[f"not gated: {reason}" for run in runs + base if (reason := busy_reason(run))],
+               previous=args.out.resolve() if (args.out / MARKER).is_file() else None,  # its unchanged PNGs are reused
+               **comparison(args, runs, base, cur_fp, paths))
+    r.verdict = verdict_of(r)
     return r
 
 
-def write_files(r: dict, markdown: str, folder: Path) -> None:
-    training_md = html.training(r, folder)  # reporting/training.py's section, when that module exists
-    r["markdown"] = markdown + (f"\n{training_md}\n" if training_md else "")
-    (folder / "report.md").write_text(r["markdown"], encoding="utf8")
+def write_files(r: Report, folder: Path) -> tuple[str, bool]:
+    """Every output into `folder`; returns the whole markdown and whether index.html was written."""
+    training = html.training(r, folder)  # reporting/training.py's section, when that module exists
+    markdown = render_markdown(r)
+    whole = markdown + (f"\n{training.markdown}\n" if training.markdown else "")
+    (folder / "report.md").write_text(whole, encoding="utf8")
     (folder / "results.csv").write_text(render_csv(r), encoding="utf8")
-    (folder / "regressed.txt").write_text("".join(f"{name}\n" for name in r["verdict"].regressed),
+    verdict = r.verdict
+    (folder / "regressed.txt").write_text("".join(f"{name}\n" for name in verdict.regressed),
                                           encoding="utf8")  # pytest node ids, for a confirming re-run
-    r["verdict"].write(folder / "verdict.json")
+    verdict.write(folder / "verdict.json")
     plots.render_plots(r, folder)
-    r["page"] = html.write_page(r, markdown, folder, training_md)
+    return whole, html.write_page(r, markdown, folder, training)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -179,14 +182,15 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput("--out", "an empty folder name would be the current folder; name a folder of its own")
     args.out = Path(args.out)
     r = build(args)
-    r["previous"] = args.out.resolve() if (args.out / MARKER).is_file() else None  # its unchanged PNGs are reused
-    publish(args.out, lambda folder: write_files(r, render_markdown(r), folder))
+    written: list[tuple[str, bool]] = []
+    publish(args.out, lambda folder: written.append(write_files(r, folder)))
+    markdown, page_written = written[0]
     full = not sys.stdout.isatty() if args.full is None else args.full
-    print(r["markdown"] if full else render_summary(r), end="")
-    page = (f"the page {args.out}/index.html" if r.get("page") else
+    print(markdown if full else render_summary(r), end="")
+    page = (f"the page {args.out}/index.html" if page_written else
             "no index.html (plotly is not installed: pip install plotly for the page)")
     print(f"\nWrote {args.out}/report.md, results.csv, verdict.json, the plots (*.png) and {page}")
-    return r["verdict"].exit_code
+    return r.verdict.exit_code
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import TYPE_CHECKING
 
 from reporting.tables import gflops, throughput
+
+if TYPE_CHECKING:
+    from reporting.model import Report
 
 ID_COLUMNS = ["workload", "framework", "mode", "device", "size", "size_value", "phase"]
 CSV_COLUMNS = (["name", "fullname", "run"] + ID_COLUMNS +
@@ -34,18 +38,18 @@ def _regression_row(x: dict) -> dict:
             "memory_change_pct": x["memory_change_pct"], "memory_verdict": x["memory_verdict"]}
 
 
-def render_csv(r: dict) -> str:
-    rows = {b.name: _bench_row(b) for b in r["current"].values()}
-    for x in r["side"]:
+def render_csv(r: Report) -> str:
+    rows = {b.name: _bench_row(b) for b in r.current.values()}
+    for x in r.side:
         rows[x["name"]].update(share_of_peak=x["share_of_peak"], share_of_own_matmul=x["share_of_own_matmul"])
-    for x in r["ratios"]:
+    for x in r.ratios:
         for name in x["names"]:
             rows[name]["jax_torch_ratio"] = x["ratio"]
-    for x in r["compile"]:
+    for x in r.compile:
         for name in x["names"]:
             rows[name].update(firstcall_s=x["firstcall_s"], steady_s=x["steady_s"], overhead_s=x["overhead_s"],
                               break_even_steps=x["break_even"])
-    for x in r["regressions"]:
+    for x in r.regressions:
         row = rows.setdefault(x["name"], {"name": x["name"], "fullname": x["fullname"], "phase": x["phase"]})
         row.update(_regression_row(x))
     buf = io.StringIO()

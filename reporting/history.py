@@ -14,9 +14,13 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reporting import BadInput, style
 from reporting.load import DATA_RE, ID_FIELDS, parse_bench
+
+if TYPE_CHECKING:
+    from reporting.model import Report
 
 INDEX = ".report-index.json"
 VERSION = 1
@@ -170,18 +174,11 @@ def series(line: list[tuple[Summary, bool]]) -> dict[tuple, dict[str, list[Point
     return out
 
 
-def report_series(r: dict) -> dict[tuple, dict[str, list[Point]]]:
-    """series(r["history"]), computed once per report (the PNG, its cache key and the page use it)."""
-    if "history_series" not in r:
-        r["history_series"] = series(r["history"])
-    return r["history_series"]
-
-
-def series_key(r: dict) -> list:
+def series_key(r: Report) -> list:
     """What the history figures are drawn from, as plain tuples (repr of 40k dataclasses: 0.15 s):
     every point, and the timeline's tick labels (dates and commits)."""
-    panels = report_series(r)
-    return [[tick_label(s) for s, _ in r["history"]]] + [
+    panels = r.history_series
+    return [[tick_label(s) for s, _ in r.history]] + [
         (key, name, [(p.x, p.median, p.name, p.framework, p.mode, p.baseline) for p in points])
         for key, by_name in sorted(panels.items(), key=lambda kv: str(kv[0]))
         for name, points in sorted(by_name.items())]
@@ -214,11 +211,11 @@ def _history_traces(points_by_name: dict, xref: str, yref: str, shown: set) -> l
     return traces
 
 
-def history_figure(r: dict) -> dict | None:
-    line = r["history"]
+def history_figure(r: Report) -> dict | None:
+    line = r.history
     if not line or len(line) < 2:
         return None
-    panels = report_series(r)
+    panels = r.history_series
     keys = sorted(panels, key=str)
     step = max(1, math.ceil(len(line) / 6))
     ticks = list(range(0, len(line), step))

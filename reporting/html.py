@@ -11,21 +11,27 @@ import base64
 import gzip
 import json
 import math
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reporting import plots, style
 from reporting.history import history_figure
 from reporting.render import fmt_time, markdown_html, overhead_section, verdict_lines
 
+if TYPE_CHECKING:
+    from reporting.model import Report
 
-def ratio_figure(r: dict) -> dict | None:
-    if not r["ratios"]:
+
+def ratio_figure(r: Report) -> dict | None:
+    if not r.ratios:
         return None
-    labels = list(dict.fromkeys(f"{x['workload']} {x['size']} {x['device']}" for x in r["ratios"]))
+    labels = list(dict.fromkeys(f"{x['workload']} {x['size']} {x['device']}" for x in r.ratios))
     data = []
-    for pairing in sorted({x["pairing"] for x in r["ratios"]}):
-        rows = [x for x in r["ratios"] if x["pairing"] == pairing]
+    for pairing in sorted({x["pairing"] for x in r.ratios}):
+        rows = [x for x in r.ratios if x["pairing"] == pairing]
         data.append({"type": "scatter", "mode": "markers", "name": f"JAX/PyTorch {pairing}",
                      "x": [x["ratio"] for x in rows], "y": [f"{x['workload']} {x['size']} {x['device']}" for x in rows],
                      "marker": style.marker(style.look("jax", pairing.split("/")[0])),
@@ -39,8 +45,8 @@ def ratio_figure(r: dict) -> dict | None:
         shapes=[style.vline(1)])}
 
 
-def compile_figure(r: dict) -> dict | None:
-    rows = r["compile"]
+def compile_figure(r: Report) -> dict | None:
+    rows = r.compile
     if not rows:
         return None
     label = [f"{x['workload']} {x['size']} {x['framework']}-{x['mode']}-{x['device']}" for x in rows]
@@ -61,13 +67,13 @@ def compile_figure(r: dict) -> dict | None:
         xaxis=style.log_axis("median seconds per call, log scale"), yaxis=style.category_axis(label))}
 
 
-def scaling_figure(r: dict, rate: bool) -> dict | None:
-    lines = plots.scaling_lines(r["current"])
+def scaling_figure(r: Report, rate: bool) -> dict | None:
+    lines = plots.scaling_lines(r.current)
     if not lines:
         return None
     workloads = sorted(lines)
     grid, refs = style.grid(len(workloads), 4, 260, {"x": style.log_axis("size"), "y": style.log_axis("")})
-    data, shown, fits = [], set(), plots.fitted_lines(r["current"]) if not rate else {}
+    data, shown, fits = [], set(), plots.fitted_lines(r.current) if not rate else {}
     for w, (xref, yref) in zip(workloads, refs, strict=False):
         unit = plots.rate_unit(lines[w])
         grid["yaxis" + xref[1:]]["title"]["text"] = unit if rate else "median s/call"
@@ -94,10 +100,10 @@ def scaling_figure(r: dict, rate: bool) -> dict | None:
     return {"data": data, "layout": layout}
 
 
-def baseline_figure(r: dict) -> dict | None:
-    if r["baseline"] is None:
+def baseline_figure(r: Report) -> dict | None:
+    if r.baseline is None:
         return None
-    rows = plots.baseline_rows(r)
+    rows = r.baseline_rows
     data = []
     for verdict, look in style.VERDICTS.items():
         for gated in (True, False):
@@ -114,17 +120,17 @@ def baseline_figure(r: dict) -> dict | None:
                          "customdata": [[x["change_pct"], x["threshold_pct"], x["test"]] for x in sel],
                          "hovertemplate": "%{y}<br>median ratio %{x:.3g}<br>fastest round %{customdata[0]:+.1f}% "
                                           "(threshold %{customdata[1]:g}%)<br>%{customdata[2]}<extra></extra>"})
-    t = r["threshold"] / 100
+    t = r.threshold / 100
     band = {"type": "rect", "xref": "x", "yref": "paper", "x0": 1 / (1 + t), "x1": 1 + t, "y0": 0, "y1": 1,
             "fillcolor": "#999", "opacity": 0.2, "line": {"width": 0}}
     return {"data": data, "layout": style.layout(
-        f"Current / baseline median with 95% intervals (grey band: ±{r['threshold']:g}% threshold)",
+        f"Current / baseline median with 95% intervals (grey band: ±{r.threshold:g}% threshold)",
         160 + 14 * len(rows), xaxis=style.log_axis("current / baseline median, log scale"),
         yaxis=style.category_axis([x["name"] for x in rows]), shapes=[band, style.vline(1)])}
 
 
-def memory_figure(r: dict) -> dict | None:
-    rows = [x for x in r["memory"] if x["jax_bytes"] is not None or x["torch_bytes"] is not None]
+def memory_figure(r: Report) -> dict | None:
+    rows = [x for x in r.memory if x["jax_bytes"] is not None or x["torch_bytes"] is not None]
     if not rows:
         return None
     labels = [f"{x['workload']} {x['size']} {x['device']} {x['pairing']}" for x in rows]
@@ -143,8 +149,8 @@ def memory_figure(r: dict) -> dict | None:
                                             yaxis=style.category_axis(labels))}
 
 
-def loss_figure(r: dict) -> dict | None:
-    groups = plots.loss_curves(r["current"])
+def loss_figure(r: Report) -> dict | None:
+    groups = plots.loss_curves(r.current)
     if not groups:
         return None
     keys = sorted(groups, key=str)
@@ -167,25 +173,31 @@ def loss_figure(r: dict) -> dict | None:
     return {"data": data, "layout": layout}
 
 
-def training(r: dict, folder: Path) -> str:
+@dataclass(frozen=True)
+class Training:
+    """reporting/training.py's section: its markdown and its PNGs as (name, base64)."""
+    markdown: str = ""
+    images: list[tuple[str, str]] = dataclass_field(default_factory=list)
+
+
+def training(r: Report, folder: Path) -> Training:
     """reporting.training's section when that module exists: its markdown, and its PNGs as data URIs."""
     try:
         from reporting.training import render_training
     except ImportError:
-        return ""
+        return Training()
     before = set(folder.glob("*.png"))
     benches = [{"name": b.name, "fullname": b.fullname, "extra_info": b.info,
                 "stats": {"median": b.median, "min": b.low, "iqr": b.iqr, "rounds": b.rounds}}
-               for b in r["current"].values()]
-    markdown = render_training(benches, folder, r.get("previous")) or ""
+               for b in r.current.values()]
+    markdown = render_training(benches, folder, r.previous) or ""
     images = sorted(set(folder.glob("*.png")) - before)
-    r["training_images"] = [(p.name, base64.b64encode(p.read_bytes()).decode()) for p in images]
-    return markdown
+    return Training(markdown, [(p.name, base64.b64encode(p.read_bytes()).decode()) for p in images])
 
 
-def roofline_figure(r: dict) -> dict | None:
+def roofline_figure(r: Report) -> dict | None:
     """Achieved GFLOP/s against arithmetic intensity, under the run's measured roofs (first device)."""
-    rf = r["roofline"]
+    rf = r.roofline
     if not rf["roofs"] or not rf["points"]:
         return None
     (_, dev), (compute, bw) = sorted(rf["roofs"].items())[0]
@@ -213,26 +225,26 @@ FIGURES = (("ratio", "JAX vs PyTorch", ratio_figure), ("compile", "Compile vs st
            ("memory", "Memory", memory_figure), ("loss", "Loss curves", loss_figure))
 
 
-def verdict_html(r: dict) -> str:
+def verdict_html(r: Report) -> str:
     """The verdict's sentence (and any gated regression): the page's first words under its title."""
     return "".join(f'<p class="{"bad" if line.startswith("REGRESSED") else "verdict"}">{escape(line)}</p>'
                    for line in verdict_lines(r))
 
 
-def headline(r: dict) -> str:
+def headline(r: Report) -> str:
     """The JAX/PyTorch geometric means: what the page shows right after the verdict."""
     rows = "".join(f'<tr><td>{escape(x["workload"])}</td><td>{escape(x["device"])}</td><td>{x["pairing"]}</td>'
                    f'<td>{x["n"]}</td><td class="num" data-headline="{escape(x["workload"])}|{x["device"]}|'
-                   f'{x["pairing"]}">{x["gmean"]:.3g}</td></tr>' for x in r["gmeans"])
+                   f'{x["pairing"]}">{x["gmean"]:.3g}</td></tr>' for x in r.gmeans)
     table = ('<div class="scroll"><table class="data"><thead><tr><th>workload</th><th>device</th>'
              '<th>jax/torch mode</th><th>sizes</th><th>JAX / PyTorch time (geometric mean; &lt; 1: JAX faster)'
              f'</th></tr></thead><tbody>{rows}</tbody></table></div>') if rows else ""
     return f'<section id="verdict"><h2>JAX vs PyTorch</h2>{table}</section>'
 
 
-def why(r: dict) -> str:
+def why(r: Report) -> str:
     """Where the time goes (fixed cost vs throughput per size sweep), right after the headline."""
-    return f'<section id="why">{markdown_html(chr(10).join(overhead_section(r)))}</section>' if r["overhead"] else ""
+    return f'<section id="why">{markdown_html(chr(10).join(overhead_section(r)))}</section>' if r.overhead else ""
 
 
 def plotly_gz() -> str:
@@ -276,33 +288,33 @@ def _script_json(obj) -> str:
     return text.replace("</", "<\\/")
 
 
-def filters(r: dict) -> str:
+def filters(r: Report) -> str:
     selects = []
     for key in ("framework", "mode", "device", "workload"):
-        values = sorted({str(b.get(key)) for b in r["current"].values() if b.get(key) is not None})
+        values = sorted({str(b.get(key)) for b in r.current.values() if b.get(key) is not None})
         options = "".join(f"<option>{escape(v)}</option>" for v in values)
         selects.append(f'<label>{key} <select name="{key}"><option value="">all</option>{options}</select></label>')
     return ('<form id="filters" aria-label="filter the tables">Filter the tables: ' + " ".join(selects)
             + ' <span class="hint">(plots: click legend entries to hide or show a framework-mode)</span></form>')
 
 
-def _header(r: dict) -> str:
-    out = [f'<div id="verdict-lines">{verdict_html(r)}</div>', f"<p>Run: {escape(', '.join(r['runs']))}</p>"]
-    if r.get("partial"):
-        out.append(f'<p class="partial" id="partial"><strong>{escape(r["partial"])}</strong></p>')
-    out += [f'<p class="bad">WARNING: {escape(w)}</p>' for w in r["warnings"]]
-    return "".join(out + [f'<p class="note">{escape(n)}</p>' for n in r["notes"]])
+def _header(r: Report) -> str:
+    out = [f'<div id="verdict-lines">{verdict_html(r)}</div>', f"<p>Run: {escape(', '.join(r.runs))}</p>"]
+    if r.partial:
+        out.append(f'<p class="partial" id="partial"><strong>{escape(r.partial)}</strong></p>')
+    out += [f'<p class="bad">WARNING: {escape(w)}</p>' for w in r.warnings]
+    return "".join(out + [f'<p class="note">{escape(n)}</p>' for n in r.notes])
 
 
-def _training_html(r: dict, markdown: str) -> str:
+def _training_html(training: Training) -> str:
     images = "".join(f'<figure><img alt="{escape(name)}" src="data:image/png;base64,{data}">'
-                     f"<figcaption>{escape(name)}</figcaption></figure>" for name, data in r.get("training_images", []))
-    if not markdown and not images:
+                     f"<figcaption>{escape(name)}</figcaption></figure>" for name, data in training.images)
+    if not training.markdown and not images:
         return ""
-    return f'<section id="training"><h2>Training</h2>{images}{markdown_html(markdown)}</section>'
+    return f'<section id="training"><h2>Training</h2>{images}{markdown_html(training.markdown)}</section>'
 
 
-def page(r: dict, markdown: str, training_md: str = "") -> str:
+def page(r: Report, markdown: str, training: Training | None = None) -> str:
     figures = {key: fig for key, _, make in FIGURES if (fig := make(r))}
     nav = " · ".join(f'<a href="#sec-{k}">{t}</a>' for k, t, _ in FIGURES if k in figures)
     sections = "".join(f'<section id="sec-{k}"><h2>{t}</h2><div class="fig" id="fig-{k}">Loading the plot...</div>'
@@ -310,21 +322,21 @@ def page(r: dict, markdown: str, training_md: str = "") -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
             f'content="width=device-width, initial-scale=1"><title>Benchmark report</title><style>{CSS}</style>'
             f'</head><body><header><h1>Benchmark report</h1>{_header(r)}</header><nav>{nav} · '
-            f'<a href="#tables">Tables</a></nav><main>{headline(r)}{why(r)}{sections}{_training_html(r, training_md)}'
+            f'<a href="#tables">Tables</a></nav><main>{headline(r)}{why(r)}{sections}{_training_html(training or Training())}'
             f'<section id="tables"><h2>Tables (as in report.md)</h2>{filters(r)}{markdown_html(markdown)}'
             f'</section></main><p id="status" role="status"></p>'
             f'<script type="application/json" id="figures">{_script_json(figures)}</script>'
             f'<script type="text/plain" id="plotly-gz">{plotly_gz()}</script><script>{JS}</script></body></html>')
 
 
-def write_page(r: dict, markdown: str, folder: Path, training_md: str = "") -> bool:
+def write_page(r: Report, markdown: str, folder: Path, training: Training | None = None) -> bool:
     """index.html, or False (nothing written) where plotly is not installed (a GPU machine's own
     Python, say): the rest of the report does not need it."""
     try:
         import plotly  # noqa: F401
     except ImportError:
         return False
-    (folder / "index.html").write_text(page(r, markdown, training_md), encoding="utf8")
+    (folder / "index.html").write_text(page(r, markdown, training), encoding="utf8")
     return True
 
 

@@ -9,6 +9,7 @@ import re
 import shutil
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from reporting import style
 from reporting.scaling import overhead_rows
 from reporting.stats import ratio_interval
 from reporting.tables import gflops, throughput
+
+if TYPE_CHECKING:
+    from reporting.model import Report
 
 PNG_METADATA: dict = {}  # written into the PNG being saved (draw_or_reuse sets its input key)
 LOSS_FIELD = re.compile(r"^loss_curve.*|.*_losses$")  # extra_info lists plotted as loss curves
@@ -28,25 +32,23 @@ def _left_margin(labels: list[str], width_in: float, fontsize: float = 7) -> flo
     return min(0.7, (0.3 + 0.6 * fontsize / 72 * max(map(len, labels), default=1)) / width_in)
 
 
-def baseline_rows(r: dict) -> list[dict]:
+def compute_baseline_rows(r: Report) -> list[dict]:
     """Regression rows with a change, each with its median ratio and that ratio's interval (or None)."""
-    if "baseline_rows" in r:  # the PNG and the page both need them; the intervals take a second
-        return r["baseline_rows"]
-    rows = r["baseline_rows"] = []
-    for x in r["regressions"]:
-        if x["change_pct"] is None or x["fullname"] not in r["current"]:
+    rows: list[dict] = []
+    for x in r.regressions:
+        if x["change_pct"] is None or x["fullname"] not in r.current:
             continue
-        cur = r["current"][x["fullname"]]
-        base = sorted(r["baseline_benches"][x["fullname"]], key=lambda b: b.median)
+        cur = r.current[x["fullname"]]
+        base = sorted(r.baseline_benches[x["fullname"]], key=lambda b: b.median)
         base = base[len(base) // 2]  # the middle baseline run
         rows.append({**x, "ratio": cur.median / base.median, "interval": ratio_interval(cur, base),
                      "low_ratio": 1 + x["change_pct"] / 100,
-                     "gated": x["gated"] and not r["blockers"]})  # nothing gates another machine
+                     "gated": x["gated"] and not r.blockers})  # nothing gates another machine
     return rows
 
 
-def plot_ratio_to_baseline(plt, r: dict, path: Path) -> None:
-    rows = baseline_rows(r)
+def plot_ratio_to_baseline(plt, r: Report, path: Path) -> None:
+    rows = r.baseline_rows
     fig, ax = plt.subplots(figsize=(11, 1.8 + 0.2 * len(rows)))
     y = np.arange(len(rows))
     ratios = np.array([x["ratio"] for x in rows])
@@ -62,8 +64,8 @@ def plot_ratio_to_baseline(plt, r: dict, path: Path) -> None:
                            label=f"{verdict}, {'gated' if gated else 'not gated'}")
     ax.scatter([x["low_ratio"] for x in rows], y, marker="|", c="black", s=30, zorder=4,
                label="fastest round (the gate statistic)")
-    t = r["threshold"] / 100
-    ax.axvspan(1 / (1 + t), 1 + t, color="tab:gray", alpha=0.15, label=f"±{r['threshold']:g}% threshold")
+    t = r.threshold / 100
+    ax.axvspan(1 / (1 + t), 1 + t, color="tab:gray", alpha=0.15, label=f"±{r.threshold:g}% threshold")
     ax.axvline(1, color="black", lw=0.8)
     ax.set_xscale("log")
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -90,8 +92,8 @@ def _timeline_ticks(ax, line: list) -> None:
     ax.set_xlim(-0.5, len(line) - 0.5)
 
 
-def plot_history(plt, r: dict, path: Path) -> None:
-    line, series = r["history"], hist.report_series(r)
+def plot_history(plt, r: Report, path: Path) -> None:
+    line, series = r.history, r.history_series
     keys = sorted(series, key=str)
     ncols = min(3, len(keys))
     nrows = math.ceil(len(keys) / ncols)
@@ -278,17 +280,17 @@ def plot_roofline(plt, rf: dict, path: Path) -> bool:
     return True
 
 
-def _jobs(r: dict) -> list:
+def _jobs(r: Report) -> list:
     """(file name, draw(plt, path), the data it is drawn from) per figure this report has."""
     jobs = []
-    if r["baseline"] is not None:
+    if r.baseline is not None:
         jobs.append(("ratio_to_baseline.png", lambda plt, p: plot_ratio_to_baseline(plt, r, p),
-                     (baseline_rows(r), r["threshold"])))
-    if r["history"] and len(r["history"]) > 1:
+                     (r.baseline_rows, r.threshold)))
+    if r.history and len(r.history) > 1:
         jobs.append(("history.png", lambda plt, p: plot_history(plt, r, p), hist.series_key(r)))
-    jobs.append(("scaling.png", lambda plt, p: plot_scaling(plt, r["current"], p), scaling_lines(r["current"])))
-    jobs.append(("compile_vs_steady.png", lambda plt, p: plot_compile(plt, r["compile"], p), r["compile"]))
-    jobs.append(("roofline.png", lambda plt, p: plot_roofline(plt, r["roofline"], p), r["roofline"]))
+    jobs.append(("scaling.png", lambda plt, p: plot_scaling(plt, r.current, p), scaling_lines(r.current)))
+    jobs.append(("compile_vs_steady.png", lambda plt, p: plot_compile(plt, r.compile, p), r.compile))
+    jobs.append(("roofline.png", lambda plt, p: plot_roofline(plt, r.roofline, p), r.roofline))
     return jobs
 
 
@@ -312,7 +314,7 @@ def draw_or_reuse(name: str, data, draw, folder: Path, previous: Path | None) ->
     return draw(folder / name) is not False
 
 
-def render_plots(r: dict, folder: Path) -> None:
-    """Every PNG, each copied from r["previous"] (the report being replaced) when its inputs are unchanged."""
+def render_plots(r: Report, folder: Path) -> None:
+    """Every PNG, each copied from r.previous (the report being replaced) when its inputs are unchanged."""
     for name, draw, data in _jobs(r):
-        draw_or_reuse(name, data, lambda path, draw=draw: draw(pyplot(), path), folder, r.get("previous"))
+        draw_or_reuse(name, data, lambda path, draw=draw: draw(pyplot(), path), folder, r.previous)

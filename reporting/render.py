@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 
 from pytest_benchmark.utils import format_time
 
@@ -11,6 +12,9 @@ from reporting.compare import MEMORY_MIN_BYTES, MEMORY_PCT
 from reporting.machine import BUSY_SHARE
 from reporting.scaling import FIT_TOLERANCE_PCT, dominant
 from reporting.stats import ALPHA_ROUNDS
+
+if TYPE_CHECKING:
+    from reporting.model import Report
 
 
 def fmt_time(s: float | None) -> str:
@@ -35,12 +39,12 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def header(r: dict) -> list[str]:
+def header(r: Report) -> list[str]:
     out = ["# Benchmark report", ""] + [f"**{line}**" for line in verdict_lines(r)] + [""]
-    out += [f"> WARNING: {w}" for w in r["warnings"]]
-    out += [f"Run: {', '.join(r['runs'])}", ""]
-    out += [f"> **{r['partial']}**", ""] if r.get("partial") else []
-    return out + [f"> {n}" for n in r["notes"]]
+    out += [f"> WARNING: {w}" for w in r.warnings]
+    out += [f"Run: {', '.join(r.runs)}", ""]
+    out += [f"> **{r.partial}**", ""] if r.partial else []
+    return out + [f"> {n}" for n in r.notes]
 
 
 def fmt_rate(f) -> str:
@@ -59,7 +63,7 @@ def size_word(row: dict) -> str:
     return f"{prefix}{value:.0f}" if value < 1e5 else f"{prefix}{value:.2g}"
 
 
-def overhead_section(r: dict) -> list[str]:
+def overhead_section(r: Report) -> list[str]:
     """Where the time goes: per steady size sweep, time = fixed + work / throughput (reporting/scaling.py)."""
     out = ["", "## Where the time goes: fixed cost per call vs throughput (steady)", "",
            "Fit of each size sweep: time per call = fixed + work / throughput (work = the analytic FLOPs, else "
@@ -68,11 +72,11 @@ def overhead_section(r: dict) -> list[str]:
            f"does not grow with it (an SGD step's weight update). Crossover = the size at which the two are equal: "
            f"below it a call is mostly fixed cost. Fit error = the largest miss on a measured median (over "
            f"{FIT_TOLERANCE_PCT:g}%: not linear, figures not used).", ""]
-    if not r["overhead"]:
+    if not r.overhead:
         return out + ["No workload was measured at two or more sizes."]
-    dispatch = {(d["workload"], d["device"], d["framework"], d["size"]): d for d in r["dispatch"]}
+    dispatch = {(d["workload"], d["device"], d["framework"], d["size"]): d for d in r.dispatch}
     rows = []
-    for x in r["overhead"]:
+    for x in r.overhead:
         f = x["fit"]
         d = dispatch.get((x["workload"], x["device"], x["framework"], x["sizes"][0])) if x["mode"] == "eager" else None
         per_op = (f"; per-op dispatch: {d['ops']} ops x {fmt_time(d['overhead_per_op_s'])} beyond the compiled step "
@@ -87,24 +91,24 @@ def overhead_section(r: dict) -> list[str]:
                             "throughput (large sizes)", "crossover size", "fit error", "what dominates"], rows)]
 
 
-def dispatch_section(r: dict) -> list[str]:
+def dispatch_section(r: Report) -> list[str]:
     out = ["", "## Per-operation cost of eager modes (steady)", "",
            "Operations = what one eager call dispatches (JAX: the equations of its jaxpr; PyTorch: the ATen "
            "operators a TorchDispatchMode sees). Per op = eager median / operations. Beyond compiled = (eager "
            "median - the same framework's compiled median) / operations: the per-op cost the compiled step "
            "does not pay, the compiled step standing for the kernels' share.", ""]
-    if not r["dispatch"]:
+    if not r.dispatch:
         return out + ["No eager benchmark counted its operations."]
     return out + [md_table(["workload", "size", "device", "framework", "operations", "eager median", "per op",
                             "compiled median", "beyond compiled, per op"],
                            [[x["workload"], x["size"], x["device"], x["framework"], x["ops"], fmt_time(x["median_s"]),
                              fmt_time(x["per_op_s"]), fmt_time(x["compiled_s"]) + (
                                  f" ({x['compiled_mode']})" if x["compiled_mode"] else ""),
-                             fmt_time(x["overhead_per_op_s"])] for x in r["dispatch"]])]
+                             fmt_time(x["overhead_per_op_s"])] for x in r.dispatch])]
 
 
-def roofline_section(r: dict) -> list[str]:
-    rf = r["roofline"]
+def roofline_section(r: Report) -> list[str]:
+    rf = r.roofline
     out = ["", "## Roofline (steady)", "",
            "Arithmetic intensity = flops_per_call / bytes_per_call (the analytic FLOPs and the bytes a call must "
            "move at least). Roofs, both measured in this run: compute = the best steady matmul GFLOP/s, "
@@ -124,14 +128,14 @@ def roofline_section(r: dict) -> list[str]:
                                  fmt(x["share_of_roof"], ".1%"), x["bound_by"] or ""] for x in rf["points"]])]
 
 
-def side_section(r: dict) -> list[str]:
+def side_section(r: Report) -> list[str]:
     out = ["", "## Frameworks side by side (steady)", ""]
-    if not r["peaks"]:
+    if not r.peaks:
         out.append("Share of peak is empty: the run has no steady `matmul` benchmark to measure this "
                    "machine's matmul peak.\n")
     else:
         out.append("Share of peak = GFLOP/s / the best steady `matmul` GFLOP/s of the same run and device: "
-                   + ", ".join(f"{key[1]} {p:.3g} GFLOP/s" for key, p in sorted(r["peaks"].items()) if len(key) == 2)
+                   + ", ".join(f"{key[1]} {p:.3g} GFLOP/s" for key, p in sorted(r.peaks.items()) if len(key) == 2)
                    + ". Share of own matmul = the same against the best matmul of the benchmark's own framework "
                    "(what its matmul kernels reach here).\n")
     out.append(md_table(["workload", "size", "device", "framework", "mode", "median", "IQR", "items/s",
@@ -139,60 +143,60 @@ def side_section(r: dict) -> list[str]:
                         [[x["workload"], x["size"], x["device"], x["framework"], x["mode"], fmt_time(x["median_s"]),
                           fmt_time(x["iqr_s"]), fmt(x["items_per_s"]), fmt(x["gflops"]),
                           fmt(x["share_of_peak"], ".1%"), fmt(x["share_of_own_matmul"], ".1%"),
-                          fmt_bytes(x["peak_memory_bytes"])] for x in r["side"]]))
+                          fmt_bytes(x["peak_memory_bytes"])] for x in r.side]))
     return out
 
 
-def ratio_section(r: dict) -> list[str]:
+def ratio_section(r: Report) -> list[str]:
     out = ["", "## JAX / PyTorch time ratio (steady; < 1 means JAX is faster)", ""]
-    if not r["ratios"]:
+    if not r.ratios:
         return out + ["No workload has both a JAX and a PyTorch steady benchmark in a jit/compile or eager/eager "
                       "pairing."]
     out.append(md_table(["workload", "size", "device", "jax/torch mode", "JAX", "PyTorch", "ratio"],
                         [[x["workload"], x["size"], x["device"], x["pairing"], fmt_time(x["jax_s"]),
-                          fmt_time(x["torch_s"]), f"{x['ratio']:.3g}"] for x in r["ratios"]]))
+                          fmt_time(x["torch_s"]), f"{x['ratio']:.3g}"] for x in r.ratios]))
     return out + ["", md_table(["workload", "device", "jax/torch mode", "sizes", "geometric mean ratio"],
                                [[x["workload"], x["device"], x["pairing"], x["n"], f"{x['gmean']:.3g}"]
-                                for x in r["gmeans"]])]
+                                for x in r.gmeans])]
 
 
-def memory_section(r: dict) -> list[str]:
+def memory_section(r: Report) -> list[str]:
     out = ["", "## Memory: the working set of a step (steady; JAX / PyTorch)", "",
            "Each case in a fresh process: peak resident memory over its steps after build and warm-up, minus the "
            "process's memory after the framework's start-up and before the inputs were made, less library code "
            "pages (docs/measuring.md); on CUDA the allocator's peak over the same span. Floor = the least the math "
            "needs (inputs, parameters, gradients and optimiser state, the largest activation); a figure below "
            "0.9x its floor fails the run. Only figures measured the same way are put side by side.", ""]
-    if not r["memory"]:
+    if not r.memory:
         return out + ["No JAX/PyTorch pair has a working set measured the same way (--memory off, or a case "
                       "outside the default memory set: --memory all)."]
     return out + [md_table(["workload", "size", "device", "jax/torch mode", "JAX", "PyTorch", "JAX / PyTorch",
                             "floor"],
                            [[x["workload"], x["size"], x["device"], x["pairing"], fmt_bytes(x["jax_bytes"]),
                              fmt_bytes(x["torch_bytes"]), fmt(x["ratio"]), fmt_bytes(x["floor_bytes"])]
-                            for x in r["memory"]])]
+                            for x in r.memory])]
 
 
-def compile_section(r: dict) -> list[str]:
+def compile_section(r: Report) -> list[str]:
     out = ["", "## Compile vs steady", "",
            "Overhead = firstcall median - steady median. Break-even = smallest n with "
            "F_c + (n-1) S_c <= F_e + (n-1) S_e against the same framework's eager mode.", ""]
-    if not r["compile"]:
+    if not r.compile:
         return out + ["No benchmark has both a firstcall and a steady phase."]
     return out + [md_table(["workload", "size", "device", "framework", "mode", "firstcall", "steady", "overhead",
                             "break-even steps", "note"],
                            [[x["workload"], x["size"], x["device"], x["framework"], x["mode"],
                              fmt_time(x["firstcall_s"]), fmt_time(x["steady_s"]), fmt_time(x["overhead_s"]),
-                             fmt(x["break_even"]), x["note"]] for x in r["compile"]])]
+                             fmt(x["break_even"]), x["note"]] for x in r.compile])]
 
 
-def regression_intro(r: dict) -> list[str]:
-    out = [f"Baseline: {r['baseline']}. Compared: the fastest round of a run (the gate statistic: other "
+def regression_intro(r: Report) -> list[str]:
+    out = [f"Baseline: {r.baseline}. Compared: the fastest round of a run (the gate statistic: other "
            "processes only add time); with several runs on both sides, the fastest of each side's runs, else the "
            "current runs' fastest against the slowest baseline run's (several baseline runs set the noise floor). "
            "Regressed = the current side is slower than the baseline side by more "
-           f"than the benchmark's threshold (steady: {r['threshold']:g}% or, if larger, the threshold calibrated on "
-           f"this machine for that many runs a side; firstcall {r['firstcall_threshold']:g}%). With several runs "
+           f"than the benchmark's threshold (steady: {r.threshold:g}% or, if larger, the threshold calibrated on "
+           f"this machine for that many runs a side; firstcall {r.firstcall_threshold:g}%). With several runs "
            "on both sides the sides' median runs must also differ by more than their own calibrated threshold "
            "(shown in the test column); with one run on a side the slow-down must be significant on each pair's "
            f"raw rounds (Mann-Whitney U, p < {ALPHA_ROUNDS:g}; p below is the largest). "
@@ -200,56 +204,56 @@ def regression_intro(r: dict) -> list[str]:
            f"machine set the exit code (gated = yes; a benchmark during which other processes took more than "
            f"{BUSY_SHARE:.0%} of the CPU is not gated). Memory: flagged beyond {MEMORY_PCT:g}% and "
            f"{MEMORY_MIN_BYTES // 2 ** 20} MiB, never gated.", ""]
-    if r["baseline_note"]:
-        out += [r["baseline_note"][0].upper() + r["baseline_note"][1:] + ".", ""]
-    if r["calibration"]:
-        out += [f"Calibration: {r['calibration']}.", ""]
-    if len(r["runs"]) == 1:
+    if r.baseline_note:
+        out += [r.baseline_note[0].upper() + r.baseline_note[1:] + ".", ""]
+    if r.calibration:
+        out += [f"Calibration: {r.calibration}.", ""]
+    if len(r.runs) == 1:
         out += ["With one current run, a test on its rounds cannot tell a real slow-down from a run-level "
                 "shift of this machine: confirm a regression by measuring again and passing both runs "
                 "(`make regress` does this), or compare A/B on this machine (`make compare`).", ""]
     return out
 
 
-def regression_section(r: dict) -> list[str]:
+def regression_section(r: Report) -> list[str]:
     out = ["", "## Regression vs baseline", ""]
-    if r["baseline"] is None:
-        return out + [r["baseline_note"]]
+    if r.baseline is None:
+        return out + [r.baseline_note]
     out += regression_intro(r)
     out.append(md_table(["benchmark", "baseline", "spread", "current", "change", "threshold", "p", "test", "gated",
                          "verdict", "memory change", "memory verdict"],
                         [[x["name"], fmt_time(x["baseline_s"]), pct(x["spread_pct"], ".1f"), fmt_time(x["current_s"]),
                           pct(x["change_pct"]), pct(x["threshold_pct"], "g"), fmt(x["p_value"], ".2g"), x["test"],
                           gated_cell(r, x), x["verdict"],
-                          pct(x["memory_change_pct"]), x["memory_verdict"]] for x in r["regressions"]]))
-    out += ["", "Machine differences noted: " + ("none." if not r["machine_diff"] else "")]
-    return out + [f"- `{k}`: {b!r} -> {c!r}" for k, b, c in r["machine_diff"]]
+                          pct(x["memory_change_pct"]), x["memory_verdict"]] for x in r.regressions]))
+    out += ["", "Machine differences noted: " + ("none." if not r.machine_diff else "")]
+    return out + [f"- `{k}`: {b!r} -> {c!r}" for k, b, c in r.machine_diff]
 
 
-def gated_cell(r: dict, row: dict) -> str:
+def gated_cell(r: Report, row: dict) -> str:
     """yes, or why not: the whole comparison (see the verdict), or this benchmark (firstcall, busy)."""
-    if r["blockers"]:
+    if r.blockers:
         return "no: nothing gates (see the verdict)"
     return "yes" if row["gated"] else f"no: {row['not_gated']}"
 
 
-def size_section(r: dict) -> list[str]:
+def size_section(r: Report) -> list[str]:
     out = ["", "## Implementation size (non-blank, non-comment lines)", ""]
-    if not r["size"]:
+    if not r.size:
         return out + ["No models/*_jax.py + *_torch.py pairs found."]
     return out + [md_table(["model", "JAX", "PyTorch", "JAX/PyTorch"],
-                           [[x["model"], x["jax_lines"], x["torch_lines"], fmt(x["ratio"])] for x in r["size"]])]
+                           [[x["model"], x["jax_lines"], x["torch_lines"], fmt(x["ratio"])] for x in r.size])]
 
 
-def verdict_lines(r: dict) -> list[str]:
-    return r["verdict"].lines()
+def verdict_lines(r: Report) -> list[str]:
+    return r.verdict.lines()
 
 
-def verdict_section(r: dict) -> list[str]:
+def verdict_section(r: Report) -> list[str]:
     return ["", "## Verdict", ""] + verdict_lines(r)
 
 
-def render_markdown(r: dict) -> str:
+def render_markdown(r: Report) -> str:
     sections = (header, overhead_section, dispatch_section, side_section, roofline_section, ratio_section,
                 memory_section, compile_section, regression_section, size_section, verdict_section)
     return "\n".join(line for section in sections for line in section(r)) + "\n"
@@ -273,18 +277,18 @@ def compile_summary(rows: list[dict]) -> list[str]:
     return out
 
 
-def render_summary(r: dict) -> str:
+def render_summary(r: Report) -> str:
     """What a terminal shows: the verdict, JAX/PyTorch per workload, compile costs (report.md has the rest)."""
-    out = verdict_lines(r) + ["", f"Run: {', '.join(r['runs'])}"] + ([r["partial"]] if r.get("partial") else [])
-    out += [f"WARNING: {w}" for w in r["warnings"]] + r["notes"]
-    if r["gmeans"]:
+    out = verdict_lines(r) + ["", f"Run: {', '.join(r.runs)}"] + ([r.partial] if r.partial else [])
+    out += [f"WARNING: {w}" for w in r.warnings] + r.notes
+    if r.gmeans:
         out += ["", "JAX / PyTorch time, geometric mean over sizes (< 1: JAX faster):"]
-        for w in sorted({x["workload"] for x in r["gmeans"]}):
+        for w in sorted({x["workload"] for x in r.gmeans}):
             out.append(f"  {w:<16} " + "   ".join(f"{x['pairing']} {x['gmean']:.3g} ({x['n']})" + (
-                f" {x['device']}" if x["device"] != "cpu" else "") for x in r["gmeans"] if x["workload"] == w))
-    if r["compile"]:
+                f" {x['device']}" if x["device"] != "cpu" else "") for x in r.gmeans if x["workload"] == w))
+    if r.compile:
         out += ["", "Compile (firstcall - steady median; break-even against the same framework's eager):"]
-        out += compile_summary(r["compile"])
+        out += compile_summary(r.compile)
     return "\n".join(out) + "\n"
 
 

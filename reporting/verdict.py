@@ -11,9 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reporting import EXIT_OK, EXIT_REGRESSION
 from reporting.compare import gated_regressions
+
+if TYPE_CHECKING:
+    from reporting.model import Report
 
 MACHINE_HINT = ("A stored baseline judges only a machine that measures the same: run `make baseline` on this "
                 "machine (and commit it), or compare A/B on this machine with `make compare`.")
@@ -41,19 +45,19 @@ class Verdict:
         path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf8")
 
 
-def verdict_of(r: dict) -> Verdict:
+def verdict_of(r: Report) -> Verdict:
     """From the report's comparison: blockers (why nothing gates), rows, baseline."""
-    blockers, rows = r["blockers"], r["regressions"]
+    blockers, rows = r.blockers, r.regressions
     regressed = gated_regressions(rows, blockers)
-    common = {"baseline": r["baseline"], "runs": r["runs"], "not_gated": list(blockers),
+    common = {"baseline": r.baseline, "runs": r.runs, "not_gated": list(blockers),
               "regressed": [x["fullname"] for x in regressed], "regressed_names": [x["name"] for x in regressed]}
-    if r["baseline"] is None:
-        note = r["baseline_note"] or "No baseline."
+    if r.baseline is None:
+        note = r.baseline_note or "No baseline."
         return Verdict(EXIT_OK, False, f"Not gated: {note[0].lower()}{note[1:]}", **common)
     if blockers:
         machine = any(": machine busy during the run" not in b for b in blockers)
         return Verdict(EXIT_OK, False, "Not gated: " + "; ".join(blockers) + ".", machine_differs=machine, **common)
     if regressed:
-        return Verdict(EXIT_REGRESSION, True, f"{len(regressed)} gated regression(s) against {r['baseline']}.",
+        return Verdict(EXIT_REGRESSION, True, f"{len(regressed)} gated regression(s) against {r.baseline}.",
                        **common)
     return Verdict(EXIT_OK, True, "No gated regression.", **common)
