@@ -28,12 +28,12 @@ from pathlib import Path
 from reporting import EXIT_BAD_INPUT, EXIT_OK, ROOT, BadInput
 from reporting.load import Run, check_distinct, load_run
 from reporting.machine import calibration_path, fingerprint_hash, same_machine
-from reporting.stats import detectable_pct, false_alarm_rate, run_stat, spread_pct, window_spread_pct
+from reporting.stats import detectable_pct, false_alarm_rate, spread_pct, window_spread_pct
 from reporting.storage import machine_id
 
 MAX_RUNS_A_SIDE = 5  # k calibrated: 1 .. min(this, runs // 2); more runs a side use the threshold for 5
 MARGIN = 3.0  # percentage points above the observed A/A spread: a few runs underestimate its range
-STATISTIC = "min"  # reporting.stats.run_stat: each run's fastest round
+STATISTIC = "min"  # Bench.min_s: each run's fastest round
 
 
 def calibrate(runs: list[Run], floor: float, margin: float) -> dict[str, dict]:
@@ -41,7 +41,7 @@ def calibrate(runs: list[Run], floor: float, margin: float) -> dict[str, dict]:
     for run in sorted(runs, key=lambda r: r.datetime):
         for name, b in run.benches.items():
             if b.get("phase") != "firstcall":
-                values.setdefault(name, []).append(run_stat(b))
+                values.setdefault(name, []).append(b.min_s)
     rows = {}
     for name, v in sorted(values.items()):
         if len(v) < 2:

@@ -15,7 +15,7 @@ import numpy as np
 from reporting import probes
 from reporting.load import Bench, Run, number
 from reporting.machine import bench_busy, busy_reason, describe_diff, fingerprint_diff
-from reporting.stats import ALPHA_ROUNDS, run_stat, side_stat, significance, spread_pct
+from reporting.stats import ALPHA_ROUNDS, side_stat, significance, spread_pct
 
 MEMORY_PCT = 10.0  # a memory change flagged when above this share ...
 MEMORY_MIN_BYTES = 1 << 20  # ... and above this many bytes
@@ -31,13 +31,13 @@ def sides(curs: list[Bench], bases: list[Bench]) -> tuple[float, float]:
     run's, so that several baseline runs set the noise floor in place of a calibration for k."""
     if runs_a_side(curs, bases) >= 2:
         return side_stat(curs), side_stat(bases)
-    return side_stat(curs), max(run_stat(b) for b in bases)
+    return side_stat(curs), max(b.min_s for b in bases)
 
 
 def judge(curs: list[Bench], bases: list[Bench], limit: float, median_limit: float) -> dict:
-    """change (of the sides' gate statistics), p, test and verdict for one benchmark. With several
-    runs on both sides the median run must agree: the fastest rounds alone cried wolf when one base
-    run of three happened to be 10% faster than every other run (JAX dispatch, once in six runs)."""
+    """change (of the sides' gate statistics, "min"), p, test and verdict for one benchmark. With
+    several runs on both sides the sides' median runs must differ beyond `median_limit` too (why:
+    docs/regression-gate.md); with one run a side, the rounds' significance test must agree."""
     cur_s, base_s = sides(curs, bases)
     change = 100 * (cur_s / base_s - 1)
     p, how = significance(curs, bases, "greater" if change >= 0 else "less")
@@ -50,7 +50,7 @@ def judge(curs: list[Bench], bases: list[Bench], limit: float, median_limit: flo
         faster = change < -limit and median_change < -median_limit
     else:  # improved: the slowest current run beats the fastest baseline run
         slower = change > limit and significant
-        faster = 100 * (max(run_stat(c) for c in curs) / side_stat(bases) - 1) < -limit and significant
+        faster = 100 * (max(c.min_s for c in curs) / side_stat(bases) - 1) < -limit and significant
     verdict = "regressed" if slower else "improved" if faster else "unchanged"
     return {"change_pct": change, "median_change_pct": median_change, "p_value": p, "test": how, "verdict": verdict}
 
@@ -91,9 +91,9 @@ def compare_one(name: str, curs: list[Bench], bases: list[Bench], limits: tuple[
     reason = not_gated_because(curs, bases, firstcall)
     cur_s, base_s = (sides(curs, bases) if curs and bases else
                      (side_stat(curs) if curs else None, side_stat(bases) if bases else None))
-    row = {"name": any_b.name, "fullname": name, "phase": any_b.get("phase"), "current_s": cur_s, "baseline_s": base_s,
+    row = {"name": any_b.name, "fullname": name, "phase": any_b.get("phase"), "current_min_s": cur_s, "baseline_min_s": base_s,
            "baseline_median_s": _median([b.median for b in bases]), "baseline_runs": len(bases),
-           "current_runs": len(curs), "spread_pct": spread_pct([run_stat(b) for b in bases]),
+           "current_runs": len(curs), "spread_pct": spread_pct([b.min_s for b in bases]),
            "threshold_pct": limits[0], "median_threshold_pct": limits[1] if runs_a_side(curs, bases) >= 2 else None,
            "gated": not reason, "not_gated": reason,
            "change_pct": None, "median_change_pct": None, "p_value": None, "test": "", **memory(curs, bases)}

@@ -22,14 +22,14 @@ CSV_COLUMNS = (["name", "fullname", "run"] + ID_COLUMNS +
 
 
 def _bench_row(b) -> dict:
-    return {"name": b.name, "fullname": b.fullname, "run": b.run, "median_s": b.median, "min_s": b.low,
+    return {"name": b.name, "fullname": b.fullname, "run": b.run, "median_s": b.median, "min_s": b.min_s,
             "iqr_s": b.iqr, "rounds": b.rounds, "items_per_s": throughput(b), "gflops": gflops(b),
             **{k: b.get(k) for k in ID_COLUMNS + ["peak_memory_bytes", "memory_note", "other_cpu_share"]}}
 
 
 def _regression_row(x: dict) -> dict:
-    return {"baseline_median_s": x["baseline_median_s"], "baseline_min_s": x["baseline_s"],
-            "current_min_s": x["current_s"], "baseline_runs": x["baseline_runs"],
+    return {"baseline_median_s": x["baseline_median_s"], "baseline_min_s": x["baseline_min_s"],
+            "current_min_s": x["current_min_s"], "baseline_runs": x["baseline_runs"],
             "baseline_spread_pct": x["spread_pct"], "threshold_pct": x["threshold_pct"],
             "change_pct": x["change_pct"], "median_run_threshold_pct": x["median_threshold_pct"],
             "median_run_change_pct": x["median_change_pct"], "p_value": x["p_value"], "test": x["test"],

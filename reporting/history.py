@@ -60,7 +60,7 @@ def summarize(path: Path) -> dict | str:
         return str(exc)
     commit = doc.get("commit_info") if isinstance(doc.get("commit_info"), dict) else {}
     return {"key": _file_key(path), "datetime": doc.get("datetime"), "commit": commit.get("id"),
-            "benches": {b.fullname: [b.median, b.low, b.name] + [b.get(k) for k in ID_FIELDS] for b in benches}}
+            "benches": {b.fullname: [b.median, b.min_s, b.name] + [b.get(k) for k in ID_FIELDS] for b in benches}}
 
 
 def _summarize_all(paths: list[Path]) -> list[dict | str]:

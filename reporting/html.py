@@ -188,7 +188,7 @@ def training(r: Report, folder: Path) -> Training:
         return Training()
     before = set(folder.glob("*.png"))
     benches = [{"name": b.name, "fullname": b.fullname, "extra_info": b.info,
-                "stats": {"median": b.median, "min": b.low, "iqr": b.iqr, "rounds": b.rounds}}
+                "stats": {"median": b.median, "min": b.min_s, "iqr": b.iqr, "rounds": b.rounds}}
                for b in r.current.values()]
     markdown = render_training(benches, folder, r.previous) or ""
     images = sorted(set(folder.glob("*.png")) - before)

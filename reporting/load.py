@@ -33,7 +33,7 @@ class Bench:
     fullname: str  # matching key between runs
     run: str  # file it came from
     median: float  # seconds per call
-    low: float  # the gate statistic: the run's fastest round (interference only adds time)
+    min_s: float  # the gate statistic, "min": the run's fastest round (interference only adds time)
     iqr: float | None
     rounds: int
     data: np.ndarray | None  # raw per-round seconds (--benchmark-save-data)
@@ -110,9 +110,9 @@ def parse_bench(raw: dict, index: int, path: Path) -> Bench:
             raise BadInput(path, f"{name}: stats.median {median:.6g} s contradicts its raw rounds' median "
                                  f"{raw_median:.6g} s (edited file?)")
         iqr = float(q3 - q1)
-    low = float(data.min()) if data is not None else number(st.get("min")) or median
+    min_s = float(data.min()) if data is not None else number(st.get("min")) or median
     rounds = number(st.get("rounds"))
-    return Bench(name=name, fullname=raw.get("fullname") or name, run=str(path), median=median, low=low,
+    return Bench(name=name, fullname=raw.get("fullname") or name, run=str(path), median=median, min_s=min_s,
                  iqr=iqr, rounds=int(rounds) if rounds else (len(data) if data is not None else 0),
                  data=data, info=info)
 

@@ -222,7 +222,7 @@ def regression_section(r: Report) -> list[str]:
     out += regression_intro(r)
     out.append(md_table(["benchmark", "baseline", "spread", "current", "change", "threshold", "p", "test", "gated",
                          "verdict", "memory change", "memory verdict"],
-                        [[x["name"], fmt_time(x["baseline_s"]), pct(x["spread_pct"], ".1f"), fmt_time(x["current_s"]),
+                        [[x["name"], fmt_time(x["baseline_min_s"]), pct(x["spread_pct"], ".1f"), fmt_time(x["current_min_s"]),
                           pct(x["change_pct"]), pct(x["threshold_pct"], "g"), fmt(x["p_value"], ".2g"), x["test"],
                           gated_cell(r, x), x["verdict"],
                           pct(x["memory_change_pct"]), x["memory_verdict"]] for x in r.regressions]))

@@ -3,14 +3,10 @@ confidence interval, and the A/A arithmetic calibration uses. NumPy and the stan
 (importing scipy.stats alone took 0.6-1.4 s of a 2 s report); tests/test_report_stats.py checks
 every function here against scipy.stats.
 
-Gate statistic: a run's fastest round (Bench.low), and of a side with several runs the fastest of
-those. Interference from other processes only adds time, so the minimum moves least from run to
-run: over the committed baselines' three quick-set runs, the median benchmark's between-run spread
-(slowest / fastest run - 1) is 8.4% for the minimum, 10.4% for the 10th percentile and 9.8% for
-the median, and the worst benchmark's 21%, 42% and 31% (docs/regression-gate.md has the table).
-On this project's 2-core VM, slow spells last minutes and hit some runs of a make compare and not
-others, and some benchmarks run at one of two speeds per process; so with several runs a side the
-fastest of a side's runs and its median run must both be slower (reporting.compare.judge).
+Gate statistic, "min": a run's fastest round (Bench.min_s; CSV columns *_min_s), and of a side
+with several runs the fastest of those: interference from other processes only adds time, so the
+minimum moves least from run to run. With several runs a side, the sides' median runs must also
+differ (reporting.compare.judge). docs/regression-gate.md has the figures behind these choices.
 """
 from __future__ import annotations
 
@@ -26,14 +22,10 @@ from reporting.load import Bench
 ALPHA_ROUNDS = 0.01  # one run per side: one-sided Mann-Whitney U on the raw rounds of each pair
 
 
-def run_stat(b: Bench) -> float:
-    return b.low
-
-
 def side_stat(benches: list[Bench], how: str = "fastest") -> float:
     """A side's gate statistic: the fastest round of all its runs ("fastest"), or the median of its
     runs' fastest rounds ("median")."""
-    values = [run_stat(b) for b in benches]
+    values = [b.min_s for b in benches]
     return min(values) if how == "fastest" else float(np.median(values))
 
 

@@ -54,7 +54,7 @@ def bench(workload: str, framework: str, mode: str, size: int, median: float, **
     from reporting.load import Bench
 
     name = f"test_{workload}[{framework}-{mode}-cpu-n{size}-steady]"
-    return Bench(name=name, fullname=name, run="r.json", median=median, low=median, iqr=None, rounds=5, data=None,
+    return Bench(name=name, fullname=name, run="r.json", median=median, min_s=median, iqr=None, rounds=5, data=None,
                  info={"workload": workload, "framework": framework, "mode": mode, "device": "cpu",
                        "size": f"n{size}", "size_value": size, "phase": "steady", **info})
 
