@@ -16,7 +16,8 @@ BENCH_ARGS ?=
 QUICK_ARGS ?= --device cpu --batch-sizes 64 --array-sizes 10000 --matrix-sizes 256 -m quick -k steady
 THRESHOLD ?= 10
 
-# make lint: ruff (pyflakes, pycodestyle, bugbear, isort, pyupgrade; pyproject.toml) over the tree.
+# make lint: ruff (pyflakes, pycodestyle, bugbear, isort, pyupgrade) over the tree, then mypy over
+# benchmarks/, models/ and reporting/ (both configured in pyproject.toml).
 .PHONY: venv data lint bench test report regress compare calibrate baseline baseline-full baseline-quick gpu-check gpu-wheels clean-venv
 
 $(STAMP): requirements.txt
@@ -40,6 +41,7 @@ data: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 # report.py exits 1 on a regression against baselines/: shown by `make bench`, gated by `make regress`.
 # A run that saved nothing (every case skipped or deselected) says so and reports nothing as new.

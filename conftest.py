@@ -419,6 +419,7 @@ def _measure_in_child(config: pytest.Config, case: dict) -> dict:
 
     from benchmarks import memory
 
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="memory-child-") as tmp:
         out = Path(tmp) / "result.json"
         env = {**os.environ, memory.CHILD_ENV: str(out), memory.CHILD_FRAMEWORK_ENV: case["framework"]}
@@ -431,7 +432,7 @@ def _measure_in_child(config: pytest.Config, case: dict) -> dict:
         if proc.returncode != 0 or not out.is_file():
             tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
             return {"memory_note": f"working set not measured: its child failed (exit {proc.returncode}: {tail[0]})"}
-        return json.loads(out.read_text())
+        return {**json.loads(out.read_text()), "memory_child_s": round(time.perf_counter() - started, 2)}
 
 
 def _working_sets(config: pytest.Config, benchmarks: list[dict]) -> None:

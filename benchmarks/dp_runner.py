@@ -31,7 +31,11 @@ import statistics
 import sys
 import time
 import weakref
-from multiprocessing.connection import wait
+from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from types import ModuleType
+from typing import Any, cast
 
 from benchmarks import frameworks
 from benchmarks.spec import Spec
@@ -42,7 +46,7 @@ WARMUP_STEPS = 3  # as benchmarks.harness.WARMUP_STEPS (not imported here: the w
 
 
 # How each framework lays out N-way data parallelism: what a benchmark records beside its times.
-LAYOUTS = {
+LAYOUTS: dict[str, dict[str, str | None]] = {
     "jax": {
         "collective": "jax.jit with in/out shardings (batch axis sharded, params replicated): XLA inserts the "
                       "all-reduce of the gradients and of the loss",
@@ -94,6 +98,7 @@ class Group:
     def __init__(self, spec: Spec, n: int, batch: int, start_timeout: float = START_TIMEOUT_S):
         self.spec, self.n, self.batch = spec, n, batch
         self.name = f"data-parallel {spec.framework} x{n}"
+        mp: ModuleType  # torch's multiprocessing or the standard library's
         if spec.framework == "torch":
             import torch.multiprocessing as mp
         else:
@@ -102,7 +107,8 @@ class Group:
         ranks = n if spec.framework == "torch" else 1
         self.threads = max(1, (os.cpu_count() or 1) // ranks)  # ranks share the cores, not oversubscribe
         port = free_port()
-        self.procs, self.conns = [], []
+        self.procs: list[BaseProcess] = []
+        self.conns: list[Connection] = []
         _live.add(self)
         try:
             for rank in range(ranks):
@@ -132,7 +138,7 @@ class Group:
 
     @property
     def pids(self) -> list[int]:
-        return [p.pid for p in self.procs]
+        return [cast(int, p.pid) for p in self.procs]  # started in __init__: every one has a pid
 
     def build(self, cold: bool) -> None:
         """A fresh step on every rank; cold: a firstcall round (compile caches cleared first)."""
@@ -311,6 +317,7 @@ class _Worker:
     def __init__(self, spec: Spec, n: int, rank: int, port: int, batch: int, threads: int):
         self.spec, self.rank = spec, rank
         cuda = spec.device == "cuda"
+        dp: ModuleType  # models.dp_jax or models.dp_torch
         if spec.framework == "jax":
             if not cuda:  # fixed at start-up: jax reads it once, when its CPU client starts
                 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
@@ -337,8 +344,13 @@ class _Worker:
         self.weights = data.mlp_weights(seed=0)
         self.x, self.y = data.synthetic_batch(batch, seed=1)
         self.info = {"pid": os.getpid(), "threads": threads}
-        self.cold, self.record, self.new_round = contextlib.ExitStack(), {}, None
-        self.fn, self.out, self.times, self.compiles_at_warmup = None, None, [], None
+        self.cold = contextlib.ExitStack()
+        self.record: dict = {}
+        self.new_round: Callable[[], None] | None = None
+        self.fn: Callable[[], Any] | None = None
+        self.out: Any = None  # the last step's (params, loss)
+        self.times: list[float] = []
+        self.compiles_at_warmup: int | None = None
 
     def build(self, cold: bool) -> None:
         if cold:
@@ -352,6 +364,7 @@ class _Worker:
         self.out, self.times, self.compiles_at_warmup = None, [], None
 
     def step(self) -> float:
+        assert self.fn is not None  # the parent always builds before it steps
         start = time.perf_counter()
         self.out = self.be.sync(self.fn())
         self.times.append(time.perf_counter() - start)

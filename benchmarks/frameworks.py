@@ -33,7 +33,7 @@ class Backend:
 
     def __init__(self, spec: Spec):
         self.spec = spec
-        self.device = "cpu"
+        self.device: Any = "cpu"  # a jax.Device / torch.device in the subclasses
 
     @property
     def xp(self):
@@ -380,13 +380,13 @@ class _JaxEvents:
             jax.monitoring.register_event_duration_secs_listener(self._on_event)
             self._listening = True
 
-    def _on_event(self, event: str, duration: float, **kwargs) -> None:
+    def _on_event(self, event: str, duration_secs: float, **kwargs) -> None:
         if event == self.BACKEND_COMPILE:
             self._compiles += 1
         stage = self.STAGES.get(event)
         for rounds in self._rounds:
             if stage and rounds:
-                rounds[-1][stage] = rounds[-1].get(stage, 0.0) + duration
+                rounds[-1][stage] = rounds[-1].get(stage, 0.0) + duration_secs
 
     @contextlib.contextmanager
     def stages(self) -> Iterator[list[dict]]:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -161,7 +161,8 @@ def _steady(benchmark, be: frameworks.Backend, case: Case) -> Any:
 
 
 def _firstcall(benchmark, be: frameworks.Backend, case: Case) -> Any:
-    record, holder = {}, _Holder()
+    record: dict = {}
+    holder = _Holder()
     with be.cold_rounds(record, cold=figures_kept(benchmark)) as new_round:
         def fresh():
             holder.step = None  # free the previous round's case before measuring this one
@@ -227,7 +228,7 @@ def describe(spec: Spec, case: Case, be: frameworks.Backend) -> dict:
         "flops_per_call": case.flops_per_call,
         "flops_per_call_framework": None,
         "bytes_per_call": case.bytes_per_call,
-        **({"torch_compile_mode": be.compile_mode} if spec.framework == "torch" else {}),
+        **({"torch_compile_mode": cast(frameworks.TorchBackend, be).compile_mode} if spec.framework == "torch" else {}),
         **case.extra,
     }
 

@@ -106,6 +106,7 @@ class Probe:
             self.base, self.note = None, f"{self.spec.framework} runs on the CPU"
 
     def _peak_cuda(self) -> int | None:
+        assert self.base is not None  # peak() calls this only once reset() measured a base
         if self.spec.framework == "torch":
             import torch
 

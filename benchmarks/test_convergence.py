@@ -92,7 +92,8 @@ def converge(benchmark, spec, ds: datasets.Dataset, cfg: data.TrainConfig, reque
     floor the benchmark fails: a model that did not learn gives no figure to compare."""
     spec, epochs = training_spec(spec, firstcall_rounds=1), epochs_for(ds, requested)
     case, _ = epoch_case(spec, ds, cfg, len(ds.train.x), epochs, workload)
-    mlp, log = harness.model("mlp", spec), {}
+    mlp = harness.model("mlp", spec)
+    log: dict = {}
 
     def build(be):
         splits = {name: (be.put(split.x), be.put(split.y)) for name, split in
@@ -100,6 +101,7 @@ def converge(benchmark, spec, ds: datasets.Dataset, cfg: data.TrainConfig, reque
         return training_run(case.build(be), mlp.evaluate, be.sync, splits, epochs, log)
 
     target = TARGETS[ds.name]
+    assert case.flops_per_call is not None  # epoch_case counts the FLOPs of its steps
     harness.run(benchmark, spec, dataclasses.replace(
         case, build=build, items_per_call=epochs * case.items_per_call, flops_per_call=epochs * case.flops_per_call,
         extra={**data_info(ds, cfg, spec.size_value), "epochs": epochs, "epochs_requested": requested}))

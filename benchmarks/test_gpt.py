@@ -30,7 +30,8 @@ _final_losses: dict[tuple, dict[str, float]] = {}  # (config, steps, corpus) -> 
 
 def gpt_sizes(config: pytest.Config) -> list[tuple[str, int]]:
     """The cases' sizes: each config of --gpt-configs, valued at its tokens per step."""
-    return [(name, text.CONFIGS[name].batch_size * text.CONFIGS[name].block_size) for name in config.gpt_configs]
+    names = config.gpt_configs  # type: ignore[attr-defined]  # set on the pytest Config by conftest.py
+    return [(name, text.CONFIGS[name].batch_size * text.CONFIGS[name].block_size) for name in names]
 
 
 @pytest.mark.cases(modes=MODES, sizes=gpt_sizes)

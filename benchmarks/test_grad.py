@@ -4,6 +4,8 @@ grad_scalar (one point, a latency benchmark), grad_vmap (n points by vectorising
 gradient) and grad_sum (the gradient of sum(f(x))), each checked against the closed-form
 derivative. Steady state only: first-call compile cost is measured on the same function by test_jit.py.
 """
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,7 @@ from benchmarks import harness
 from models import functions
 
 MODES = [("jax", "jit"), ("jax", "eager"), ("torch", "eager"), ("torch", "compile")]
-TOL = {"rtol": 1e-5, "atol": 1e-5}  # float32 autodiff vs the closed-form derivative, |f'| <= 13
+TOL: dict[str, Any] = {"rtol": 1e-5, "atol": 1e-5}  # float32 autodiff vs the closed-form derivative, |f'| <= 13
 
 
 @pytest.mark.quick

@@ -26,6 +26,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_ROOT = REPO / "data"
@@ -36,8 +37,8 @@ FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-label
          "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
 # data set -> torchvision's folder and class name (also the class --download calls)
 IDX_SETS = {"fashion": "FashionMNIST", "mnist": "MNIST"}
-IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
-             0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+IDX_TYPES: dict[int, DTypeLike] = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+                                  0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
 
 class IDXError(ValueError):
@@ -132,6 +133,7 @@ def locate(name: str, root: Path) -> Path:
 def read_images_labels(folder: Path, part: str) -> tuple[np.ndarray, np.ndarray]:
     """(images (N, 784) float32 in [0, 1], labels (N,) int32) of part "train" or "test"."""
     image_file, label_file = find_idx(folder, FILES[f"{part}_images"]), find_idx(folder, FILES[f"{part}_labels"])
+    assert image_file is not None and label_file is not None  # `folder` comes from locate(), which found all four files
     images, labels = read_idx(image_file), read_idx(label_file)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
         raise IDXError(image_file, f"wrong dimensions: expected uint8 (N, 28, 28) images, found "

@@ -71,7 +71,8 @@ class GPT(nn.Module):
             ln_f=nn.LayerNorm(config.n_embd, eps=LAYER_NORM_EPS),
         ))
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
-        self.transformer.wte.weight = self.lm_head.weight  # weight tying
+        # weight tying; the ignore: torch's stubs type a ModuleDict attribute as Tensor | Module (wte is an nn.Embedding)
+        self.transformer.wte.weight = self.lm_head.weight  # type: ignore[union-attr]  # dynamic submodule attribute
 
     def forward(self, idx):
         """Logits at every position, (B, T, vocab) (nanoGPT returns only the last one at inference)."""
@@ -102,7 +103,9 @@ def as_weights(model: GPT, grads: bool = False) -> dict:
     """{name: NumPy array} of the parameters (or their gradients) in models.text's names and layout."""
     out = {}
     for name, p in model.transformer.named_parameters():
-        t = (p.grad if grads else p).detach().cpu().numpy()
+        source = p.grad if grads else p
+        assert source is not None  # grads=True is asked for only after a backward pass
+        t = source.detach().cpu().numpy()
         name = name.removesuffix(".weight") if name in ("wte.weight", "wpe.weight") else name
         out[name] = t.T if is_linear_weight(name, t) else t
     return out

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -213,6 +215,7 @@ def gpt_weights(config: GPTConfig, seed: int = 0) -> dict:
 def named(tree, prefix: str = "") -> dict:
     """A nested dict / list of arrays as {"h.0.attn.c_attn.weight": array, ...} (state_dict names
     without nanoGPT's "transformer." prefix), whatever the array type."""
+    items: Iterable[tuple[Any, Any]]
     if isinstance(tree, dict):
         items = tree.items()
     elif isinstance(tree, (list, tuple)):

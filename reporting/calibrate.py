@@ -47,10 +47,12 @@ def calibrate(runs: list[Run], floor: float, margin: float) -> dict[str, dict]:
         if len(v) < 2:
             continue
         spread = spread_pct(v)
+        assert spread is not None  # two runs or more
         threshold = max(floor, spread + margin)
         by_runs = {}
         for k in range(2, min(MAX_RUNS_A_SIDE, len(v) // 2) + 1):
             w, m = window_spread_pct(v, k), window_spread_pct(v, k, "median")
+            assert w is not None and m is not None  # k <= len(v) // 2: there are 2k runs
             tw, tm = max(floor, w + margin), max(floor, m + margin)
             by_runs[str(k)] = {"spread_pct": w, "threshold_pct": tw, "median_spread_pct": m, "median_threshold_pct": tm,
                                "detectable_pct": max(detectable_pct(w, tw), detectable_pct(m, tm))}
@@ -112,7 +114,8 @@ def find_calibration(explicit: Path | None, folder: Path, machine: str | None,
             return None, {}, f"{explicit} is for another machine fingerprint ({fingerprint_hash(stored_fp)}); not used"
         return str(explicit), thresholds, ""
     candidates = sorted((folder / machine).glob("calibration-*.json")) if machine else []
-    for path in [calibration_path(folder, machine, fp)] * (machine is not None) + candidates:
+    exact = [calibration_path(folder, machine, fp)] if machine is not None else []
+    for path in exact + candidates:
         if path.is_file():
             stored_fp, thresholds = _read_calibration(path)
             if matches(stored_fp, fp):

@@ -170,6 +170,7 @@ def write_files(r: Report, folder: Path) -> tuple[str, bool]:
     (folder / "report.md").write_text(whole, encoding="utf8")
     (folder / "results.csv").write_text(render_csv(r), encoding="utf8")
     verdict = r.verdict
+    assert verdict is not None  # build() sets it
     (folder / "regressed.txt").write_text("".join(f"{name}\n" for name in verdict.regressed),
                                           encoding="utf8")  # pytest node ids, for a confirming re-run
     verdict.write(folder / "verdict.json")
@@ -190,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
     page = (f"the page {args.out}/index.html" if page_written else
             "no index.html (plotly is not installed: pip install plotly for the page)")
     print(f"\nWrote {args.out}/report.md, results.csv, verdict.json, the plots (*.png) and {page}")
+    assert r.verdict is not None  # build() sets it
     return r.verdict.exit_code
 
 

@@ -69,14 +69,14 @@ def calibrated_limits(by_runs: dict[int, tuple[float, float]], k: int) -> tuple[
 def not_gated_because(curs: list[Bench], bases: list[Bench], firstcall: bool) -> str:
     if firstcall:
         return "firstcall"
-    busy = [number(b.get("other_cpu_share")) for b in curs + bases if bench_busy(b)]
+    busy = [share for b in curs + bases if bench_busy(b) and (share := number(b.get("other_cpu_share"))) is not None]
     return f"busy (other processes {max(busy):.0%} of the CPU)" if busy else ""
 
 
 def memory(curs: list[Bench], bases: list[Bench]) -> dict:
     """Peak memory change and its verdict; flagged beyond MEMORY_PCT and MEMORY_MIN_BYTES."""
-    cur = _median([number(b.get("peak_memory_bytes")) for b in curs if number(b.get("peak_memory_bytes"))])
-    base = _median([number(b.get("peak_memory_bytes")) for b in bases if number(b.get("peak_memory_bytes"))])
+    cur = _median([peak for b in curs if (peak := number(b.get("peak_memory_bytes")))])
+    base = _median([peak for b in bases if (peak := number(b.get("peak_memory_bytes")))])
     if cur is None or base is None:
         return {"current_bytes": cur, "baseline_bytes": base, "memory_change_pct": None, "memory_verdict": ""}
     pct, grew = 100 * (cur / base - 1), cur - base

@@ -68,7 +68,7 @@ def _summarize_all(paths: list[Path]) -> list[dict | str]:
         return [summarize(p) for p in paths]
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=min(os.cpu_count(), 4)) as pool:
+    with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, 4)) as pool:
         return list(pool.map(summarize, paths, chunksize=8))
 
 
@@ -178,6 +178,7 @@ def series_key(r: Report) -> list:
     """What the history figures are drawn from, as plain tuples (repr of 40k dataclasses: 0.15 s):
     every point, and the timeline's tick labels (dates and commits)."""
     panels = r.history_series
+    assert r.history is not None  # _jobs asks for this key only when there is a history
     return [[tick_label(s) for s, _ in r.history]] + [
         (key, name, [(p.x, p.median, p.name, p.framework, p.mode, p.baseline) for p in points])
         for key, by_name in sorted(panels.items(), key=lambda kv: str(kv[0]))
@@ -223,7 +224,8 @@ def history_figure(r: Report) -> dict | None:
               "range": [-0.5, len(line) - 0.5], "gridcolor": "#ddd", "automargin": True}
     grid, refs = style.grid(len(keys), 3, 260, {"x": axis_x, "y": {"title": {"text": "median / own median"},
                                                               "gridcolor": "#ddd"}})
-    data, shown = [], set()
+    data: list[dict] = []
+    shown: set[str] = set()
     for key, (xref, yref) in zip(keys, refs, strict=False):
         data += _history_traces(panels[key], xref, yref, shown)
     layout = style.layout(f"History: each benchmark's median over {len(line)} runs (date UTC, commit)",

@@ -102,6 +102,7 @@ def parse_bench(raw: dict, index: int, path: Path) -> Bench:
         raise BadInput(path, f"not a pytest-benchmark run (benchmark #{index} has no name or stats.median)")
     info, data = _info(raw, name, path), _rounds(st, name, path)
     median, iqr = number(st["median"]), number(st.get("iqr"))
+    assert median is not None  # stats.median was checked to be a number above
     if not median > 0:
         raise BadInput(path, f"{name}: stats.median is {median:g} s, not a positive time")
     if data is not None:

@@ -28,7 +28,7 @@ BUSY_SHARE = 0.10  # a benchmark during which other processes took more than thi
 
 def flatten(d: dict, prefix: str = "") -> dict:
     """Nested keys joined with dots; cpu.flags (a long list) becomes cpu.flags_digest."""
-    out = {}
+    out: dict = {}
     for k, v in d.items():
         key = f"{prefix}{k}"
         if key == "cpu.flags" and isinstance(v, list):

@@ -8,8 +8,9 @@ import math
 import re
 import shutil
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -39,8 +40,8 @@ def compute_baseline_rows(r: Report) -> list[dict]:
         if x["change_pct"] is None or x["fullname"] not in r.current:
             continue
         cur = r.current[x["fullname"]]
-        base = sorted(r.baseline_benches[x["fullname"]], key=lambda b: b.median)
-        base = base[len(base) // 2]  # the middle baseline run
+        bases = sorted(r.baseline_benches[x["fullname"]], key=lambda b: b.median)
+        base = bases[len(bases) // 2]  # the middle baseline run
         rows.append({**x, "ratio": cur.median / base.median, "interval": ratio_interval(cur, base),
                      "low_ratio": 1 + x["change_pct"] / 100,
                      "gated": x["gated"] and not r.blockers})  # nothing gates another machine
@@ -94,6 +95,7 @@ def _timeline_ticks(ax, line: list) -> None:
 
 def plot_history(plt, r: Report, path: Path) -> None:
     line, series = r.history, r.history_series
+    assert line is not None  # _jobs draws the history only when there is one
     keys = sorted(series, key=str)
     ncols = min(3, len(keys))
     nrows = math.ceil(len(keys) / ncols)
@@ -131,7 +133,7 @@ def rate(b) -> tuple[float | None, str]:
 def scaling_lines(benches: dict) -> dict:
     """workload -> "framework-mode[-device]" -> [(size, median, rate, rate unit, name)], sorted by size."""
     devices = {b.get("device") for b in benches.values()}
-    lines = defaultdict(lambda: defaultdict(list))
+    lines: defaultdict[Any, defaultdict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
     for b in benches.values():
         if b.get("phase") != "firstcall" and isinstance(b.get("size_value"), int):
             label = style.key(b.get("framework"), b.get("mode")) + (f"-{b.get('device')}" if len(devices) > 1 else "")
@@ -181,7 +183,8 @@ def plot_scaling(plt, benches: dict, path: Path) -> bool:
         return False
     workloads = sorted(lines)
     fig, axes = plt.subplots(2, len(workloads), figsize=(3.6 * len(workloads), 6.4), squeeze=False)
-    handles, fits = {}, fitted_lines(benches)
+    handles: dict[str, Any] = {}
+    fits = fitted_lines(benches)
     for col, w in enumerate(workloads):
         _scaling_panel(axes[:, col], lines[w], handles, {k[1]: v for k, v in fits.items() if k[0] == w})
         axes[0, col].set_title(w, fontsize=9)
@@ -234,7 +237,7 @@ CACHE_TAG = "report-py-input"  # PNG text chunk: the hash of what the figure was
 
 def input_key(name: str, data) -> str:
     """A PNG's inputs and the code that draws it, hashed: equal keys draw equal figures."""
-    code = b"".join(Path(m.__file__).read_bytes() for m in (style, hist)) + Path(__file__).read_bytes()
+    code = b"".join(Path(cast(str, m.__file__)).read_bytes() for m in (style, hist)) + Path(__file__).read_bytes()
     return hashlib.sha256(code + name.encode() + repr(data).encode()).hexdigest()
 
 
@@ -282,7 +285,7 @@ def plot_roofline(plt, rf: dict, path: Path) -> bool:
 
 def _jobs(r: Report) -> list:
     """(file name, draw(plt, path), the data it is drawn from) per figure this report has."""
-    jobs = []
+    jobs: list[tuple[str, Callable[[Any, Path], Any], Any]] = []
     if r.baseline is not None:
         jobs.append(("ratio_to_baseline.png", lambda plt, p: plot_ratio_to_baseline(plt, r, p),
                      (r.baseline_rows, r.threshold)))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pytest_benchmark.utils import format_time
@@ -246,6 +247,7 @@ def size_section(r: Report) -> list[str]:
 
 
 def verdict_lines(r: Report) -> list[str]:
+    assert r.verdict is not None  # cli.build sets it before anything is rendered
     return r.verdict.lines()
 
 
@@ -259,7 +261,7 @@ def render_markdown(r: Report) -> str:
     return "\n".join(line for section in sections for line in section(r)) + "\n"
 
 
-def _span(values: list[float], show) -> str:
+def _span(values: Sequence[float], show) -> str:
     lo, hi = min(values), max(values)
     return show(lo) if lo == hi else f"{show(lo)}-{show(hi)}"
 

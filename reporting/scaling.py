@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -80,17 +81,19 @@ def fit(work: list[float], medians: list[float], rounds: list[np.ndarray | None]
     errors = np.abs((a + b * w) / t - 1) * 100
     boot = _bootstrap(w, t, rounds)
     lo_hi = (lambda v: (float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5)))) if boot is not None else None
-    return Fit(fixed_s=a, per_unit_s=b, fixed_interval=lo_hi(boot[:, 0]) if lo_hi else (a, a),
-               per_unit_interval=lo_hi(boot[:, 1]) if lo_hi else (b, b), max_error_pct=float(errors.max()), unit=unit)
+    return Fit(fixed_s=a, per_unit_s=b, fixed_interval=lo_hi(boot[:, 0]) if lo_hi and boot is not None else (a, a),
+               per_unit_interval=lo_hi(boot[:, 1]) if lo_hi and boot is not None else (b, b),
+               max_error_pct=float(errors.max()), unit=unit)
 
 
 def _bootstrap(w: np.ndarray, t: np.ndarray, rounds: list[np.ndarray | None] | None) -> np.ndarray | None:
     if rounds is None or any(r is None or len(r) < 2 for r in rounds):
         return None
+    samples = cast(list[np.ndarray], rounds)  # none is None (checked above)
     rng = np.random.default_rng(SEED)
     out = np.empty((BOOTSTRAP, 2))
     for i in range(BOOTSTRAP):
-        medians = np.array([np.median(rng.choice(r, size=len(r))) for r in rounds])
+        medians = np.array([np.median(rng.choice(r, size=len(r))) for r in samples])
         out[i] = _solve(w, medians)
     return out
 
@@ -123,7 +126,8 @@ def overhead_rows(benches: dict) -> list[dict]:
         units = {_work(b)[1] for b in group}
         if len({b.get("size_value") for b in group}) < 2 or len(units) > 1:
             continue
-        sizes, works = [b.get("size_value") for b in group], [_work(b)[0] for b in group]
+        # every bench in a sweep has a work figure (sweeps only take those), so none is None
+        sizes, works = [b.get("size_value") for b in group], cast(list[float], [_work(b)[0] for b in group])
         if len(set(works)) < len(works):  # the work does not grow with the size (an epoch over the same samples)
             continue
         f = fit(works, [b.median for b in group], [b.data for b in group], units.pop())

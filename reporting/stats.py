@@ -49,7 +49,7 @@ def _u_counts(n1: int, n2: int) -> tuple[int, ...]:
     """How many of the C(n1+n2, n1) orderings give each U = 0 .. n1*n2 (no ties)."""
     # f(i, j)[u]: orderings of i values of x and j of y with U = u; the largest value is an x
     # (adding j to U) or a y.
-    table = {(0, j): (1,) for j in range(n2 + 1)}
+    table: dict[tuple[int, int], tuple[int, ...]] = {(0, j): (1,) for j in range(n2 + 1)}
     for i in range(1, n1 + 1):
         table[(i, 0)] = (1,)
         for j in range(1, n2 + 1):
@@ -106,7 +106,7 @@ def significance(curs: list[Bench], bases: list[Bench], alternative: str) -> tup
         return None, f"fastest round per side ({len(curs)} vs {len(bases)} runs)"
     tests = [rounds_test(c, b, alternative) for c in curs for b in bases]
     how = next((how for p, how in tests if p is None), tests[0][1])
-    p = None if any(p is None for p, _ in tests) else max(p for p, _ in tests)
+    p = None if any(p is None for p, _ in tests) else max(p for p, _ in tests if p is not None)
     return p, how
 
 

@@ -62,7 +62,7 @@ def side_by_side(benches: dict[str, Bench], peaks: dict) -> list[dict]:
 
 def framework_pairs(benches: dict[str, Bench]):
     """(group key, "jaxmode/torchmode", jax bench, torch bench) for every steady case both measured."""
-    by_case = defaultdict(dict)
+    by_case: defaultdict[tuple, dict[tuple, Bench]] = defaultdict(dict)
     for b in benches.values():
         if b.get("phase") != "firstcall":
             by_case[group_key(b)][(b.get("framework"), b.get("mode"))] = b
@@ -134,7 +134,7 @@ def _compile_row(key: tuple, first: Bench, steady: Bench, eager: dict) -> dict:
 
 
 def compile_table(benches: dict[str, Bench]) -> list[dict]:
-    cases = defaultdict(dict)
+    cases: defaultdict[tuple, dict[str, Bench]] = defaultdict(dict)
     for b in benches.values():
         cases[group_key(b) + (str(b.get("framework")), str(b.get("mode")))][b.get("phase")] = b
     return [_compile_row(key, cases[key]["firstcall"], cases[key]["steady"], cases.get(key[:5] + ("eager",), {}))
@@ -147,7 +147,7 @@ def code_lines(path: Path) -> int:
         tokens = list(tokenize.tokenize(f.readline))
     skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
             tokenize.ENCODING, tokenize.ENDMARKER}
-    lines = set()
+    lines: set[int] = set()
     for tok in tokens:
         if tok.type not in skip:
             lines.update(range(tok.start[0], tok.end[0] + 1))

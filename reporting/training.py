@@ -135,6 +135,7 @@ def plot_first_layers(runs: list[dict], path: Path) -> bool:
             ax.axis("off")
         for b, ax in zip(group, row_axes, strict=False):
             weights = first_layer(b)
+            assert weights is not None  # panels keep only the benchmarks that have a first layer
             side = int(b["extra_info"].get("image_side") or round(weights.shape[1] ** 0.5))
             ax.imshow(mosaic(weights, side), cmap="RdBu_r", vmin=-1, vmax=1)
             ax.set_title(f"{label(b)}\n{title.replace(' on ', chr(10) + 'on ')}", fontsize=7)

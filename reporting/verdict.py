@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reporting import EXIT_OK, EXIT_REGRESSION
 from reporting.compare import gated_regressions
@@ -49,8 +49,8 @@ def verdict_of(r: Report) -> Verdict:
     """From the report's comparison: blockers (why nothing gates), rows, baseline."""
     blockers, rows = r.blockers, r.regressions
     regressed = gated_regressions(rows, blockers)
-    common = {"baseline": r.baseline, "runs": r.runs, "not_gated": list(blockers),
-              "regressed": [x["fullname"] for x in regressed], "regressed_names": [x["name"] for x in regressed]}
+    common: dict[str, Any] = {"baseline": r.baseline, "runs": r.runs, "not_gated": list(blockers),
+                              "regressed": [x["fullname"] for x in regressed], "regressed_names": [x["name"] for x in regressed]}
     if r.baseline is None:
         note = r.baseline_note or "No baseline."
         return Verdict(EXIT_OK, False, f"Not gated: {note[0].lower()}{note[1:]}", **common)

@@ -178,6 +178,17 @@ def test_report_uses_the_calibration_of_its_own_machine_fingerprint(tmp_path, ca
     assert float(csv_rows(tmp_path)[SLOWED]["threshold_pct"]) == 10  # another fingerprint: not used
 
 
+def test_a_loose_run_that_names_no_machine_compares_without_a_calibration(tmp_path, capsys):
+    """Its machine id cannot be rebuilt (machine_info without system/implementation/version): no
+    calibration file can be its machine's, so none is looked up (this once raised TypeError, exit 3)."""
+    anonymous = load()
+    for key in ("system", "python_implementation", "python_version"):
+        anonymous["machine_info"].pop(key, None)
+    base, cur = save(anonymous, tmp_path / "base.json"), save(scaled(anonymous, SLOWED, 1.3), tmp_path / "cur.json")
+    code, out, err = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    assert (code, err) == (1, "") and f"REGRESSED: {SLOWED}" in out
+
+
 def timed_runs(tmp_path, factors: list[float]) -> list[str]:
     """A/A runs with the benchmark slowed by `factors`, started a minute apart in that order."""
     paths = []
