@@ -52,7 +52,7 @@ def judge(curs: list[Bench], bases: list[Bench], limit: float, median_limit: flo
         slower = change > limit and significant
         faster = 100 * (max(c.min_s for c in curs) / side_stat(bases) - 1) < -limit and significant
     verdict = "regressed" if slower else "improved" if faster else "unchanged"
-    return {"change_pct": change, "median_change_pct": median_change, "p_value": p, "test": how, "verdict": verdict}
+    return {"change_pct": change, "median_run_change_pct": median_change, "p_value": p, "test": how, "verdict": verdict}
 
 
 def runs_a_side(curs: list[Bench], bases: list[Bench]) -> int:
@@ -78,11 +78,13 @@ def memory(curs: list[Bench], bases: list[Bench]) -> dict:
     cur = _median([peak for b in curs if (peak := number(b.get("peak_memory_bytes")))])
     base = _median([peak for b in bases if (peak := number(b.get("peak_memory_bytes")))])
     if cur is None or base is None:
-        return {"current_bytes": cur, "baseline_bytes": base, "memory_change_pct": None, "memory_verdict": ""}
+        return {"current_peak_memory_bytes": cur, "baseline_peak_memory_bytes": base, "memory_change_pct": None,
+                "memory_verdict": ""}
     pct, grew = 100 * (cur / base - 1), cur - base
     verdict = ("regressed" if pct > MEMORY_PCT and grew > MEMORY_MIN_BYTES else
                "improved" if pct < -MEMORY_PCT and -grew > MEMORY_MIN_BYTES else "unchanged")
-    return {"current_bytes": cur, "baseline_bytes": base, "memory_change_pct": pct, "memory_verdict": verdict}
+    return {"current_peak_memory_bytes": cur, "baseline_peak_memory_bytes": base, "memory_change_pct": pct,
+            "memory_verdict": verdict}
 
 
 def compare_one(name: str, curs: list[Bench], bases: list[Bench], limits: tuple[float, float],
@@ -93,10 +95,10 @@ def compare_one(name: str, curs: list[Bench], bases: list[Bench], limits: tuple[
                      (side_stat(curs) if curs else None, side_stat(bases) if bases else None))
     row = {"name": any_b.name, "fullname": name, "phase": any_b.get("phase"), "current_min_s": cur_s, "baseline_min_s": base_s,
            "baseline_median_s": _median([b.median for b in bases]), "baseline_runs": len(bases),
-           "current_runs": len(curs), "spread_pct": spread_pct([b.min_s for b in bases]),
-           "threshold_pct": limits[0], "median_threshold_pct": limits[1] if runs_a_side(curs, bases) >= 2 else None,
+           "current_runs": len(curs), "baseline_spread_pct": spread_pct([b.min_s for b in bases]),
+           "threshold_pct": limits[0], "median_run_threshold_pct": limits[1] if runs_a_side(curs, bases) >= 2 else None,
            "gated": not reason, "not_gated": reason,
-           "change_pct": None, "median_change_pct": None, "p_value": None, "test": "", **memory(curs, bases)}
+           "change_pct": None, "median_run_change_pct": None, "p_value": None, "test": "", **memory(curs, bases)}
     if not bases or not curs:
         return {**row, "verdict": "new" if curs else "missing"}
     return {**row, **judge(curs, bases, *limits)}

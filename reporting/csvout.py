@@ -27,15 +27,12 @@ def _bench_row(b) -> dict:
             **{k: b.get(k) for k in ID_COLUMNS + ["peak_memory_bytes", "memory_note", "other_cpu_share"]}}
 
 
+REGRESSION_COLUMNS = CSV_COLUMNS[CSV_COLUMNS.index("baseline_median_s"):]
+
+
 def _regression_row(x: dict) -> dict:
-    return {"baseline_median_s": x["baseline_median_s"], "baseline_min_s": x["baseline_min_s"],
-            "current_min_s": x["current_min_s"], "baseline_runs": x["baseline_runs"],
-            "baseline_spread_pct": x["spread_pct"], "threshold_pct": x["threshold_pct"],
-            "change_pct": x["change_pct"], "median_run_threshold_pct": x["median_threshold_pct"],
-            "median_run_change_pct": x["median_change_pct"], "p_value": x["p_value"], "test": x["test"],
-            "gated": x["gated"],
-            "not_gated": x["not_gated"], "verdict": x["verdict"], "baseline_peak_memory_bytes": x["baseline_bytes"],
-            "memory_change_pct": x["memory_change_pct"], "memory_verdict": x["memory_verdict"]}
+    """A comparison row (reporting.compare: its keys are these CSV columns)."""
+    return {k: x[k] for k in REGRESSION_COLUMNS}
 
 
 def render_csv(r: Report) -> str:

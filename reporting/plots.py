@@ -23,7 +23,6 @@ from reporting.tables import gflops, throughput
 if TYPE_CHECKING:
     from reporting.model import Report
 
-PNG_METADATA: dict = {}  # written into the PNG being saved (draw_or_reuse sets its input key)
 LOSS_FIELD = re.compile(r"^loss_curve.*|.*_losses$")  # extra_info lists plotted as loss curves
 PLOTS = ("ratio_to_baseline.png", "history.png", "scaling.png", "compile_vs_steady.png")
 
@@ -48,7 +47,7 @@ def compute_baseline_rows(r: Report) -> list[dict]:
     return rows
 
 
-def plot_ratio_to_baseline(plt, r: Report, path: Path) -> None:
+def plot_ratio_to_baseline(plt, r: Report, path: Path, metadata: dict | None = None) -> None:
     rows = r.baseline_rows
     fig, ax = plt.subplots(figsize=(11, 1.8 + 0.2 * len(rows)))
     y = np.arange(len(rows))
@@ -76,7 +75,7 @@ def plot_ratio_to_baseline(plt, r: Report, path: Path) -> None:
     ax.legend(loc="upper left", bbox_to_anchor=(0, -1.1 / fig.get_figheight()), fontsize=7, ncol=3, frameon=False)
     fig.subplots_adjust(left=_left_margin(labels, 11), right=0.97, bottom=1.6 / fig.get_figheight(),
                         top=1 - 0.2 / fig.get_figheight())
-    fig.savefig(path, dpi=80, metadata=PNG_METADATA)
+    fig.savefig(path, dpi=80, metadata=metadata)
     plt.close(fig)
 
 
@@ -93,7 +92,7 @@ def _timeline_ticks(ax, line: list) -> None:
     ax.set_xlim(-0.5, len(line) - 0.5)
 
 
-def plot_history(plt, r: Report, path: Path) -> None:
+def plot_history(plt, r: Report, path: Path, metadata: dict | None = None) -> None:
     line, series = r.history, r.history_series
     assert line is not None  # _jobs draws the history only when there is one
     keys = sorted(series, key=str)
@@ -120,7 +119,7 @@ def plot_history(plt, r: Report, path: Path) -> None:
     _figure_legend(fig, handles, loc="upper center", ncol=8)
     fig.supxlabel(f"run date (UTC) and commit, oldest to newest: {len(line)} runs", fontsize=8)
     fig.subplots_adjust(left=0.06, right=0.98, top=1 - 0.6 / fig.get_figheight(), hspace=0.6, wspace=0.3)
-    fig.savefig(path, dpi=80, metadata=PNG_METADATA)
+    fig.savefig(path, dpi=80, metadata=metadata)
     plt.close(fig)
 
 
@@ -177,7 +176,7 @@ def _scaling_panel(axes, lines: dict, handles: dict, fits: dict) -> None:
     axes[1].set_xlabel("size (batch / elements / matrix side)", fontsize=7)
 
 
-def plot_scaling(plt, benches: dict, path: Path) -> bool:
+def plot_scaling(plt, benches: dict, path: Path, metadata: dict | None = None) -> bool:
     lines = scaling_lines(benches)
     if not lines:
         return False
@@ -193,12 +192,12 @@ def plot_scaling(plt, benches: dict, path: Path) -> bool:
         ax.tick_params(labelsize=7)
     _figure_legend(fig, handles, loc="upper center", ncol=len(handles))
     fig.subplots_adjust(left=0.05, right=0.99, top=0.9, wspace=0.4, hspace=0.25)
-    fig.savefig(path, dpi=80, metadata=PNG_METADATA)
+    fig.savefig(path, dpi=80, metadata=metadata)
     plt.close(fig)
     return True
 
 
-def plot_compile(plt, rows: list[dict], path: Path) -> bool:
+def plot_compile(plt, rows: list[dict], path: Path, metadata: dict | None = None) -> bool:
     if not rows:
         return False
     fig, ax = plt.subplots(figsize=(8, 1.5 + 0.3 * len(rows)))
@@ -216,7 +215,7 @@ def plot_compile(plt, rows: list[dict], path: Path) -> bool:
     ax.set_xlabel("median seconds per call, log scale; colour = framework-mode as in every plot")
     ax.legend(fontsize=7, loc="lower right")
     fig.subplots_adjust(left=_left_margin(labels, 8), right=0.97, bottom=0.9 / fig.get_figheight(), top=0.98)
-    fig.savefig(path, dpi=80, metadata=PNG_METADATA)
+    fig.savefig(path, dpi=80, metadata=metadata)
     plt.close(fig)
     return True
 
@@ -250,7 +249,7 @@ def _reuse(previous: Path | None, name: str, key: str, folder: Path) -> bool:
     return True
 
 
-def plot_roofline(plt, rf: dict, path: Path) -> bool:
+def plot_roofline(plt, rf: dict, path: Path, metadata: dict | None = None) -> bool:
     """Achieved GFLOP/s against arithmetic intensity, under each device's measured roofs."""
     if not rf["roofs"] or not rf["points"]:
         return False
@@ -278,22 +277,22 @@ def plot_roofline(plt, rf: dict, path: Path) -> bool:
         ax.tick_params(labelsize=7)
     _figure_legend(fig, handles, loc="upper center", ncol=len(handles))
     fig.subplots_adjust(left=0.08, right=0.98, top=0.86, bottom=0.12)
-    fig.savefig(path, dpi=90, metadata=PNG_METADATA)
+    fig.savefig(path, dpi=90, metadata=metadata)
     plt.close(fig)
     return True
 
 
 def _jobs(r: Report) -> list:
-    """(file name, draw(plt, path), the data it is drawn from) per figure this report has."""
-    jobs: list[tuple[str, Callable[[Any, Path], Any], Any]] = []
+    """(file name, draw(plt, path, metadata), the data it is drawn from) per figure this report has."""
+    jobs: list[tuple[str, Callable[[Any, Path, dict], Any], Any]] = []
     if r.baseline is not None:
-        jobs.append(("ratio_to_baseline.png", lambda plt, p: plot_ratio_to_baseline(plt, r, p),
+        jobs.append(("ratio_to_baseline.png", lambda plt, p, m: plot_ratio_to_baseline(plt, r, p, m),
                      (r.baseline_rows, r.threshold)))
     if r.history and len(r.history) > 1:
-        jobs.append(("history.png", lambda plt, p: plot_history(plt, r, p), hist.series_key(r)))
-    jobs.append(("scaling.png", lambda plt, p: plot_scaling(plt, r.current, p), scaling_lines(r.current)))
-    jobs.append(("compile_vs_steady.png", lambda plt, p: plot_compile(plt, r.compile, p), r.compile))
-    jobs.append(("roofline.png", lambda plt, p: plot_roofline(plt, r.roofline, p), r.roofline))
+        jobs.append(("history.png", lambda plt, p, m: plot_history(plt, r, p, m), hist.series_key(r)))
+    jobs.append(("scaling.png", lambda plt, p, m: plot_scaling(plt, r.current, p, m), scaling_lines(r.current)))
+    jobs.append(("compile_vs_steady.png", lambda plt, p, m: plot_compile(plt, r.compile, p, m), r.compile))
+    jobs.append(("roofline.png", lambda plt, p, m: plot_roofline(plt, r.roofline, p, m), r.roofline))
     return jobs
 
 
@@ -308,16 +307,16 @@ def pyplot():
 
 
 def draw_or_reuse(name: str, data, draw, folder: Path, previous: Path | None) -> bool:
-    """folder/name drawn with draw(path) (which may return False: nothing to draw), or copied from
-    the `previous` report folder when that PNG was drawn from the same `data` and code."""
+    """folder/name drawn with draw(path, metadata) (which may return False: nothing to draw; the PNG
+    carries `metadata`, its input key), or copied from the `previous` report folder when that PNG
+    was drawn from the same `data` and code."""
     key = input_key(name, data)
     if _reuse(previous, name, key, folder):
         return True
-    PNG_METADATA[CACHE_TAG] = key
-    return draw(folder / name) is not False
+    return draw(folder / name, {CACHE_TAG: key}) is not False
 
 
 def render_plots(r: Report, folder: Path) -> None:
     """Every PNG, each copied from r.previous (the report being replaced) when its inputs are unchanged."""
     for name, draw, data in _jobs(r):
-        draw_or_reuse(name, data, lambda path, draw=draw: draw(pyplot(), path), folder, r.previous)
+        draw_or_reuse(name, data, lambda path, meta, draw=draw: draw(pyplot(), path, meta), folder, r.previous)

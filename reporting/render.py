@@ -223,9 +223,9 @@ def regression_section(r: Report) -> list[str]:
     out += regression_intro(r)
     out.append(md_table(["benchmark", "baseline", "spread", "current", "change", "threshold", "p", "test", "gated",
                          "verdict", "memory change", "memory verdict"],
-                        [[x["name"], fmt_time(x["baseline_min_s"]), pct(x["spread_pct"], ".1f"), fmt_time(x["current_min_s"]),
-                          pct(x["change_pct"]), pct(x["threshold_pct"], "g"), fmt(x["p_value"], ".2g"), x["test"],
-                          gated_cell(r, x), x["verdict"],
+                        [[x["name"], fmt_time(x["baseline_min_s"]), pct(x["baseline_spread_pct"], ".1f"),
+                          fmt_time(x["current_min_s"]), pct(x["change_pct"]), pct(x["threshold_pct"], "g"),
+                          fmt(x["p_value"], ".2g"), x["test"], gated_cell(r, x), x["verdict"],
                           pct(x["memory_change_pct"]), x["memory_verdict"]] for x in r.regressions]))
     out += ["", "Machine differences noted: " + ("none." if not r.machine_diff else "")]
     return out + [f"- `{k}`: {b!r} -> {c!r}" for k, b, c in r.machine_diff]

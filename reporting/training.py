@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from reporting.machine import BUSY_SHARE
-from reporting.plots import PNG_METADATA, draw_or_reuse, pyplot
+from reporting.plots import draw_or_reuse, pyplot
 
 CSV_FIELDS = ("framework", "mode", "model", "dataset", "batch_size", "epoch", "epoch_seconds", "train_loss",
               "validation_loss", "validation_accuracy", "test_accuracy")
@@ -69,7 +69,7 @@ def by_panel(runs: list[dict]) -> dict[str, list[dict]]:
     return dict(sorted(panels.items()))
 
 
-def plot_curves(runs: list[dict], path: Path) -> None:
+def plot_curves(runs: list[dict], path: Path, metadata: dict | None = None) -> None:
     """Loss (train solid, validation dashed) and validation accuracy per epoch, one row per panel."""
     plt = pyplot()
     panels = by_panel(runs)
@@ -94,7 +94,7 @@ def plot_curves(runs: list[dict], path: Path) -> None:
         loss_ax.legend(fontsize=7)
         acc_ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=90, metadata=PNG_METADATA)
+    fig.savefig(path, dpi=90, metadata=metadata)
     plt.close(fig)
 
 
@@ -119,7 +119,7 @@ def mosaic(weights: np.ndarray, side: int) -> np.ndarray:
     return image
 
 
-def plot_first_layers(runs: list[dict], path: Path) -> bool:
+def plot_first_layers(runs: list[dict], path: Path, metadata: dict | None = None) -> bool:
     """Each trained model's first-layer units as image tiles: one row per model / data / batch,
     its runs (JAX and PyTorch) side by side."""
     plt = pyplot()
@@ -140,7 +140,7 @@ def plot_first_layers(runs: list[dict], path: Path) -> bool:
             ax.imshow(mosaic(weights, side), cmap="RdBu_r", vmin=-1, vmax=1)
             ax.set_title(f"{label(b)}\n{title.replace(' on ', chr(10) + 'on ')}", fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=90, metadata=PNG_METADATA)
+    fig.savefig(path, dpi=90, metadata=metadata)
     plt.close(fig)
     return True
 
@@ -223,13 +223,13 @@ def render_training(benchmarks: list[dict], out: Path, previous: Path | None = N
                   f"benchmarks: their times are upper bounds.", ""]
     if convergence:
         write_csv(convergence, out / "benchmark_results.csv")
-        _drawn("training_curves.png", convergence, lambda p: plot_curves(convergence, p), out, previous)
+        _drawn("training_curves.png", convergence, lambda p, m: plot_curves(convergence, p, m), out, previous)
         parts += ["### Convergence and time to accuracy", "",
                   "Time to target: training seconds from a cold start (compile included, evaluation "
                   "excluded) until the validation accuracy first reached the target.", "",
                   accuracy_table(convergence), "",
                   "Per-epoch figures: benchmark_results.csv; curves: training_curves.png."]
-        if _drawn("first_layer_weights.png", convergence, lambda p: plot_first_layers(convergence, p), out, previous):
+        if _drawn("first_layer_weights.png", convergence, lambda p, m: plot_first_layers(convergence, p, m), out, previous):
             parts += ["First-layer weights of the trained models (16 hidden units each, JAX and PyTorch "
                       "side by side): first_layer_weights.png."]
         parts.append("")
