@@ -27,7 +27,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput, cli
+from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput
+from reporting.args import Parser, percentage
 from reporting.load import load_run
 from reporting.sequential import CONFIDENCE, Decision, decide_all, interval_rank
 
@@ -149,12 +150,12 @@ def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spe
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = cli.Parser(prog="python -m reporting.ab", description=__doc__.split("\n")[0])
+    p = Parser(prog="python -m reporting.ab", description=__doc__.split("\n")[0])
     p.add_argument("--base", required=True, metavar="REF", help="git ref to compare the working tree with")
     p.add_argument("--budget", type=float, default=BUDGET_S, metavar="S",
                    help=f"seconds of measuring, at most (default {BUDGET_S})")
     p.add_argument("--out", type=Path, default=Path("report-compare"), metavar="DIR")
-    p.add_argument("--threshold", type=cli.percentage, default=10.0, metavar="PCT",
+    p.add_argument("--threshold", type=percentage, default=10.0, metavar="PCT",
                    help="the smallest change that counts (default 10)")
     p.add_argument("--keep", type=Path, metavar="DIR", help="also keep the processes' JSON files in DIR")
     p.add_argument("pytest_args", nargs="*", metavar="PYTEST ARGS", help="after --: the selection to measure")

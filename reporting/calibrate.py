@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 
 from reporting import EXIT_BAD_INPUT, EXIT_OK, ROOT, BadInput
+from reporting.args import Parser, percentage
 from reporting.load import Run, check_distinct, load_run
 from reporting.machine import calibration_path, fingerprint_hash, same_machine
 from reporting.stats import detectable_pct, false_alarm_rate, spread_pct, window_spread_pct
@@ -124,8 +125,6 @@ def find_calibration(explicit: Path | None, folder: Path, machine: str | None,
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    from reporting.cli import Parser, percentage
-
     p = Parser(prog="python -m reporting.calibrate", description=__doc__.split("\n")[0])
     p.add_argument("runs", nargs="+", metavar="RUN.json", help="A/A runs of the same code on this machine")
     p.add_argument("--threshold", type=percentage, default=10.0, metavar="PCT", help="floor (default 10)")

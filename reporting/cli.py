@@ -7,12 +7,12 @@ Exit 0: no gated regression (also: not gated at all, with the reason on a `Not g
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import traceback
 from pathlib import Path
 
 from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, html, plots, probes
+from reporting.args import Parser, percentage
 from reporting.calibrate import find_calibration
 from reporting.compare import by_name, gate_blockers, regressions
 from reporting.csvout import render_csv
@@ -36,21 +36,6 @@ from reporting.tables import (
 from reporting.verdict import verdict_of
 
 PROG = "report.py"
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, not usage + error
-        self.exit(EXIT_BAD_INPUT, f"{PROG}: error: {message}\n")
-
-
-def percentage(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive finite percentage")
-    return value
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

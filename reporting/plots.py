@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from reporting.model import Report
 
 LOSS_FIELD = re.compile(r"^loss_curve.*|.*_losses$")  # extra_info lists plotted as loss curves
-PLOTS = ("ratio_to_baseline.png", "history.png", "scaling.png", "compile_vs_steady.png")
 
 
 def _left_margin(labels: list[str], width_in: float, fontsize: float = 7) -> float:
