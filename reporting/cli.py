@@ -14,7 +14,7 @@ from pathlib import Path
 from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, html, plots, probes
 from reporting.args import Parser, percentage
 from reporting.calibrate import find_calibration
-from reporting.compare import by_name, gate_blockers, regressions
+from reporting.compare import by_name, comparison_rows, gate_blockers
 from reporting.csvout import render_csv
 from reporting.history import partial_note, summaries, timeline
 from reporting.load import Run, check_distinct, load_run
@@ -106,7 +106,7 @@ def comparison(args, runs: list[Run], base: list[Run], cur_fp: dict, paths: list
     calibration, thresholds, cal_note = find_calibration(args.calibration, ROOT / "baselines",
                                                          machine_id(paths[-1], runs[-1].machine_info), cur_fp)
     base_fp = same_machine(base, "baseline")
-    rows = regressions(by_name(runs), by_name(base), args.threshold, args.firstcall_threshold, thresholds)
+    rows = comparison_rows(by_name(runs), by_name(base), args.threshold, args.firstcall_threshold, thresholds)
     return {"regressions": rows, "blockers": gate_blockers(runs, base, cur_fp, base_fp),
             "machine_diff": machine_differences(runs[-1].machine_info, base[-1].machine_info),
             "calibration": calibration or cal_note, "baseline_benches": by_name(base)}

@@ -104,7 +104,7 @@ def compare_one(name: str, curs: list[Bench], bases: list[Bench], limits: tuple[
     return {**row, **judge(curs, bases, *limits)}
 
 
-def regressions(current: dict[str, list[Bench]], baseline: dict[str, list[Bench]], threshold: float,
+def comparison_rows(current: dict[str, list[Bench]], baseline: dict[str, list[Bench]], threshold: float,
                 firstcall_threshold: float, calibrated: dict[str, dict[int, tuple[float, float]]] | None = None
                 ) -> list[dict]:
     """One row per benchmark on either side, with the thresholds it is judged by. `calibrated`:
