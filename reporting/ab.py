@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import shutil
 import signal
@@ -92,6 +93,7 @@ class Sides:
     def __init__(self) -> None:
         self.values: dict[str, dict[str, list[float]]] = {"base": {}, "head": {}}
         self.runs: list[Path] = []
+        self.notes: list[str] = []  # what the reader must know about this run of the A/B
 
     def add(self, side: str, path: Path) -> None:
         self.runs.append(path)
@@ -100,6 +102,18 @@ class Sides:
 
     def decisions(self, threshold: float) -> list[Decision]:
         return decide_all(self.values["base"], self.values["head"], threshold)
+
+
+def too_short(first_round_s: float, budget: float) -> str:
+    """Why no benchmark can be decided, when a round (a process a side) costs so much here that the
+    budget cannot reach the first decision; else ""."""
+    fits = int(budget // first_round_s)
+    if fits >= MIN_PROCESSES:
+        return ""
+    need = math.ceil((MIN_PROCESSES + 1) * first_round_s / 100) * 100  # a round of slack: rounds vary
+    return (f"a round (one process a side) took {first_round_s:.0f} s on this machine, so the {budget:g} s budget "
+            f"fits about {fits} processes a side, fewer than the {MIN_PROCESSES} the {CONFIDENCE:.1%} interval needs "
+            f"for a first decision: every benchmark will stay undecided (a budget of about {need:.0f} s would decide)")
 
 
 def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -> tuple[list[Decision], Sides]:
@@ -114,6 +128,9 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
             sides.add(side, measure(trees[side], folder / f"{side}-{number:02d}.json", args.pytest_args, selection))
         spent, last = time.monotonic() - started, time.monotonic() - round_start
         final = spent + last > args.budget
+        if number == 1 and (note := too_short(spent, args.budget)):
+            sides.notes.append(note)
+            print(f"reporting.ab: {note}", flush=True)
         if looks_at(number) or (final and number >= MIN_PROCESSES):
             decisions = sides.decisions(args.threshold)
             undecided = [d.name for d in decisions if d.verdict == "undecided"]
@@ -181,11 +198,11 @@ def run(args: argparse.Namespace) -> int:
                 shutil.copy2(path, args.keep / path.name)
     spent = time.monotonic() - started
     args.out.mkdir(parents=True, exist_ok=True)
-    text = render(decisions, args, commit, spent)
+    text = render(decisions, args, commit, spent) + "".join(f"\nNote: {n}.\n" for n in sides.notes)
     (args.out / "ab.md").write_text(text, encoding="utf8")
     (args.out / "ab.json").write_text(json.dumps(
         {"base": args.base, "commit": commit, "threshold_pct": args.threshold, "confidence": CONFIDENCE,
-         "seconds": round(spent, 1), "decisions": [{**d.__dict__, "resolvable_pct": d.resolvable_pct}
+         "seconds": round(spent, 1), "notes": sides.notes, "decisions": [{**d.__dict__, "resolvable_pct": d.resolvable_pct}
                                                    for d in decisions]}, indent=2) + "\n", encoding="utf8")
     print(text, end="")
     slower = [d for d in decisions if d.verdict == "slower"]

@@ -64,3 +64,12 @@ def test_the_offline_validation_finds_no_false_alarm_and_catches_a_clear_slowdow
     assert rows["quiet"][0.25][0] == rows["quiet"][0.15][0] == 1.0
     assert 0.2 < rows["quiet"][0.10][0] < 0.9  # +10% is the threshold itself: about half the time
     assert rows["noisy"]["false_alarm"] <= 0.02 and rows["noisy"][0.15][0] < 0.5
+
+
+def test_a_budget_too_short_for_a_first_decision_says_so_and_what_would_do():
+    from reporting.ab import MIN_PROCESSES, too_short
+
+    note = too_short(108, 600)
+    assert f"fits about 5 processes a side, fewer than the {MIN_PROCESSES}" in note
+    assert "a budget of about 900 s would decide" in note
+    assert too_short(600 / MIN_PROCESSES, 600) == ""
