@@ -33,7 +33,7 @@ from reporting.args import Parser, percentage
 from reporting.load import load_run
 from reporting.sequential import CONFIDENCE, Decision, decide_all, interval_rank
 
-BUDGET_S = 600  # a quick-set process costs 20-27 s here: about 12 rounds, fewer processes once some are decided
+BUDGET_S = 600  # seconds of measuring; what a round costs on a given machine is in docs/regression-gate.md
 MIN_PROCESSES = next(n for n in range(2, 20) if interval_rank(n, n) is not None)  # 7 at 99.9%
 LOOK_EVERY = 3  # decide after MIN_PROCESSES processes a side, then every 3 more: few looks, few false alarms
 
