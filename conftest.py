@@ -19,7 +19,7 @@ import pytest
 # JAX must not grab 75% of a GPU at start-up: PyTorch shares the process. Set before jax is imported.
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
-from benchmarks import machine, probes, progress  # noqa: E402
+from benchmarks import machine, memory, probes, progress  # noqa: E402
 from benchmarks.spec import DEVICE_ONLY_MODES, PHASES, PRECISIONS, Spec  # noqa: E402
 
 # option name -> (default list, id prefix, largest accepted value)
@@ -167,7 +167,7 @@ def _set_precision(precision: str) -> None:
 def has_framework(name: str) -> bool:
     """Importable, not just present: a broken install counts as missing (and is skipped). A memory
     child imports only its case's framework: to it, the other one is absent."""
-    only = os.environ.get("SUITE_MEMORY_CHILD_FRAMEWORK")
+    only = os.environ.get(memory.CHILD_FRAMEWORK_ENV)
     if only and name in ("jax", "torch") and name != only:
         return False
     try:
@@ -180,7 +180,7 @@ def has_framework(name: str) -> bool:
 @cache
 def gpu_reason() -> str | None:
     """None when both JAX and PyTorch can use a CUDA GPU (a memory child: its one framework), else why not."""
-    only = os.environ.get("SUITE_MEMORY_CHILD_FRAMEWORK")
+    only = os.environ.get(memory.CHILD_FRAMEWORK_ENV)
     wanted = [only] if only in ("jax", "torch") else ["jax", "torch"] if not only else []
     missing = [name for name in wanted if not has_framework(name)]
     if missing:
@@ -385,8 +385,6 @@ def _download(root: Path, name: str) -> None:
 def pytest_runtest_call(item: pytest.Item):
     """In a memory child: the working set's baseline, after the framework's start-up and before the
     test body makes its inputs (so inputs count for every framework alike)."""
-    from benchmarks import memory
-
     spec = getattr(item, "callspec", None) and item.callspec.params.get("spec")
     if memory.in_child() and isinstance(spec, Spec) and spec.phase == "steady":
         from benchmarks import frameworks
@@ -417,8 +415,6 @@ def _measure_in_child(config: pytest.Config, case: dict) -> dict:
     import sys
     import tempfile
 
-    from benchmarks import memory
-
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="memory-child-") as tmp:
         out = Path(tmp) / "result.json"
@@ -439,8 +435,6 @@ def _working_sets(config: pytest.Config, benchmarks: list[dict]) -> None:
     """Each queued steady case's working set, measured in a fresh child, two at a time, after every
     benchmark of this run has been timed; a figure below 0.9 x its analytic floor fails the run."""
     from concurrent.futures import ThreadPoolExecutor
-
-    from benchmarks import memory
 
     cases, memory.PENDING[:] = list(memory.PENDING), []
     if cases:  # measured once; pytest-benchmark builds its JSON once per output (--benchmark-json, the storage)
