@@ -90,8 +90,9 @@ regress: $(STAMP)
 # same / undecided per benchmark, within BUDGET seconds; exit 1 only when one is slower.
 BASE ?= $(shell git merge-base HEAD '@{upstream}' 2>/dev/null || git rev-parse HEAD~1)
 BUDGET ?= 600
+AB_ARGS ?=  # e.g. --keep DIR (every process's JSON), --out DIR
 compare: $(STAMP)
-	$(PY) -m reporting.ab --base $(BASE) --budget $(BUDGET) --threshold $(THRESHOLD) -- $(QUICK_ARGS)
+	$(PY) -m reporting.ab --base $(BASE) --budget $(BUDGET) --threshold $(THRESHOLD) $(AB_ARGS) -- $(QUICK_ARGS)
 
 # CAL_RUNS A/A runs of the quick set on this machine -> baselines/<machine-id>/calibration-<hash>.json:
 # per-benchmark thresholds no tighter than each benchmark's run-to-run spread here.

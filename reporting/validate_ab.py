@@ -1,6 +1,7 @@
 """Offline check of make compare's decision rule on stored processes of one commit (A/A data).
 
-    python -m reporting.validate_ab RUN.json RUN.json ... [--per-side K ...] [--threshold PCT] [--trials N]
+    python -m reporting.validate_ab RUN.json RUN.json ... [--per-side K ...] [--threshold PCT] [--trials N] [--save FILE]
+    python -m reporting.validate_ab AA-SET.json [--per-side K ...]   (a set written by --save)
 
 RUN.json: fresh quick-set processes of one commit, taken as make compare takes them
 (reporting.ab.SHORT_ARGS). Each trial draws two disjoint random sets of processes as base and
@@ -17,6 +18,7 @@ Prints a Markdown table (docs/regression-gate.md has the one measured here).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -74,14 +76,54 @@ def table(rows: dict[str, dict], per_side: int) -> str:
     return "\n".join(lines)
 
 
+def processes(paths: list[Path]) -> list[dict[str, float]]:
+    """One {benchmark: fastest round} per process: from pytest-benchmark JSON files, or from one
+    compact A/A set written by --save. Processes that measured fewer benchmarks than the fullest
+    (make compare's later rounds measure only the undecided) are left out, and the count said."""
+    if len(paths) == 1 and "processes" in (stored := json.loads(paths[0].read_text(encoding="utf8"))):
+        per_run = [proc["values"] for proc in stored["processes"]]
+    else:
+        per_run = [fastest_rounds(path) for path in paths]
+    full = max(len(r) for r in per_run)
+    kept = [r for r in per_run if len(r) == full]
+    if len(kept) < len(per_run):
+        print(f"validate_ab: {len(per_run) - len(kept)} of {len(per_run)} processes measured only part of the "
+              f"selection and are left out; {len(kept)} kept", file=sys.stderr)
+    return kept
+
+
+def save(target: Path, paths: list[Path], per_run: list[dict[str, float]]) -> None:
+    """The A/A set as one small JSON: each process's values, with the machine and commit they came from."""
+    first = json.loads(paths[0].read_text(encoding="utf8"))
+    info = first.get("machine_info", {})
+    stored = {"what": "fresh quick-set processes of one commit, as make compare runs them; per process, each "
+                      "steady benchmark's fastest round in seconds",
+              "commit": first.get("commit_info", {}).get("id"), "datetime": first.get("datetime"),
+              "machine": {k: info.get(k) for k in ("node", "machine", "processor", "cpu", "python_version", "jax",
+                                                   "torch", "numpy")},
+              "processes": [{"values": values} for values in per_run]}
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(stored, indent=1) + "\n", encoding="utf8")
+    tmp.replace(target)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m reporting.validate_ab", description=__doc__.split("\n")[0])
     p.add_argument("runs", nargs="+", type=Path)
     p.add_argument("--per-side", type=int, nargs="+", default=[8])
     p.add_argument("--threshold", type=float, default=10.0)
     p.add_argument("--trials", type=int, default=400)
+    p.add_argument("--save", type=Path, metavar="FILE",
+                   help="also write the processes' values (one fastest round per benchmark each) to FILE, "
+                        "a compact A/A set that this command reads back in place of the RUN.json files")
     args = p.parse_args(argv)
-    per_run = [fastest_rounds(path) for path in args.runs]
+    try:
+        per_run = processes(args.runs)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"validate_ab: error: {exc}", file=sys.stderr)
+        return 2
+    if args.save:
+        save(args.save, args.runs, per_run)
     names = sorted(set.intersection(*(set(r) for r in per_run)))
     values = {name: np.array([r[name] for r in per_run]) for name in names}
     for k in args.per_side:

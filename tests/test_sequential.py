@@ -1,6 +1,8 @@
 """The A/B decision from many short processes, on synthetic process values with a known answer."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -73,3 +75,19 @@ def test_a_budget_too_short_for_a_first_decision_says_so_and_what_would_do():
     assert f"fits about 5 processes a side, fewer than the {MIN_PROCESSES}" in note
     assert "a budget of about 900 s would decide" in note
     assert too_short(600 / MIN_PROCESSES, 600) == ""
+
+
+def test_a_stored_aa_set_reads_back_without_the_partial_processes(tmp_path, capsys):
+    from reporting import validate_ab
+
+    rng = np.random.default_rng(1)
+    full = [{"a": float(v), "b": float(w)} for v, w in 1e-3 * np.exp(0.02 * rng.standard_normal((16, 2)))]
+    stored = tmp_path / "aa.json"
+    stored.write_text(json.dumps({"processes": [{"values": v} for v in full + [{"a": 1e-3}]]}))
+    assert validate_ab.processes([stored]) == full  # the last one measured only part of the selection
+    assert "1 of 17 processes measured only part" in capsys.readouterr().err
+    assert validate_ab.main([str(stored), "--per-side", "8", "--trials", "20"]) == 0
+    assert "| a | 0.0% |" in capsys.readouterr().out
+    stored.write_text("{not json")
+    assert validate_ab.main([str(stored)]) == 2
+    assert "validate_ab: error:" in capsys.readouterr().err
