@@ -81,7 +81,8 @@ def processes(paths: list[Path]) -> list[dict[str, float]]:
     compact A/A set written by --save. Processes that measured fewer benchmarks than the fullest
     (make compare's later rounds measure only the undecided) are left out, and the count said."""
     if len(paths) == 1 and "processes" in (stored := json.loads(paths[0].read_text(encoding="utf8"))):
-        per_run = [proc["values"] for proc in stored["processes"]]
+        names = stored["benchmarks"]
+        per_run = [dict(zip(names, values, strict=True)) for values in stored["processes"]]
     else:
         per_run = [fastest_rounds(path) for path in paths]
     full = max(len(r) for r in per_run)
@@ -93,7 +94,8 @@ def processes(paths: list[Path]) -> list[dict[str, float]]:
 
 
 def save(target: Path, paths: list[Path], per_run: list[dict[str, float]]) -> None:
-    """The A/A set as one small JSON: each process's values, with the machine and commit they came from."""
+    """The A/A set as one small JSON: the benchmarks' names once, then each process's values in that
+    order, with the machine and commit they came from."""
     first = json.loads(paths[0].read_text(encoding="utf8"))
     info = first.get("machine_info", {})
     stored = {"what": "fresh quick-set processes of one commit, as make compare runs them; per process, each "
@@ -101,9 +103,12 @@ def save(target: Path, paths: list[Path], per_run: list[dict[str, float]]) -> No
               "commit": first.get("commit_info", {}).get("id"), "datetime": first.get("datetime"),
               "machine": {k: info.get(k) for k in ("node", "machine", "processor", "cpu", "python_version", "jax",
                                                    "torch", "numpy")},
-              "processes": [{"values": values} for values in per_run]}
+              "benchmarks": (names := sorted(per_run[0])),
+              "processes": [[values[n] for n in names] for values in per_run]}
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(stored, indent=1) + "\n", encoding="utf8")
+    head = json.dumps({k: v for k, v in stored.items() if k != "processes"})[:-1]  # one process a line below
+    tmp.write_text(head + ',\n "processes": [\n' + ",\n".join(json.dumps(row) for row in stored["processes"])
+                   + "\n]}\n", encoding="utf8")
     tmp.replace(target)
 
 
