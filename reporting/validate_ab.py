@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reporting import BadInput
 from reporting.ab import MIN_PROCESSES, fastest_rounds, looks_at
 from reporting.sequential import decide
 
@@ -80,7 +81,11 @@ def processes(paths: list[Path]) -> list[dict[str, float]]:
     """One {benchmark: fastest round} per process: from pytest-benchmark JSON files, or from one
     compact A/A set written by --save. Processes that measured fewer benchmarks than the fullest
     (make compare's later rounds measure only the undecided) are left out, and the count said."""
-    if len(paths) == 1 and "processes" in (stored := json.loads(paths[0].read_text(encoding="utf8"))):
+    try:
+        stored = json.loads(paths[0].read_text(encoding="utf8")) if len(paths) == 1 else {}
+    except ValueError as exc:
+        raise BadInput(paths[0], f"not JSON ({exc})") from None
+    if "processes" in stored:
         names = stored["benchmarks"]
         per_run = [dict(zip(names, values, strict=True)) for values in stored["processes"]]
     else:
@@ -124,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         per_run = processes(args.runs)
-    except (OSError, ValueError, KeyError) as exc:
+    except (BadInput, OSError, ValueError, KeyError) as exc:
         print(f"validate_ab: error: {exc}", file=sys.stderr)
         return 2
     if args.save:
