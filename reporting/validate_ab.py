@@ -103,17 +103,16 @@ def save(target: Path, paths: list[Path], per_run: list[dict[str, float]]) -> No
     order, with the machine and commit they came from."""
     first = json.loads(paths[0].read_text(encoding="utf8"))
     info = first.get("machine_info", {})
-    stored = {"what": "fresh quick-set processes of one commit, as make compare runs them; per process, each "
-                      "steady benchmark's fastest round in seconds",
-              "commit": first.get("commit_info", {}).get("id"), "datetime": first.get("datetime"),
-              "machine": {k: info.get(k) for k in ("node", "machine", "processor", "cpu", "python_version", "jax",
-                                                   "torch", "numpy")},
-              "benchmarks": (names := sorted(per_run[0])),
-              "processes": [[values[n] for n in names] for values in per_run]}
+    names = sorted(per_run[0])
+    meta = {"what": "fresh quick-set processes of one commit, as make compare runs them; per process, each "
+                    "steady benchmark's fastest round in seconds",
+            "commit": first.get("commit_info", {}).get("id"), "datetime": first.get("datetime"),
+            "machine": {k: info.get(k) for k in ("node", "machine", "processor", "cpu", "python_version", "jax",
+                                                 "torch", "numpy")},
+            "benchmarks": names}
+    rows = (json.dumps([values[n] for n in names]) for values in per_run)  # one process a line
     tmp = target.with_name(target.name + ".tmp")
-    head = json.dumps({k: v for k, v in stored.items() if k != "processes"})[:-1]  # one process a line below
-    tmp.write_text(head + ',\n "processes": [\n' + ",\n".join(json.dumps(row) for row in stored["processes"])
-                   + "\n]}\n", encoding="utf8")
+    tmp.write_text(json.dumps(meta)[:-1] + ',\n "processes": [\n' + ",\n".join(rows) + "\n]}\n", encoding="utf8")
     tmp.replace(target)
 
 
