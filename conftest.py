@@ -232,7 +232,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             if DEVICE_ONLY_MODES.get(mode, device) != device:
                 continue  # e.g. CUDA graphs: no such case on the CPU
             for word, value in sizes:
-                for phase in phases:
+                for phase in sorted(phases, key=lambda phase: phase != "firstcall"):  # firstcall first: its
+                    # caches cleared, it pays the cold compile; the steady case after it may reuse what it built
                     if phase == "firstcall" and config.getoption("--firstcall-sizes") == "one" and (word, value) != sizes[0]:
                         continue  # one size per sweep: the first call's compile does not grow with it
                     spec = Spec(framework, mode, device, word, value, phase, config.firstcall_rounds,

@@ -53,6 +53,10 @@ class Backend:
     def clear_caches(self) -> None:
         pass
 
+    def before_steady(self) -> None:
+        """Before a steady case is built: drop what an earlier case left that would change how this
+        one compiles (nothing here)."""
+
     def warm_device(self) -> None:
         pass
 
@@ -117,6 +121,12 @@ class JaxBackend(Backend):
         import jax
 
         jax.clear_caches()
+
+    def before_steady(self) -> None:
+        """Nothing: JAX's caches are keyed by the exact shapes, dtypes and options, so what an
+        earlier case compiled runs as a fresh compile of it would. A steady case that follows its
+        firstcall (conftest.py runs firstcall first) reuses that round's executables: jax-eager's
+        per-op ones, a jit of the same function, instead of compiling them again."""
 
     def compile_count(self) -> int:
         return jax_events.compiles
@@ -288,6 +298,10 @@ class TorchBackend(Backend):
             import torch
 
             torch._dynamo.reset()
+
+    def before_steady(self) -> None:
+        """torch._dynamo.reset(): no graph or automatic dynamic-shape decision left by an earlier size."""
+        self.clear_caches()
 
     def compile_count(self) -> int:
         from torch._dynamo.utils import counters

@@ -135,7 +135,7 @@ def timed(be: frameworks.Backend, step: Callable[[], Any]) -> Callable[[], Any]:
 
 
 def _steady(benchmark, be: frameworks.Backend, case: Case) -> Any:
-    be.clear_caches()  # a clean slate: no graph or dynamic-shape decision left by an earlier size
+    be.before_steady()
     child = memory.CHILD.get("set") if memory.in_child() else None  # started before the test's inputs
     before_build = memory.resident_bytes() if be.spec.memory and be.spec.device == "cpu" and not child else None
     call = timed(be, case.build(be))

@@ -102,7 +102,9 @@ def _cold(spec):
 
 
 def _next_logits(gpt, state, config, spec):
-    """Logits of the trained state for text.sample, run eagerly (generation is not measured)."""
-    be = frameworks.backend(dataclasses.replace(spec, mode="eager"))
+    """Logits of the trained state for text.sample, in the case's own mode (generation is not
+    measured): jax-jit compiles its fixed (1, block_size) window once, where eager JAX would
+    dispatch every op of 200 forward passes from Python (about 7 s here)."""
+    be = frameworks.backend(spec)
     forward = gpt.predict_fn(state, config, be)
     return lambda ids: harness.as_numpy(forward(gpt.tokens(be, ids)))
