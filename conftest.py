@@ -411,26 +411,50 @@ def _child_args(config: pytest.Config, device: str) -> list[str]:
     return args
 
 
-def _measure_in_child(config: pytest.Config, case: dict) -> dict:
+def _measure_in_child(config: pytest.Config, case: dict, servers: _Servers) -> dict:
     import json
-    import subprocess
-    import sys
     import tempfile
+
+    from benchmarks.forkserver import ServerError
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="memory-child-") as tmp:
-        out = Path(tmp) / "result.json"
-        env = {**os.environ, memory.CHILD_ENV: str(out), memory.CHILD_FRAMEWORK_ENV: case["framework"]}
+        out, log = Path(tmp) / "result.json", Path(tmp) / "child.log"
+        env = {memory.CHILD_ENV: str(out), memory.CHILD_FRAMEWORK_ENV: case["framework"]}
         try:
-            proc = subprocess.run([sys.executable, "-m", "pytest", case["fullname"], *_child_args(config, case["device"])],
-                                  cwd=str(config.rootpath), env=env, capture_output=True, text=True,
-                                  timeout=MEMORY_CHILD_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            return {"memory_note": f"working set not measured: its child ran over {MEMORY_CHILD_TIMEOUT_S} s"}
-        if proc.returncode != 0 or not out.is_file():
-            tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
-            return {"memory_note": f"working set not measured: its child failed (exit {proc.returncode}: {tail[0]})"}
+            status = servers.get(case["framework"]).run([case["fullname"], *_child_args(config, case["device"])],
+                                                        env, str(log), MEMORY_CHILD_TIMEOUT_S)
+        except ServerError as err:
+            return {"memory_note": f"working set not measured: {err}"}
+        if status != 0 or not out.is_file():
+            text = log.read_text(errors="replace") if log.is_file() else ""
+            tail = text.strip().splitlines()[-1:] or ["no output"]
+            return {"memory_note": f"working set not measured: its child failed (exit {status}: {tail[0]})"}
         return {**json.loads(out.read_text()), "memory_child_s": round(time.perf_counter() - started, 2)}
+
+
+class _Servers:
+    """The fork servers (benchmarks/forkserver.py) of the memory pass's worker threads: one per
+    thread and framework (JAX, PyTorch, or neither for NumPy and SciPy cases), started on first use."""
+
+    def __init__(self, config: pytest.Config):
+        import threading
+
+        self.cwd, self.local, self.started = str(config.rootpath), threading.local(), []
+
+    def get(self, framework: str):
+        from benchmarks.forkserver import PRELOAD, Server
+
+        kind = framework if framework in PRELOAD else "numpy"
+        mine = self.local.__dict__.setdefault("servers", {})
+        if kind not in mine or not mine[kind].alive:
+            mine[kind] = Server(kind, self.cwd, {**os.environ, memory.CHILD_FRAMEWORK_ENV: kind})
+            self.started.append(mine[kind])
+        return mine[kind]
+
+    def close(self) -> None:
+        for server in self.started:
+            server.close()
 
 
 def _child_cost(case: dict) -> int:
@@ -453,9 +477,13 @@ def _working_sets(config: pytest.Config, benchmarks: list[dict]) -> None:
             reporter.write_line(f"memory: the working set of {len(cases)} steady cases, each in a fresh process")
         started = time.perf_counter()
         cases.sort(key=_child_cost, reverse=True)  # longest first: no long child left alone at the end
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            config.working_sets = dict(zip([c["fullname"] for c in cases],
-                                           pool.map(lambda c: _measure_in_child(config, c), cases), strict=True))
+        servers = _Servers(config)
+        try:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                config.working_sets = dict(zip([c["fullname"] for c in cases], pool.map(
+                    lambda c: _measure_in_child(config, c, servers), cases), strict=True))
+        finally:
+            servers.close()
         config.memory_pass_s = time.perf_counter() - started
         if reporter is not None:
             reporter.write_line(f"memory: {len(cases)} working sets measured in {config.memory_pass_s:.0f} s")

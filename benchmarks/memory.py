@@ -172,7 +172,8 @@ CHILD_ENV = "SUITE_MEMORY_CHILD"  # in a child: the file its one measurement is 
 # in a child: the one framework it may import (JAX and PyTorch each take 1-3 s to import and
 # initialise; a child imports only its case's, so that the pass costs what the cases cost)
 CHILD_FRAMEWORK_ENV = "SUITE_MEMORY_CHILD_FRAMEWORK"
-WORKING_SET_NOTE = ("working set: peak resident memory of a fresh process running only this case, over its steps "
+WORKING_SET_NOTE = ("working set: peak resident memory of a fresh process running only this case (forked from a "
+                    "server that had imported the framework and started nothing), over its steps "
                     "after build and warm-up (the compiler's freed temporaries excluded), minus its resident memory "
                     "after the framework's import and initialisation and before the inputs were made, less the "
                     "library code pages first read meanwhile (RssFile)")
