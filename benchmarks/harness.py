@@ -65,13 +65,13 @@ def run(benchmark, spec: Spec, case: Case) -> Any:
     benchmark.extra_info["other_cpu_share"] = others.share_value
     if case.training:
         benchmark.extra_info["loss"] = float(as_numpy(out[1]))
-    if not memory.in_child() and (case.count_framework_flops or (spec.memory and spec.framework == "jax"
-                                                                  and spec.compiled)):
+    xla_memory = spec.memory and spec.phase == "steady" and spec.framework == "jax" and spec.compiled
+    if not memory.in_child() and (case.count_framework_flops or xla_memory):
         analysis = be.analyse(case.build)  # untimed, on a fresh step
         if case.count_framework_flops:
             benchmark.extra_info["flops_per_call_framework"] = analysis["flops"]
             benchmark.extra_info["ops_per_call"] = analysis.get("ops")  # eager modes: dispatched operations
-        if spec.memory:
+        if xla_memory:  # a first call has no memory figure (memory.FIRSTCALL): nor XLA's beside it
             benchmark.extra_info.update(analysis["memory"])
     return out
 
