@@ -446,7 +446,9 @@ class _Servers:
         from benchmarks.forkserver import PRELOAD, Server
 
         kind = framework if framework in PRELOAD else "numpy"
-        mine = self.local.__dict__.setdefault("servers", {})
+        if not hasattr(self.local, "servers"):
+            self.local.servers = {}
+        mine = self.local.servers
         if kind not in mine or not mine[kind].alive:
             mine[kind] = Server(kind, self.cwd, {**os.environ, memory.CHILD_FRAMEWORK_ENV: kind})
             self.started.append(mine[kind])

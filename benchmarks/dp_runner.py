@@ -276,7 +276,7 @@ def measure(group: Group, steps: int) -> dict:
 # --- the worker side ------------------------------------------------------------------------------
 
 def _worker(spec: Spec, n: int, rank: int, port: int, batch: int, threads: int, parent: int, conn) -> None:
-    _die_with_parent(parent)
+    die_with_parent(parent)
     try:
         worker = _Worker(spec, n, rank, port, batch, threads)
         conn.send(("ok", worker.info))
@@ -302,8 +302,8 @@ def _worker(spec: Spec, n: int, rank: int, port: int, batch: int, threads: int, 
         worker.close()
 
 
-def _die_with_parent(parent: int) -> None:
-    """SIGKILL this worker when the parent dies, however it dies (Linux)."""
+def die_with_parent(parent: int) -> None:
+    """SIGKILL this process when its parent `parent` dies, however it dies (Linux); exit now if it already has."""
     import ctypes
     import signal
 

@@ -3,8 +3,9 @@
 A working set is read in a fresh process running one case (docs/measuring.md, Memory), and most
 of such a child's time was its imports: PyTorch with Dynamo about 3 s, JAX with optax about 2 s
 of the 4-5 s a small case took on two cores. A `Server` is one process per framework that imports
-pytest and that framework once and then forks a child for each case it is sent. It imports
-modules only: no runtime is started (no XLA client, no PyTorch thread pool, no compile worker), so
+pytest and that framework once (and benchmarks/dp_runner.py's helpers, which import no framework)
+and then forks a child for each case it is sent. It imports modules only: no runtime is started
+(no XLA client, no PyTorch thread pool, no compile worker), so
 nothing but the import is shared, and fork copies no running thread's state. The child then
 does what a fresh interpreter would: pytest collects the case, the working set's baseline is
 read once the framework's runtime has started in the child, and the case runs alone.
@@ -19,7 +20,6 @@ at a time per server; both die with their parent (PR_SET_PDEATHSIG).
 """
 from __future__ import annotations
 
-import ctypes
 import importlib
 import json
 import os
@@ -29,6 +29,8 @@ import subprocess
 import sys
 import traceback
 from typing import IO, Any
+
+from benchmarks.dp_runner import die_with_parent
 
 # what a server imports once; a NumPy case's children import neither framework
 PRELOAD = {"jax": ("jax", "jax.numpy", "optax"), "torch": ("torch", "torch._dynamo"), "numpy": ()}
@@ -95,13 +97,6 @@ class Server:
 
 # --- the server side ------------------------------------------------------------------------------
 
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def serve(framework: str, requests: IO[str], replies: IO[str]) -> None:
     for name in COMMON + PRELOAD[framework]:
         importlib.import_module(name)
@@ -109,19 +104,20 @@ def serve(framework: str, requests: IO[str], replies: IO[str]) -> None:
     replies.flush()
     for line in requests:
         request = json.loads(line)
+        server = os.getpid()
         pid = os.fork()
         if pid == 0:
-            _child(request, replies)
+            _child(request, replies, server)
         _, status = os.waitpid(pid, 0)
         replies.write(json.dumps({"exit": os.waitstatus_to_exitcode(status)}) + "\n")
         replies.flush()
 
 
-def _child(request: dict, replies: IO[str]) -> None:
+def _child(request: dict, replies: IO[str], server: int) -> None:
     """The forked child: its own output file, the case's variables, pytest; never returns."""
     status = 70  # EX_SOFTWARE: the child failed before pytest could say why
     try:
-        _die_with_parent()
+        die_with_parent(server)
         replies.close()
         out = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         null = os.open(os.devnull, os.O_RDONLY)
@@ -145,7 +141,7 @@ def main() -> None:
     framework = sys.argv[1] if len(sys.argv) == 2 else ""
     if framework not in PRELOAD:
         sys.exit(f"usage: python -m benchmarks.forkserver {'|'.join(PRELOAD)}")
-    _die_with_parent()
+    die_with_parent(os.getppid())
     replies = os.fdopen(os.dup(1), "w")  # the protocol's own descriptor: a stray print cannot corrupt it
     os.dup2(2, 1)
     sys.stdout = sys.stderr
