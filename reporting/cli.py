@@ -7,6 +7,7 @@ Exit 0: no gated regression (also: not gated at all, with the reason on a `Not g
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -85,19 +86,39 @@ def baseline_runs(args, paths: list[Path], runs: list[Run]) -> tuple[list[Run], 
         note = ""
     else:
         base_paths, note = default_baseline(paths[-1], ROOT / "baselines", runs[-1].machine_info, names)
-    base = [load_run(p) for p in base_paths]
+    base, own = _without_current(paths, runs, base_paths)
+    if own:
+        if args.baseline and not base:
+            raise BadInput(own[0], "is the run being judged: a run cannot be its own baseline")
+        note = "; ".join(filter(None, [note, f"baseline: left out {', '.join(own)}, the run being judged itself "
+                                             "(a run never counts in its own baseline)"]))
     if base and (not args.baseline or any(Path(arg).is_dir() for arg in args.baseline)):
         base, older = probes.newest_machine(base)
         if older:
-            note = (f"baseline: the newest {len(base)} run(s) of this selection and of the machine that measures like "
-                    f"them; {len(older)} older run(s) of a machine that measured otherwise left out "
-                    f"({', '.join(run.path.name for run in older)})")
+            note = "; ".join(filter(None, [note, (
+                f"baseline: the newest {len(base)} run(s) of this selection and of the machine that measures like "
+                f"them; {len(older)} older run(s) of a machine that measured otherwise left out "
+                f"({', '.join(run.path.name for run in older)})")]))
     if base and not names & {name for run in base for name in run.benches}:
         if args.baseline:
             raise BadInput(base_paths[0], "baseline has no benchmark in common with "
                            + ", ".join(str(p) for p in paths))
         return [], f"No baseline: the default {base_paths[0].parent} has no benchmark in common with this run."
     return base, note
+
+
+def _without_current(paths: list[Path], runs: list[Run], base_paths: list[Path]) -> tuple[list[Run], list[str]]:
+    """The baseline runs that are not a current run (by path or by content), and those left out."""
+    own_paths = {os.path.realpath(p) for p in paths}
+    own_digests = {run.digest for run in runs}
+    base, own = [], []
+    for p in base_paths:
+        run = None if os.path.realpath(p) in own_paths else load_run(p)
+        if run is None or run.digest in own_digests:
+            own.append(str(p))
+        else:
+            base.append(run)
+    return base, own
 
 
 def comparison(args, runs: list[Run], base: list[Run], cur_fp: dict, paths: list[Path]) -> dict:
@@ -118,11 +139,14 @@ def stored_beside(args, paths: list[Path], runs: list[Run], base: list[Run]) -> 
     stored = sorted(paths[-1].parent.glob(RUN_GLOB), key=lambda f: f.name)
     if not args.history and paths[-1] not in stored:
         return "", None, []
-    stored_runs = summaries(stored or paths)
+    broken: list[str] = []
+    stored_runs = summaries(stored or paths, broken)
     partial = partial_note(paths[-1], set(runs[-1].benches), stored_runs) if paths[-1] in stored else ""
+    notes = [f"stored beside it, left out: {problem}" for problem in broken]
     if not args.history:
-        return partial, None, []
-    notes = [f"history: only {len(stored_runs)} run in {paths[-1].parent}; no history plot"] if len(stored_runs) < 2 else []
+        return partial, None, notes
+    if len(stored_runs) < 2:
+        notes.append(f"history: only {len(stored_runs)} run in {paths[-1].parent}; no history plot")
     return partial, timeline(stored_runs, summaries([b.path for b in base])), notes
 
 

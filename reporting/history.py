@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reporting import BadInput, style
-from reporting.load import DATA_RE, ID_FIELDS, parse_bench
+from reporting.load import DATA_RE, ID_FIELDS, parse_bench, parse_json
 
 if TYPE_CHECKING:
     from reporting.model import Report
@@ -46,10 +46,10 @@ def summarize(path: Path) -> dict | str:
     try:
         text = path.read_bytes().decode("utf8")
         try:
-            doc = json.loads(DATA_RE.sub('"data": null', text))  # medians only: skip the raw rounds
-        except json.JSONDecodeError:
-            doc = json.loads(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            doc = parse_json(DATA_RE.sub('"data": null', text))  # medians only: skip the raw rounds
+        except ValueError:
+            doc = parse_json(text)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         return f"{path}: not a readable pytest-benchmark run ({type(exc).__name__})"
     raw = doc.get("benchmarks") if isinstance(doc, dict) else None
     if not isinstance(raw, list) or not raw:
@@ -93,31 +93,42 @@ def _write_index(folder: Path, runs: dict) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _entries(folder: Path, paths: list[Path]) -> dict:
-    """file name -> index entry for `paths` (all in `folder`), refreshing what changed."""
+def _entries(folder: Path, paths: list[Path]) -> tuple[dict, dict[str, str]]:
+    """file name -> index entry for `paths` (all in `folder`), refreshing what changed; and file name
+    -> the one-line problem of each run that cannot be read."""
     index = _read_index(folder) if persistent(folder) else {}
     todo = [p for p in paths if index.get(p.name, {}).get("key") != _file_key(p)]
+    broken = {}
     for path, entry in zip(todo, _summarize_all(todo), strict=False):
         if isinstance(entry, str):
-            raise BadInput(*entry.split(": ", 1))
-        index[path.name] = entry
-    names = {p.name for p in paths}
+            broken[path.name] = entry
+            index.pop(path.name, None)
+        else:
+            index[path.name] = entry
+    names = {p.name for p in paths} - set(broken)
     if persistent(folder) and (todo or set(index) - names):
         _write_index(folder, {n: e for n, e in index.items() if n in names})
-    return index
+    return index, broken
 
 
-def summaries(paths: list[Path]) -> list[Summary]:
-    """The runs in `paths`, in that order (each folder's index used and kept up to date)."""
+def summaries(paths: list[Path], skipped: list[str] | None = None) -> list[Summary]:
+    """The runs in `paths`, in that order (each folder's index used and kept up to date). A run that
+    cannot be read is left out; its one-line problem goes to `skipped` (BadInput when not given)."""
     by_folder: dict[Path, list[Path]] = {}
     for p in paths:
         by_folder.setdefault(p.parent, []).append(p)
-    entries = {}
+    entries, errors = {}, {}
     for folder, files in by_folder.items():
-        index = _entries(folder, files)
-        entries.update({folder / f.name: index[f.name] for f in files})
+        index, broken = _entries(folder, files)
+        errors.update({folder / name: problem for name, problem in broken.items()})
+        entries.update({folder / f.name: index[f.name] for f in files if f.name not in broken})
+    if errors and skipped is None:
+        raise BadInput(*next(iter(errors.values())).split(": ", 1))
+    if skipped is not None:
+        skipped.extend(errors.values())
     return [Summary(p, entries[p]["datetime"], entries[p]["commit"],
-                    {k: dict(zip(FIELDS, v, strict=False)) for k, v in entries[p]["benches"].items()}) for p in paths]
+                    {k: dict(zip(FIELDS, v, strict=False)) for k, v in entries[p]["benches"].items()})
+            for p in paths if p in entries]
 
 
 def partial_note(current: Path, names: set[str], stored: list[Summary]) -> str:

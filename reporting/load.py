@@ -23,8 +23,12 @@ DATA_RE = re.compile(r'"data":\s*\[[^\]]*\]')  # raw rounds: only numbers, so no
 ID_FIELDS = ("workload", "framework", "mode", "device", "size", "phase")
 STRING_FIELDS = ID_FIELDS + ("memory_note",)
 NUMBER_FIELDS = ("size_value", "items_per_call", "flops_per_call", "flops_per_call_framework",
-                 "peak_memory_bytes", "other_cpu_share")
+                 "peak_memory_bytes", "other_cpu_share", "memory_floor_bytes", "bytes_per_call", "ops_per_call",
+                 "round1_s", "later_rounds_median_s", "time_to_accuracy_s", "steps_per_epoch", "batch_size")
+SHARE_FIELDS = ("other_cpu_share",)  # a share of the machine: 0..1
 REL_TOL = 1e-6  # stats.median vs the raw rounds' median
+MIN_TIME_S = 1e-10  # below a tenth of a nanosecond per call no clock measured anything
+MAX_DIGITS = 30  # a JSON integer longer than this is no count or size a run can hold
 
 
 @dataclass
@@ -55,9 +59,14 @@ class Run:
 
 
 def number(value) -> float | None:
-    """A finite int/float as float, else None (bool is not a number here)."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    return float(value) if ok else None
+    """A finite int/float as float, else None (bool is not a number here, nor an int past float's range)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _check_fields(info: dict, where: str, path: Path) -> None:
@@ -65,8 +74,18 @@ def _check_fields(info: dict, where: str, path: Path) -> None:
         if info.get(key) is not None and not isinstance(info[key], str):
             raise BadInput(path, f"{where}: extra_info.{key} is {info[key]!r}, not a string")
     for key in NUMBER_FIELDS:
-        if info.get(key) is not None and number(info[key]) is None:
-            raise BadInput(path, f"{where}: extra_info.{key} is {info[key]!r}, not a finite number")
+        if info.get(key) is None:
+            continue
+        value = number(info[key])
+        if value is None or value < 0:
+            raise BadInput(path, f"{where}: extra_info.{key} is {_short(info[key])}, not a finite number >= 0")
+        if key in SHARE_FIELDS and value > 1:
+            raise BadInput(path, f"{where}: extra_info.{key} is {value!r}, not a share between 0 and 1")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _info(raw: dict, name: str, path: Path) -> dict:
@@ -112,10 +131,39 @@ def parse_bench(raw: dict, index: int, path: Path) -> Bench:
                                  f"{raw_median:.6g} s (edited file?)")
         iqr = float(q3 - q1)
     min_s = float(data.min()) if data is not None else number(st.get("min")) or median
-    rounds = number(st.get("rounds"))
+    rounds = _check_stats(st, name, path, median, iqr, data)
     return Bench(name=name, fullname=raw.get("fullname") or name, run=str(path), median=median, min_s=min_s,
-                 iqr=iqr, rounds=int(rounds) if rounds else (len(data) if data is not None else 0),
-                 data=data, info=info)
+                 iqr=iqr, rounds=rounds, data=data, info=info)
+
+
+def _stat(st: dict, key: str, name: str, path: Path) -> float | None:
+    if st.get(key) is None:
+        return None
+    value = number(st[key])
+    if value is None:
+        raise BadInput(path, f"{name}: stats.{key} is {_short(st[key])}, not a finite number")
+    return value
+
+
+def _check_stats(st: dict, name: str, path: Path, median: float, iqr: float | None, data) -> int:
+    """stats that agree with themselves: median >= MIN_TIME_S, min <= median <= max, IQR >= 0, whole
+    rounds >= 1 (as many as the raw rounds, where kept). Returns the number of rounds."""
+    if median < MIN_TIME_S:
+        raise BadInput(path, f"{name}: stats.median is {median:g} s, below {MIN_TIME_S:g} s: not a measured time")
+    low, high = _stat(st, "min", name, path), _stat(st, "max", name, path)
+    slack = median * REL_TOL
+    if (low is not None and low > median + slack) or (high is not None and high < median - slack):
+        raise BadInput(path, f"{name}: stats min {low!r} / median {median!r} / max {high!r} are not in order")
+    if iqr is not None and iqr < 0:
+        raise BadInput(path, f"{name}: stats.iqr is {iqr!r}, negative")
+    rounds = _stat(st, "rounds", name, path)
+    if rounds is None:
+        return len(data) if data is not None else 0
+    if rounds < 1 or rounds != int(rounds):
+        raise BadInput(path, f"{name}: stats.rounds is {_short(st['rounds'])}, not a whole number >= 1")
+    if data is not None and len(data) != int(rounds):
+        raise BadInput(path, f"{name}: stats.rounds is {int(rounds)} but stats.data holds {len(data)} rounds")
+    return int(rounds)
 
 
 def _read(path: Path) -> bytes:
@@ -125,6 +173,18 @@ def _read(path: Path) -> bytes:
         raise BadInput(path, f"cannot read ({exc.strerror or exc})") from None
 
 
+def _int(text: str) -> int:
+    """json's parse_int: a bounded integer, so no number past float's range enters a run."""
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-'))} digits")
+    return int(text)
+
+
+def parse_json(text: str):
+    """json.loads with bounded integers: a ValueError (JSONDecodeError among them) on bad input."""
+    return json.loads(text, parse_int=_int)
+
+
 def _decode(path: Path, blob: bytes, keep_data: bool):
     try:
         text = blob.decode("utf8")
@@ -132,13 +192,15 @@ def _decode(path: Path, blob: bytes, keep_data: bool):
         raise BadInput(path, "not a pytest-benchmark run (not UTF-8 text)") from None
     if not keep_data:  # history only needs medians: skip parsing the raw rounds
         try:
-            return json.loads(DATA_RE.sub('"data": null', text))
-        except json.JSONDecodeError:
+            return parse_json(DATA_RE.sub('"data": null', text))
+        except ValueError:
             pass
     try:
-        return json.loads(text)
+        return parse_json(text)
     except json.JSONDecodeError as exc:
         raise BadInput(path, f"not valid JSON, truncated? ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except ValueError as exc:
+        raise BadInput(path, f"not a pytest-benchmark run ({exc})") from None
     except RecursionError:
         raise BadInput(path, "not a pytest-benchmark run (JSON nested too deeply)") from None
 

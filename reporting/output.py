@@ -1,13 +1,15 @@
-"""The report folder, replaced as a whole.
+"""The report folder, replaced as a whole, and nothing touched outside what report.py made.
 
-`<out>` is a symlink to `<parent>/.<name>.d/<stamp>`, a folder holding one run's files. A new
-report is rendered into `<parent>/<name>.tmp-<pid>-<rand>`, renamed into `.<name>.d/`, and a new
-symlink is swapped over `<out>` with os.replace: a reader (or a run killed at any point) sees the
-previous report or the new one, never a mix. Runs on one --out take turns on an exclusive lock
-(`<parent>/.<name>.lock`); whoever holds it removes temporaries left by killed runs.
+`<out>` is a symlink to `<parent>/.<name>.d/<stamp>`, a folder holding one run's files. Everything
+report.py makes lives in `.<name>.d/` (marked with MARKER): the versions, the lock that runs on one
+--out take turns on, a new report rendered into `tmp-<tag>` and the new link `link-<tag>` that is
+swapped over `<out>` with os.replace. A reader (or a run killed at any point) sees the previous
+report or the new one, never a mix; whoever holds the lock removes what killed runs left in
+`.<name>.d/`, and only there.
 
-report.py deletes only what it wrote: every folder it makes holds MARKER first, and an existing
-`<out>` without it (a folder of someone's files, `.`, the repository) is refused as bad input.
+`<out>` is checked before anything is created: it must not exist, or be report.py's own link. A
+folder (even an empty one), a file or a foreign link is refused as bad input and left as it was;
+so is a `.<name>.d` without MARKER. A refused run creates nothing.
 """
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ import os
 import secrets
 import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from reporting import ROOT, BadInput
+from reporting import BadInput
 
 MARKER = ".report-py"  # "this folder was written by report.py": the only folders it ever deletes
 KEEP = 2  # versions kept: the current one and the previous, for a reader still inside it
@@ -37,6 +40,43 @@ def _ours(folder: Path) -> bool:
     return folder.is_dir() and not folder.is_symlink() and (folder / MARKER).is_file()
 
 
+def _versions(out: Path) -> Path:
+    return out.parent / f".{out.name}.d"
+
+
+def check_out(out: Path) -> None:
+    """Refuse an --out that report.py may not replace, before anything is created."""
+    if out.name in ("", ".", ".."):
+        raise BadInput(out, "not a report folder name (give --out a folder of its own, e.g. report)")
+    versions = _versions(out)
+    if (versions.exists() or versions.is_symlink()) and not _ours(versions):
+        raise BadInput(versions, f"exists and was not made by report.py (no {MARKER} inside): refusing to use it")
+    if out.is_symlink():
+        target = out.resolve()
+        if target.parent != versions.resolve() or not _ours(target):
+            raise BadInput(out, "is a symlink report.py did not make: refusing to replace it")
+    elif out.is_dir():
+        raise BadInput(out, "exists and was not written by report.py: refusing to replace it (report.py replaces "
+                            "--out as a whole; give a name that does not exist yet, or remove it)")
+    elif out.exists():
+        raise BadInput(out, "exists and is not a folder")
+
+
+def _make_versions(out: Path) -> Path:
+    """`.<name>.d/`, created with MARKER inside in one rename (a concurrent run may win the race)."""
+    versions = _versions(out)
+    if not versions.exists():
+        new = Path(tempfile.mkdtemp(prefix=f".{out.name}.d-new-", dir=out.parent))
+        (new / MARKER).write_text("made by report.py: its report versions, lock and temporaries\n")
+        try:
+            os.rename(new, versions)
+        except OSError:
+            shutil.rmtree(new)
+    if not _ours(versions):
+        raise BadInput(versions, f"exists and was not made by report.py (no {MARKER} inside): refusing to use it")
+    return versions
+
+
 @contextmanager
 def _locked(lock: Path):
     with open(lock, "a") as f:
@@ -44,94 +84,59 @@ def _locked(lock: Path):
         yield
 
 
-def _versions(out: Path) -> Path:
-    return out.parent / f".{out.name}.d"
-
-
-# what report.py wrote into a plain folder before the folder was switched as a whole
-LEGACY_FILES = {"report.md", "results.csv", "regressed.txt", "ratio_to_baseline.png", "history.png",
-                "scaling.png", "compile_vs_steady.png"}
-
-
-def _adopt_legacy(out: Path) -> None:
-    """The default report/ of an older report.py (in the repository, only its own file names in it)
-    is ours: mark it, so it is replaced. Any other folder without MARKER is never adopted, however
-    its files are named: it may be a user's."""
-    if out != ROOT / "report":
-        return
-    if out.is_dir() and not out.is_symlink() and not (out / MARKER).exists():
-        names = [p.name for p in out.iterdir()]
-        if names and all(n in LEGACY_FILES or n.startswith(".report-tmp-") for n in names):
-            (out / MARKER).write_text("an older report.py's folder, adopted\n")
-
-
-def check_out(out: Path) -> None:
-    """Refuse an --out that report.py may not replace."""
-    _adopt_legacy(out)
-    if out.name in ("", ".", ".."):
-        raise BadInput(out, "not a report folder name (give --out a folder of its own, e.g. report)")
-    if out.is_symlink():
-        target = out.resolve()
-        if target.parent != _versions(out).resolve() or not _ours(target):
-            raise BadInput(out, "is a symlink report.py did not make: refusing to replace it")
-    elif out.exists() and not out.is_dir():
-        raise BadInput(out, "exists and is not a folder")
-    elif out.is_dir() and not _ours(out) and any(out.iterdir()):
-        raise BadInput(out, f"exists and was not written by report.py (no {MARKER} inside): "
-                            "refusing to replace it; remove it or choose another --out")
-
-
 def clean_stale(out: Path) -> None:
-    """Temporaries of killed runs (the caller holds the lock, so no live run owns any)."""
-    for tmp in out.parent.glob(f"{out.name}.tmp-*"):
-        if tmp.is_symlink():
-            tmp.unlink()
-        elif _ours(tmp) or (tmp.is_dir() and not any(tmp.iterdir())):
-            shutil.rmtree(tmp)
+    """What killed runs left in `.<name>.d/`, and versions beyond KEEP (the caller holds the lock)."""
     versions = _versions(out)
+    for link in versions.glob("link-*"):
+        if link.is_symlink():
+            link.unlink()
+    for tmp in versions.glob("tmp-*"):
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp)
     current = out.resolve() if out.is_symlink() else None
-    old = sorted((v for v in versions.glob("*") if _ours(v) and v != current), key=lambda v: v.name)
+    old = sorted((v for v in versions.glob("[0-9]*") if _ours(v) and v != current), key=lambda v: v.name)
     for v in old[: max(len(old) - (KEEP - 1), 0)]:
         shutil.rmtree(v)
 
 
 def _swap(out: Path, folder: Path, tag: str) -> None:
     """Point <out> at `folder` in one os.replace of a symlink."""
-    link = out.parent / f"{out.name}.tmp-{tag}.lnk"
-    os.symlink(os.path.relpath(folder, out.parent), link)
+    link = _versions(out) / f"link-{tag}"
+    os.symlink(os.path.relpath(folder, out.parent), link)  # resolved from out.parent once moved there
     _step("linked")
-    if out.is_dir() and not out.is_symlink():  # a plain folder: ours from elsewhere, or empty
-        if _ours(out):
-            os.rename(out, _versions(out) / f"{time.time_ns()}-moved")
-        else:
-            out.rmdir()
+    check_out(out)  # the lock keeps other report.py runs away; a user's new folder there is still refused
     os.replace(link, out)
     _step("replaced")
+
+
+def _render(versions: Path, tag: str, fill: Callable[[Path], None]) -> Path:
+    tmp = versions / f"tmp-{tag}"
+    tmp.mkdir()
+    (tmp / MARKER).write_text("written by report.py; the folder is replaced as a whole\n")
+    try:
+        fill(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _step("rendered")
+    final = versions / f"{time.time_ns()}-{tag}"
+    os.rename(tmp, final)
+    _step("renamed")
+    return final
 
 
 def publish(out: Path, fill: Callable[[Path], None]) -> None:
     """Render with `fill(folder)` into a fresh folder and make it <out> atomically."""
     out = Path(os.path.abspath(out))
+    check_out(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(out.parent / f".{out.name}.lock"):
+        versions = _make_versions(out)
+        with _locked(versions / "lock"):
             check_out(out)
             clean_stale(out)
             tag = f"{os.getpid()}-{secrets.token_hex(4)}"
-            tmp = out.parent / f"{out.name}.tmp-{tag}"
-            tmp.mkdir()
-            (tmp / MARKER).write_text("written by report.py; the folder is replaced as a whole\n")
-            try:
-                fill(tmp)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-            _step("rendered")
-            _versions(out).mkdir(exist_ok=True)
-            final = _versions(out) / f"{time.time_ns()}-{tag}"
-            os.rename(tmp, final)
-            _step("renamed")
-            _swap(out, final, tag)
+            _swap(out, _render(versions, tag, fill), tag)
             clean_stale(out)
     except OSError as exc:
         raise BadInput(out, f"output folder cannot be written ({exc.strerror or exc})") from None

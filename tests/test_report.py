@@ -35,9 +35,18 @@ def load(name: str = "run_a") -> dict:
 
 
 def save(doc: dict, path: Path) -> Path:
+    """`doc` as the run `path`: two saved runs are distinct files, as two real runs are (a byte copy is
+    the same run, which report.py never takes as its own baseline)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=4))
+    path.write_text(json.dumps({**doc, "saved_as": str(path)}, indent=4))
     return path
+
+
+def set_rounds(st: dict, data) -> None:
+    """Raw rounds and the statistics report.py checks against them, kept consistent."""
+    st["data"] = [float(t) for t in data]
+    st["median"], st["min"], st["max"] = float(np.median(data)), float(min(data)), float(max(data))
+    st["rounds"] = len(st["data"])
 
 
 def bench(doc: dict, name: str) -> dict:
@@ -149,8 +158,7 @@ def noisy_pair(tmp_path: Path, change: float) -> tuple[Path, Path]:
     base_doc, cur_doc = load(), load()
     for doc, factor in ((base_doc, 1.0), (cur_doc, change)):
         st = bench(doc, SLOWED)["stats"]
-        st["data"] = list(1e-3 * factor * rng.lognormal(0, 0.3, 15))
-        st["median"] = float(np.median(st["data"]))
+        set_rounds(st, 1e-3 * factor * rng.lognormal(0, 0.3, 15))
     return save(base_doc, tmp_path / "base.json"), save(cur_doc, tmp_path / "cur.json")
 
 
@@ -301,9 +309,10 @@ def _same_file_twice(tmp_path):
 
 
 def _same_content_under_two_names(tmp_path):
-    save(load(), tmp_path / "cur.json")
-    copy_ = save(load(), tmp_path / "copy.json")
-    return [str(tmp_path / "cur.json"), str(copy_)], copy_
+    cur = save(load(), tmp_path / "cur.json")
+    copy_ = tmp_path / "copy.json"
+    copy_.write_bytes(cur.read_bytes())
+    return [str(cur), str(copy_)], copy_
 
 
 def _framework_is_an_object(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 
 import reporting.cli
 from reporting import calibrate
-from tests.test_report import DATA, MACHINE, ROOT, SLOWED, bench, csv_rows, load, run_report, save, scaled
+from tests.test_report import DATA, MACHINE, ROOT, SLOWED, bench, csv_rows, load, run_report, save, scaled, set_rounds
 
 AMD = "AMD EPYC 7B13"
 MiB = 2 ** 20
@@ -29,8 +29,7 @@ def busy(doc: dict, share: float = 0.4) -> dict:
 
 
 def with_rounds(doc: dict, name: str, data: list[float]) -> dict:
-    st = bench(doc, name)["stats"]
-    st["data"], st["median"], st["min"] = list(data), float(np.median(data)), float(min(data))
+    set_rounds(bench(doc, name)["stats"], data)
     return doc
 
 
@@ -328,8 +327,7 @@ def test_ab_interleaves_short_processes_decides_and_removes_its_worktree(tmp_pat
         calls.append((side, tree, list(selection)))
         doc = scaled(load(), SLOWED, 1.3 if side == "head" else 1.0)
         for b in doc["benchmarks"]:
-            b["stats"]["data"] = [t * (1 + 0.02 * rng.standard_normal()) for t in b["stats"]["data"]]
-            b["stats"]["median"], b["stats"]["min"] = float(np.median(b["stats"]["data"])), min(b["stats"]["data"])
+            set_rounds(b["stats"], [t * (1 + 0.02 * rng.standard_normal()) for t in b["stats"]["data"]])
         return save(doc, json_path)
 
     monkeypatch.setattr(ab, "measure", fake_measure)

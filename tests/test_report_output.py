@@ -38,8 +38,9 @@ def test_a_run_killed_at_any_step_leaves_a_whole_report_and_the_next_run_cleans_
     assert whole_report_of(out) == (RUNS[1] if step == "replaced" else RUNS[0])
     assert run_report(tmp_path, capsys, RUNS[1])[0] == 0
     assert whole_report_of(out) == RUNS[1]
-    assert not list(tmp_path.glob("out.tmp-*"))  # the killed run's temporaries are gone
-    assert len(list((tmp_path / ".out.d").iterdir())) <= 2  # the current report and the previous one
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.d", "out"]  # nothing else beside --out
+    versions = {p.name for p in (tmp_path / ".out.d").iterdir()} - {MARKER, "lock"}
+    assert len(versions) <= 2 and not [v for v in versions if not v[0].isdigit()]  # no temporaries left
 
 
 def test_two_concurrent_runs_on_one_folder_leave_one_whole_report(tmp_path):
@@ -48,7 +49,7 @@ def test_two_concurrent_runs_on_one_folder_leave_one_whole_report(tmp_path):
              for run in RUNS]
     assert [p.wait() for p in procs] == [0, 0], [p.stderr.read() for p in procs]
     assert whole_report_of(out) in RUNS
-    assert not list(tmp_path.glob("out.tmp-*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.d", "out"]
 
 
 def test_a_failed_render_leaves_no_temporary_behind(tmp_path, capsys, monkeypatch):
@@ -59,7 +60,8 @@ def test_a_failed_render_leaves_no_temporary_behind(tmp_path, capsys, monkeypatc
 
     monkeypatch.setattr(reporting.plots, "render_plots", broken)
     assert run_report(tmp_path, capsys, RUNS[0])[0] == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.d"]
+    assert sorted(p.name for p in (tmp_path / ".out.d").iterdir()) == [MARKER, "lock"]
 
 
 def test_a_folder_report_py_did_not_write_is_refused_and_left_alone(tmp_path, capsys):
@@ -83,22 +85,42 @@ def test_the_current_folder_and_empty_names_are_refused(tmp_path, capsys, monkey
     assert (tmp_path / "keep.txt").read_text() == "mine"
 
 
-def test_an_empty_folder_becomes_the_report(tmp_path, capsys):
+def test_an_existing_empty_folder_is_refused_and_left_a_folder(tmp_path, capsys):
     (tmp_path / "out").mkdir()
-    assert run_report(tmp_path, capsys, RUNS[0])[0] == 0
-    assert whole_report_of(tmp_path / "out") == RUNS[0]
+    code, out, err = run_report(tmp_path, capsys, RUNS[0])
+    assert (code, out) == (2, "") and "was not written by report.py" in err and len(err.strip().splitlines()) == 1
+    assert (tmp_path / "out").is_dir() and not (tmp_path / "out").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # a refused run creates nothing
 
 
-def test_an_older_report_folder_is_adopted_and_replaced(tmp_path, monkeypatch):
-    from reporting import output
+def test_a_hand_written_report_folder_is_never_adopted(tmp_path):
+    from reporting import BadInput, output
 
-    monkeypatch.setattr(output, "ROOT", tmp_path)  # the repository's default report/
-    old = tmp_path / "report"
-    old.mkdir()
+    mine = tmp_path / "report"
+    mine.mkdir()
     for name in ("report.md", "results.csv", "scaling.png"):
-        (old / name).write_text("from an older report.py")
-    output.publish(old, lambda folder: (folder / "report.md").write_text("new"))
-    assert (old / "report.md").read_text() == "new" and old.is_symlink()
+        (mine / name).write_text("written by hand")
+    with pytest.raises(BadInput, match="not written by report.py"):
+        output.publish(mine, lambda folder: (folder / "report.md").write_text("new"))
+    assert (mine / "report.md").read_text() == "written by hand" and not mine.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_look_alike_temporaries_beside_out_are_left_alone(tmp_path, capsys):
+    lookalikes = [tmp_path / "out.tmp-1-abcd", tmp_path / "out.tmp-2-ef01.lnk"]
+    lookalikes[0].mkdir()
+    (lookalikes[0] / MARKER).write_text("a user's folder that happens to hold this name")
+    lookalikes[1].symlink_to("elsewhere")
+    assert run_report(tmp_path, capsys, RUNS[0])[0] == 0
+    assert lookalikes[0].is_dir() and lookalikes[1].is_symlink()
+
+
+def test_a_foreign_versions_folder_is_refused(tmp_path, capsys):
+    (tmp_path / ".out.d").mkdir()
+    (tmp_path / ".out.d" / "mine.txt").write_text("mine")
+    code, _, err = run_report(tmp_path, capsys, RUNS[0])
+    assert code == 2 and ".out.d" in err and "not made by report.py" in err
+    assert [p.name for p in (tmp_path / ".out.d").iterdir()] == ["mine.txt"]
 
 
 def test_a_folder_with_a_users_file_is_still_refused(tmp_path):
