@@ -18,6 +18,7 @@ Split, fixed for both frameworks: train/validation = a seeded split (SPLIT_SEED)
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -97,7 +98,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if len(raw) < 4 + 4 * ndim:
         raise IDXError(path, f"truncated header ({len(raw)} bytes, a {ndim}-d IDX header needs {4 + 4 * ndim})")
     shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a huge claimed shape cannot wrap round
     data = raw[4 + 4 * ndim:]
     if len(data) != expected:
         problem = "truncated" if len(data) < expected else "trailing bytes"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import shutil
 import signal
@@ -29,7 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput
-from reporting.args import Parser, percentage
+from reporting.args import Parser, folder_name, percentage, positive_float
+from reporting.escape import for_terminal, for_terminal_lines
 from reporting.load import load_run
 from reporting.sequential import CONFIDENCE, Decision, decide_all, interval_rank
 
@@ -173,17 +175,31 @@ def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spe
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = Parser(prog="python -m reporting.ab", description=__doc__.split("\n")[0])
     p.add_argument("--base", required=True, metavar="REF", help="git ref to compare the working tree with")
-    p.add_argument("--budget", type=float, default=BUDGET_S, metavar="S",
+    p.add_argument("--budget", type=positive_float, default=BUDGET_S, metavar="S",
                    help=f"seconds of measuring, at most (default {BUDGET_S})")
-    p.add_argument("--out", type=Path, default=Path("report-compare"), metavar="DIR")
+    p.add_argument("--out", type=folder_name, default=Path("report-compare"), metavar="DIR")
     p.add_argument("--threshold", type=percentage, default=10.0, metavar="PCT",
                    help="the smallest change that counts (default 10)")
-    p.add_argument("--keep", type=Path, metavar="DIR", help="also keep the processes' JSON files in DIR")
+    p.add_argument("--keep", type=folder_name, metavar="DIR", help="also keep the processes' JSON files in DIR")
     p.add_argument("pytest_args", nargs="*", metavar="PYTEST ARGS", help="after --: the selection to measure")
-    args = p.parse_args(argv)
-    if not args.budget > 0:
-        p.error(f"--budget: {args.budget:g} is not a positive number of seconds")
-    return args
+    return p.parse_args(argv)
+
+
+def check_folder(path: Path, option: str) -> None:
+    """BadInput unless `path` is a folder this process can write into, or can be made one: checked
+    before anything is measured, so that a bad --out or --keep cannot cost the whole budget's work."""
+    existing = next(p for p in (path, *path.parents) if os.path.lexists(p))  # "." or "/" at the latest
+    if not existing.is_dir():
+        what = "an existing file" if existing.is_file() else "not a folder"
+        raise BadInput(path, f"{option} is {what}" if existing == path else f"{option}: {existing} is {what}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise BadInput(path, f"{option}: {existing} is not writable")
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    check_folder(args.out, "--out")
+    if args.keep is not None:
+        check_folder(args.keep, "--keep")
 
 
 def _terminate(signum, frame):
@@ -191,6 +207,7 @@ def _terminate(signum, frame):
 
 
 def run(args: argparse.Namespace) -> int:
+    check_outputs(args)  # before the worktree and the first measurement
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="reporting-ab-runs-") as tmp, worktree(args.base) as (base, commit):
         print(f"reporting.ab: base {args.base} ({commit[:12]}) vs the working tree, budget {args.budget:g} s",
@@ -208,11 +225,12 @@ def run(args: argparse.Namespace) -> int:
         {"base": args.base, "commit": commit, "threshold_pct": args.threshold, "confidence": CONFIDENCE,
          "seconds": round(spent, 1), "notes": sides.notes, "decisions": [{**d.__dict__, "resolvable_pct": d.resolvable_pct}
                                                    for d in decisions]}, indent=2) + "\n", encoding="utf8")
-    print(text, end="")
+    print(for_terminal_lines(text), end="")
     slower = [d for d in decisions if d.verdict == "slower"]
     undecided = [d for d in decisions if d.verdict == "undecided"]
-    print(f"reporting.ab: {'SLOWER: ' + ', '.join(d.name.split('::')[-1] for d in slower) if slower else 'nothing slower'}"
-          f" ({len(undecided)} undecided; head vs {args.base}; {spent:.0f} s; {args.out}/ab.md)")
+    said = "SLOWER: " + ", ".join(d.name.split("::")[-1] for d in slower) if slower else "nothing slower"
+    print(for_terminal(f"reporting.ab: {said} ({len(undecided)} undecided; head vs {args.base}; {spent:.0f} s; "
+                       f"{args.out}/ab.md)"))
     return EXIT_REGRESSION if slower else EXIT_OK
 
 
@@ -222,10 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except BadInput as exc:
-        print(f"reporting.ab: error: {exc}", file=sys.stderr)
+        print(for_terminal(f"reporting.ab: error: {exc}"), file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as exc:  # noqa: BLE001
-        print(f"reporting.ab: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(for_terminal(f"reporting.ab: internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
         return EXIT_INTERNAL
 
 

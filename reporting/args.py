@@ -1,10 +1,19 @@
-"""What the command lines of report.py, reporting.ab and reporting.calibrate share."""
+"""What the command lines of report.py, reporting.ab and reporting.calibrate share.
+
+The numeric parsers take ASCII digits only: float() also takes '²' or '١٢' (Unicode digits),
+'1_0', surrounding whitespace, 'nan' and 'inf'.
+"""
 from __future__ import annotations
 
 import argparse
 import math
+import re
+from pathlib import Path
 
 from reporting import EXIT_BAD_INPUT
+
+ASCII_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+MAX_CHARS = 30  # a longer number is refused, not read
 
 
 class Parser(argparse.ArgumentParser):
@@ -12,11 +21,35 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+def _positive(text: str) -> float | None:
+    """`text` as a float when it is an ASCII decimal (12, 2.5, .5), finite and above 0; else None."""
+    if len(text) > MAX_CHARS or not ASCII_DECIMAL.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def shown(text: str) -> str:
+    """A value as an error message quotes it: repr (control characters escaped), cut when long."""
+    return repr(text) if len(text) <= 40 else f"{text[:40]!r}... ({len(text)} characters)"
+
+
 def percentage(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive finite percentage")
+    value = _positive(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a positive finite percentage")
     return value
+
+
+def positive_float(text: str) -> float:
+    value = _positive(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a positive number (ASCII digits, e.g. 600 or 2.5)")
+    return value
+
+
+def folder_name(text: str) -> Path:
+    """An output folder's name; an empty one (Path('') is '.') is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty folder name would be the current folder; name a folder of its own")
+    return Path(text)
