@@ -4,6 +4,8 @@ The figures are plain plotly JSON built here from the same rows as the tables an
 looks of reporting/style.py; plotly.js is embedded once, gzip-compressed (4.8 MB -> 2 MB of
 base64), and unpacked by the browser's DecompressionStream. Every table of report.md is in the
 page (reporting.render.markdown_html) with a small filter by framework, mode, device, workload.
+What comes from the runs is escaped by reporting/escape.py: for_html in the markup, plotly_figure
+over every figure, for_script over the JSON that carries them.
 """
 from __future__ import annotations
 
@@ -13,11 +15,11 @@ import json
 import math
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reporting import plots, style
+from reporting.escape import for_html, for_plotly, for_script, plotly_figure
 from reporting.history import history_figure
 from reporting.render import fmt_time, markdown_html, overhead_section, verdict_lines
 
@@ -165,7 +167,7 @@ def loss_figure(r: Report) -> dict | None:
             data.append({"type": "scatter", "mode": "lines", "name": label, "legendgroup": label,
                          "showlegend": label not in shown, "xaxis": xref, "yaxis": yref, "y": values,
                          "line": {"color": look.colour, "dash": look.plotly_dash},
-                         "hovertemplate": f"{escape(b.name)}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"})
+                         "hovertemplate": f"{for_plotly(b.name)}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"})
             shown.add(label)
     layout = style.layout("Loss curves recorded by the benchmarks (extra_info loss_curve* / *_losses)",
                           grid.pop("height"), **grid)
@@ -227,15 +229,19 @@ FIGURES = (("ratio", "JAX vs PyTorch", ratio_figure), ("compile", "Compile vs st
 
 def verdict_html(r: Report) -> str:
     """The verdict's sentence (and any gated regression): the page's first words under its title."""
-    return "".join(f'<p class="{"bad" if line.startswith("REGRESSED") else "verdict"}">{escape(line)}</p>'
+    return "".join(f'<p class="{"bad" if line.startswith("REGRESSED") else "verdict"}">{for_html(line)}</p>'
                    for line in verdict_lines(r))
+
+
+def _headline_row(x: dict) -> str:
+    workload, device, pairing = (for_html(str(x[k])) for k in ("workload", "device", "pairing"))
+    return (f'<tr><td>{workload}</td><td>{device}</td><td>{pairing}</td><td>{x["n"]}</td>'
+            f'<td class="num" data-headline="{workload}|{device}|{pairing}">{x["gmean"]:.3g}</td></tr>')
 
 
 def headline(r: Report) -> str:
     """The JAX/PyTorch geometric means: what the page shows right after the verdict."""
-    rows = "".join(f'<tr><td>{escape(x["workload"])}</td><td>{escape(x["device"])}</td><td>{x["pairing"]}</td>'
-                   f'<td>{x["n"]}</td><td class="num" data-headline="{escape(x["workload"])}|{x["device"]}|'
-                   f'{x["pairing"]}">{x["gmean"]:.3g}</td></tr>' for x in r.gmeans)
+    rows = "".join(_headline_row(x) for x in r.gmeans)
     table = ('<div class="scroll"><table class="data"><thead><tr><th>workload</th><th>device</th>'
              '<th>jax/torch mode</th><th>sizes</th><th>JAX / PyTorch time (geometric mean; &lt; 1: JAX faster)'
              f'</th></tr></thead><tbody>{rows}</tbody></table></div>') if rows else ""
@@ -285,37 +291,37 @@ def _script_json(obj) -> str:
         text = json.dumps(obj, separators=(",", ":"), allow_nan=False)
     except ValueError:
         text = json.dumps(_clean(obj), separators=(",", ":"))
-    return text.replace("</", "<\\/")
+    return for_script(text)
 
 
 def filters(r: Report) -> str:
     selects = []
     for key in ("framework", "mode", "device", "workload"):
         values = sorted({str(b.get(key)) for b in r.current.values() if b.get(key) is not None})
-        options = "".join(f"<option>{escape(v)}</option>" for v in values)
+        options = "".join(f"<option>{for_html(v)}</option>" for v in values)
         selects.append(f'<label>{key} <select name="{key}"><option value="">all</option>{options}</select></label>')
     return ('<form id="filters" aria-label="filter the tables">Filter the tables: ' + " ".join(selects)
             + ' <span class="hint">(plots: click legend entries to hide or show a framework-mode)</span></form>')
 
 
 def _header(r: Report) -> str:
-    out = [f'<div id="verdict-lines">{verdict_html(r)}</div>', f"<p>Run: {escape(', '.join(r.runs))}</p>"]
+    out = [f'<div id="verdict-lines">{verdict_html(r)}</div>', f"<p>Run: {for_html(', '.join(r.runs))}</p>"]
     if r.partial:
-        out.append(f'<p class="partial" id="partial"><strong>{escape(r.partial)}</strong></p>')
-    out += [f'<p class="bad">WARNING: {escape(w)}</p>' for w in r.warnings]
-    return "".join(out + [f'<p class="note">{escape(n)}</p>' for n in r.notes])
+        out.append(f'<p class="partial" id="partial"><strong>{for_html(r.partial)}</strong></p>')
+    out += [f'<p class="bad">WARNING: {for_html(w)}</p>' for w in r.warnings]
+    return "".join(out + [f'<p class="note">{for_html(n)}</p>' for n in r.notes])
 
 
 def _training_html(training: Training) -> str:
-    images = "".join(f'<figure><img alt="{escape(name)}" src="data:image/png;base64,{data}">'
-                     f"<figcaption>{escape(name)}</figcaption></figure>" for name, data in training.images)
+    images = "".join(f'<figure><img alt="{for_html(name)}" src="data:image/png;base64,{data}">'
+                     f"<figcaption>{for_html(name)}</figcaption></figure>" for name, data in training.images)
     if not training.markdown and not images:
         return ""
     return f'<section id="training"><h2>Training</h2>{images}{markdown_html(training.markdown)}</section>'
 
 
 def page(r: Report, markdown: str, training: Training | None = None) -> str:
-    figures = {key: fig for key, _, make in FIGURES if (fig := make(r))}
+    figures = {key: plotly_figure(fig) for key, _, make in FIGURES if (fig := make(r))}
     nav = " · ".join(f'<a href="#sec-{k}">{t}</a>' for k, t, _ in FIGURES if k in figures)
     sections = "".join(f'<section id="sec-{k}"><h2>{t}</h2><div class="fig" id="fig-{k}">Loading the plot...</div>'
                        "</section>" for k, t, _ in FIGURES if k in figures)

@@ -1,7 +1,6 @@
 """The report as Markdown, one function per section, from the dict cli.build() returns."""
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -10,6 +9,7 @@ from pytest_benchmark.utils import format_time
 
 from benchmarks.spec import COMPILED_MODES
 from reporting.compare import MEMORY_MIN_BYTES, MEMORY_PCT
+from reporting.escape import for_html, for_markdown, for_terminal, from_markdown
 from reporting.machine import BUSY_SHARE
 from reporting.scaling import FIT_TOLERANCE_PCT, dominant
 from reporting.stats import ALPHA_ROUNDS
@@ -36,16 +36,16 @@ def pct(x: float | None, spec: str = "+.1f") -> str:
 
 def md_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(for_markdown(str(c)) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
 def header(r: Report) -> list[str]:
-    out = ["# Benchmark report", ""] + [f"**{line}**" for line in verdict_lines(r)] + [""]
-    out += [f"> WARNING: {w}" for w in r.warnings]
-    out += [f"Run: {', '.join(r.runs)}", ""]
-    out += [f"> **{r.partial}**", ""] if r.partial else []
-    return out + [f"> {n}" for n in r.notes]
+    out = ["# Benchmark report", ""] + [f"**{line}**" for line in verdict_lines(r, for_markdown)] + [""]
+    out += [f"> WARNING: {for_markdown(w)}" for w in r.warnings]
+    out += [f"Run: {for_markdown(', '.join(r.runs))}", ""]
+    out += [f"> **{for_markdown(r.partial)}**", ""] if r.partial else []
+    return out + [f"> {for_markdown(n)}" for n in r.notes]
 
 
 def fmt_rate(f) -> str:
@@ -118,7 +118,7 @@ def roofline_section(r: Report) -> list[str]:
     if not rf["roofs"]:
         return out + ["No roofline: the run needs a steady matmul and a steady stream_triad benchmark on a device "
                       "(both roofs are measured, never assumed)."]
-    out.append("Roofs: " + "; ".join(f"{dev}: {c:.3g} GFLOP/s, {bw:.3g} GB/s (ridge at {c / bw:.3g} flop/byte)"
+    out.append("Roofs: " + "; ".join(f"{for_markdown(str(dev))}: {c:.3g} GFLOP/s, {bw:.3g} GB/s (ridge at {c / bw:.3g} flop/byte)"
                                     for (_, dev), (c, bw) in sorted(rf["roofs"].items())) + ".")
     if rf["unplaced"]:
         out.append(f"{rf['unplaced']} steady benchmarks record no FLOP or no byte count and are not placed.")
@@ -136,7 +136,8 @@ def side_section(r: Report) -> list[str]:
                    "machine's matmul peak.\n")
     else:
         out.append("Share of peak = GFLOP/s / the best steady `matmul` GFLOP/s of the same run and device: "
-                   + ", ".join(f"{key[1]} {p:.3g} GFLOP/s" for key, p in sorted(r.peaks.items()) if len(key) == 2)
+                   + ", ".join(f"{for_markdown(str(key[1]))} {p:.3g} GFLOP/s"
+                               for key, p in sorted(r.peaks.items()) if len(key) == 2)
                    + ". Share of own matmul = the same against the best matmul of the benchmark's own framework "
                    "(what its matmul kernels reach here).\n")
     out.append(md_table(["workload", "size", "device", "framework", "mode", "median", "IQR", "items/s",
@@ -192,7 +193,7 @@ def compile_section(r: Report) -> list[str]:
 
 
 def regression_intro(r: Report) -> list[str]:
-    out = [f"Baseline: {r.baseline}. Compared: the fastest round of a run (the gate statistic: other "
+    out = [f"Baseline: {for_markdown(str(r.baseline))}. Compared: the fastest round of a run (the gate statistic: other "
            "processes only add time); with several runs on both sides, the fastest of each side's runs, else the "
            "current runs' fastest against the slowest baseline run's (several baseline runs set the noise floor). "
            "Regressed = the current side is slower than the baseline side by more "
@@ -206,9 +207,9 @@ def regression_intro(r: Report) -> list[str]:
            f"{BUSY_SHARE:.0%} of the CPU is not gated). Memory: flagged beyond {MEMORY_PCT:g}% and "
            f"{MEMORY_MIN_BYTES // 2 ** 20} MiB, never gated.", ""]
     if r.baseline_note:
-        out += [r.baseline_note[0].upper() + r.baseline_note[1:] + ".", ""]
+        out += [for_markdown(r.baseline_note[0].upper() + r.baseline_note[1:]) + ".", ""]
     if r.calibration:
-        out += [f"Calibration: {r.calibration}.", ""]
+        out += [f"Calibration: {for_markdown(r.calibration)}.", ""]
     if len(r.runs) == 1:
         out += ["With one current run, a test on its rounds cannot tell a real slow-down from a run-level "
                 "shift of this machine: confirm a regression by measuring again and passing both runs "
@@ -219,7 +220,7 @@ def regression_intro(r: Report) -> list[str]:
 def regression_section(r: Report) -> list[str]:
     out = ["", "## Regression vs baseline", ""]
     if r.baseline is None:
-        return out + [r.baseline_note]
+        return out + [for_markdown(r.baseline_note)]
     out += regression_intro(r)
     out.append(md_table(["benchmark", "baseline", "spread", "current", "change", "threshold", "p", "test", "gated",
                          "verdict", "memory change", "memory verdict"],
@@ -228,7 +229,8 @@ def regression_section(r: Report) -> list[str]:
                           fmt(x["p_value"], ".2g"), x["test"], gated_cell(r, x), x["verdict"],
                           pct(x["memory_change_pct"]), x["memory_verdict"]] for x in r.regressions]))
     out += ["", "Machine differences noted: " + ("none." if not r.machine_diff else "")]
-    return out + [f"- `{k}`: {b!r} -> {c!r}" for k, b, c in r.machine_diff]
+    return out + [f"- `{for_markdown(str(k))}`: {for_markdown(repr(b))} -> {for_markdown(repr(c))}"
+                  for k, b, c in r.machine_diff]
 
 
 def gated_cell(r: Report, row: dict) -> str:
@@ -246,13 +248,14 @@ def size_section(r: Report) -> list[str]:
                            [[x["model"], x["jax_lines"], x["torch_lines"], fmt(x["ratio"])] for x in r.size])]
 
 
-def verdict_lines(r: Report) -> list[str]:
+def verdict_lines(r: Report, escape=str) -> list[str]:
+    """The verdict's lines, each escaped by `escape` for where they go (they name benchmarks and runs)."""
     assert r.verdict is not None  # cli.build sets it before anything is rendered
-    return r.verdict.lines()
+    return [escape(line) for line in r.verdict.lines()]
 
 
 def verdict_section(r: Report) -> list[str]:
-    return ["", "## Verdict", ""] + verdict_lines(r)
+    return ["", "## Verdict", ""] + verdict_lines(r, for_markdown)
 
 
 def render_markdown(r: Report) -> str:
@@ -291,11 +294,11 @@ def render_summary(r: Report) -> str:
     if r.compile:
         out += ["", "Compile (firstcall - steady median; break-even against the same framework's eager):"]
         out += compile_summary(r.compile)
-    return "\n".join(out) + "\n"
+    return "\n".join(map(for_terminal, out)) + "\n"  # one line each, whatever the runs' strings hold
 
 
 def _inline(text: str) -> str:
-    text = html.escape(text, quote=False)
+    text = for_html(from_markdown(text))
     text = re.sub(r"`([^`]*)`", r"<code>\1</code>", text)
     return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)
 

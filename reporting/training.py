@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reporting.escape import for_markdown
 from reporting.machine import BUSY_SHARE
 from reporting.plots import draw_or_reuse, pyplot
 
@@ -163,14 +164,19 @@ def time_to_target(e: dict) -> str:
     return seconds(e.get("time_to_accuracy_s")) + epoch
 
 
+def row(cells: list) -> str:
+    """A Markdown table row; the cells (names and figures from the runs) escaped."""
+    return "| " + " | ".join(for_markdown(str(c)) for c in cells) + " |"
+
+
 def accuracy_table(runs: list[dict]) -> str:
     lines = ["| model / data / batch | run | epochs | test accuracy | floor | target | time to target (epoch) |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for title, group in by_panel(runs).items():
         for b in sorted(group, key=label):
             e = b["extra_info"]
-            lines.append(f"| {title} | {label(b)} | {len(e['epoch_log'])} | {e['test_accuracy']:.4f} | "
-                         f"{e.get('accuracy_floor')} | {e.get('time_to_accuracy_target')} | {time_to_target(e)} |")
+            lines.append(row([title, label(b), len(e["epoch_log"]), f"{e['test_accuracy']:.4f}",
+                              e.get("accuracy_floor"), e.get("time_to_accuracy_target"), time_to_target(e)]))
     return "\n".join(lines)
 
 
@@ -183,16 +189,16 @@ def epoch_table(runs: list[dict]) -> str:
         cells[(e["model"], e["dataset"], e["batch_size"], e["steps_per_epoch"])][label(b)][e["phase"]] = \
             b["stats"]["median"]
     modes = sorted({m for per_mode in cells.values() for m in per_mode})
-    lines = ["| model | data | batch | steps | " + " | ".join(f"{m} steady / first" for m in modes)
+    lines = ["| model | data | batch | steps | " + " | ".join(f"{for_markdown(m)} steady / first" for m in modes)
              + " | scan vs loop (steady) |",
              "| --- | --- | --- | --- | " + " | ".join("---" for _ in modes) + " | --- |"]
     for (model, dataset, batch, steps), per_mode in sorted(cells.items()):
-        row = [" / ".join(f"{v:.3f}" if v is not None else "-" for v in (
+        times = [" / ".join(f"{v:.3f}" if v is not None else "-" for v in (
             per_mode.get(m, {}).get("steady"), per_mode.get(m, {}).get("firstcall"))) + " s" for m in modes]
         scan, loop = per_mode.get("jax-scan", {}).get("steady"), per_mode.get("jax-jit", {}).get("steady")
         ratio = f"{loop / scan:.2f}x faster" if scan and loop and scan < loop else (
             f"{scan / loop:.2f}x slower" if scan and loop else "n/a")
-        lines.append(f"| {model} | {dataset} | {batch} | {steps} | " + " | ".join(row) + f" | {ratio} |")
+        lines.append(row([model, dataset, batch, steps, *times, ratio]))
     return "\n".join(lines)
 
 
@@ -209,13 +215,13 @@ def render_training(benchmarks: list[dict], out: Path, previous: Path | None = N
         return ""
     out.mkdir(parents=True, exist_ok=True)
     names = sorted({str(b["extra_info"].get("dataset")) for b in convergence + epochs})
-    parts = [f"## Training on {', '.join(DATASET_TITLES.get(n, n) for n in names)}", ""]
+    parts = [f"## Training on {for_markdown(', '.join(DATASET_TITLES.get(n, n) for n in names))}", ""]
     datasets = sorted({f"{b['extra_info'].get('dataset')} ({b['extra_info'].get('dataset_path')})"
                        for b in convergence + epochs})
     if any(b["extra_info"].get("dataset_fallback") for b in convergence + epochs):
         parts += ["**No MNIST/Fashion-MNIST IDX files were found: these runs trained on scikit-learn's 8x8 "
                   "digits (64 input features), see docs/data.md.**", ""]
-    parts += [f"Data set(s): {', '.join(datasets)}.", ""]
+    parts += [f"Data set(s): {for_markdown(', '.join(datasets))}.", ""]
     busy = [b["extra_info"]["other_cpu_share"] for b in convergence + epochs
             if (b["extra_info"].get("other_cpu_share") or 0) > BUSY_SHARE]
     if busy:
