@@ -45,12 +45,19 @@ lint: $(STAMP)
 
 # report.py exits 1 on a regression against baselines/: shown by `make bench`, gated by `make regress`.
 # A run that saved nothing (every case skipped or deselected) says so and reports nothing as new.
+# Then the steady JAX/PyTorch pairs of RATIO_ARGS again in fresh, short processes (each its own shuffled
+# order) for RATIO_BUDGET seconds, into <run>.processes/ beside the run: every ratio the report states is
+# judged across them, with its interval and a word (reporting/ratios.py); RATIO_BUDGET=0 skips it.
+RATIO_ARGS ?= -m quick -k steady --batch-sizes 64,1024 --array-sizes 10000 --matrix-sizes 256
+RATIO_BUDGET ?= 200
 bench: $(STAMP) $(DATA_STAMP)
 	@before=$$(ls -t .benchmarks/*/[0-9]*.json 2>/dev/null | head -n 1); \
 	$(PYTEST) benchmarks --benchmark-autosave $(BENCH_ARGS) || exit $$?; \
 	after=$$(ls -t .benchmarks/*/[0-9]*.json 2>/dev/null | head -n 1); \
 	if [ -z "$$after" ] || [ "$$after" = "$$before" ]; then \
 	  echo "make bench: this run saved no benchmark (every case skipped or deselected): no new report"; exit 1; fi; \
+	if [ "$(RATIO_BUDGET)" != 0 ]; then \
+	  $(PY) -m reporting.repeat --out "$${after%.json}.processes" --budget $(RATIO_BUDGET) -- $(RATIO_ARGS) || exit $$?; fi; \
 	$(PY) report.py "$$after" || [ $$? -eq 1 ]
 
 # Every benchmark once with no figure kept: two warm-up steps, Inductor's caches allowed in firstcall,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import platform
+import random
 import re
 import time
 from collections.abc import Callable
@@ -131,6 +132,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(default %(default)s)")
     group.addoption("--devices", default="1,2", type=_ints_type("--devices", MAX_DEVICES),
                     help="comma-separated device / rank counts of the data-parallel benchmarks (default %(default)s)")
+    group.addoption("--shuffle", default=None, type=_int_type("--shuffle", 2 ** 31), metavar="SEED",
+                    help="run the steady cases in a random order drawn from SEED, frameworks and cases mixed "
+                         "(make bench's repeated processes: each its own order); firstcall cases are refused")
     group.addoption("--memory", default="on", choices=("on", "off", "all"),
                     help="memory pass after timing, each case's working set in a fresh process: on = the steady "
                          "MLP, matmul and GPT cases, all = every steady case, off = none (default on)")
@@ -350,6 +354,18 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
         import scipy
 
         machine_info["scipy"] = scipy.__version__
+
+
+@pytest.hookimpl(trylast=True)  # after -m / -k have deselected
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--shuffle SEED: the steady cases in a seeded random order. A firstcall case is refused: its
+    steady twin relies on running after it (JAX's caches, Inductor's first compile)."""
+    seed = config.getoption("shuffle")
+    if seed is None:
+        return
+    if any("-firstcall]" in item.nodeid for item in items):
+        raise pytest.UsageError("--shuffle: select steady cases only (add -k steady)")
+    random.Random(seed).shuffle(items)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

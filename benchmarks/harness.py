@@ -25,7 +25,7 @@ from typing import Any, cast
 import numpy as np
 import pytest
 
-from benchmarks import frameworks, machine, memory
+from benchmarks import frameworks, lightspeed, machine, memory
 from benchmarks.spec import Spec, tolerance
 
 WARMUP_STEPS = 3
@@ -148,6 +148,7 @@ def _steady(benchmark, be: frameworks.Backend, case: Case) -> Any:
     compiled = be.compile_count() - before
     if compiled:
         raise AssertionError(f"{be.spec.id}: {compiled} compilation(s) while timing a steady benchmark")
+    check_speed_of_light(benchmark, be.spec, case)
     benchmark.extra_info["warmup_steps"] = warmup_steps(benchmark)
     if child is not None:
         memory.write_child_result(child.finish())
@@ -158,6 +159,16 @@ def _steady(benchmark, be: frameworks.Backend, case: Case) -> Any:
         benchmark.extra_info.update(memory.OFF)
     benchmark.extra_info["memory_floor_bytes"] = case.memory_floor_bytes
     return out
+
+
+def check_speed_of_light(benchmark, spec: Spec, case: Case) -> None:
+    """Fail a steady CPU benchmark whose median this machine cannot reach (benchmarks/lightspeed.py)."""
+    stats = getattr(benchmark, "stats", None)
+    if spec.device != "cpu" or not figures_kept(benchmark) or stats is None:
+        return
+    reason = lightspeed.too_fast(stats.stats.median, case.flops_per_call, case.bytes_per_call, lightspeed.ceiling())
+    if reason:
+        pytest.fail(f"{spec.id}: {reason}", pytrace=False)
 
 
 def _firstcall(benchmark, be: frameworks.Backend, case: Case) -> Any:

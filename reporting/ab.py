@@ -31,7 +31,7 @@ from pathlib import Path
 
 from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput
 from reporting.args import Parser, folder_name, percentage, positive_float
-from reporting.escape import for_terminal, for_terminal_lines
+from reporting.escape import for_markdown, for_terminal, for_terminal_lines
 from reporting.load import load_run
 from reporting.sequential import CONFIDENCE, Decision, decide_all, interval_rank
 
@@ -167,8 +167,8 @@ def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spe
     for d in sorted(decisions, key=lambda d: (d.verdict != "slower", d.verdict, d.name)):
         interval = f"{d.low_pct:+.1f}% .. {d.high_pct:+.1f}%" if d.low_pct is not None else ""
         resolvable = f"{d.resolvable_pct:.1f}%" if d.resolvable_pct is not None else ""
-        rows.append(f"| {d.name.split('::')[-1]} | {d.verdict} | {d.change_pct:+.1f}% | {interval} | {resolvable} | "
-                    f"{d.n_base} / {d.n_head} |")
+        rows.append(f"| {for_markdown(d.name.split('::')[-1])} | {d.verdict} | {d.change_pct:+.1f}% | {interval} | "
+                    f"{resolvable} | {d.n_base} / {d.n_head} |")
     return head + "\n".join(rows) + "\n"
 
 

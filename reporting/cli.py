@@ -12,22 +12,24 @@ import sys
 import traceback
 from pathlib import Path
 
-from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, html, plots, probes
+from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, html, plots, probes, ratios
 from reporting.args import Parser, percentage
 from reporting.calibrate import find_calibration
 from reporting.compare import by_name, comparison_rows, gate_blockers
 from reporting.csvout import render_csv
+from reporting.escape import for_terminal, for_terminal_lines
 from reporting.history import partial_note, summaries, timeline
 from reporting.load import Run, check_distinct, load_run
 from reporting.machine import busy_reason, machine_differences, same_machine
 from reporting.model import Report
 from reporting.output import MARKER, publish
+from reporting.ratios import Ratio
 from reporting.render import render_markdown, render_summary
+from reporting.repeat import PROCESS_GLOB, processes_of
 from reporting.scaling import dispatch_rows, overhead_rows
 from reporting.storage import RUN_GLOB, baseline_paths, default_baseline, machine_id, newest_run, resolve_run
 from reporting.tables import (
     compile_table,
-    framework_ratios,
     implementation_size,
     matmul_peaks,
     memory_table,
@@ -57,6 +59,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="same for firstcall benchmarks, reported but not gated (default 25)")
     p.add_argument("--calibration", metavar="FILE", type=Path,
                    help="calibration file (default: baselines/<machine-id>/calibration-<fingerprint>.json)")
+    p.add_argument("--processes", metavar="DIR", type=Path,
+                   help="folder of repeated fresh processes (proc-*.json, python -m reporting.repeat) that every "
+                        "JAX/PyTorch ratio is judged across. Default: <run>.processes/ beside the run, if any")
     p.add_argument("--history", action="store_true",
                    help="also plot every run stored next to the current one (history.png)")
     p.add_argument("--full", action="store_true", default=None,
@@ -121,6 +126,33 @@ def _without_current(paths: list[Path], runs: list[Run], base_paths: list[Path])
     return base, own
 
 
+def repeated_processes(args, paths: list[Path]) -> tuple[list[Run], list[str]]:
+    """The repeated processes the ratios are judged across (--processes, else <run>.processes/ beside
+    the newest run), each checked; a broken one is named and left out."""
+    folder = args.processes or processes_of(paths[-1])
+    if args.processes is not None and not folder.is_dir():
+        raise BadInput(folder, "no such folder of repeated processes")
+    if not folder.is_dir():
+        return [], []
+    runs, notes = [], []
+    for path in sorted(folder.glob(PROCESS_GLOB)):
+        try:
+            runs.append(load_run(path))
+        except BadInput as exc:
+            notes.append(f"repeated process left out: {exc}")
+    if args.processes is not None and not runs:
+        raise BadInput(folder, f"holds no readable repeated process ({PROCESS_GLOB})")
+    return runs, notes + [f"JAX/PyTorch ratios judged across the {len(runs)} repeated processes in {folder}"]
+
+
+def judged_ratios(current: dict, processes: list[Run]) -> tuple[list[Ratio], list[Ratio]]:
+    """Every JAX/PyTorch pair: judged across the processes where they measured it, else the run's own
+    single-process figure (no interval); and the geometric means over sizes."""
+    judged = ratios.from_processes(processes)
+    single = ratios.from_one_run(current, {(x.workload, x.device, x.pairing, x.size) for x in judged})
+    return judged + single, ratios.gmeans(processes, single)
+
+
 def comparison(args, runs: list[Run], base: list[Run], cur_fp: dict, paths: list[Path]) -> dict:
     if not base:
         return {"regressions": [], "blockers": [], "machine_diff": [], "calibration": None, "baseline_benches": {}}
@@ -155,7 +187,9 @@ def build(args: argparse.Namespace) -> Report:
     cur_fp = same_machine(runs, "current")
     base, baseline_note = baseline_runs(args, paths, runs)
     current = {name: bench for run in runs for name, bench in run.benches.items()}
-    ratios, gmeans = framework_ratios(current)
+    processes, process_notes = repeated_processes(args, paths)
+    ratios, gmeans = judged_ratios(current, processes)
+    notes += process_notes
     peaks = matmul_peaks(current)
     partial, history, history_notes = stored_beside(args, paths, runs, base)
     r = Report(runs=[str(p) for p in paths], current=current, notes=notes + history_notes, peaks=peaks,
@@ -180,7 +214,7 @@ def write_files(r: Report, folder: Path) -> tuple[str, bool]:
     (folder / "results.csv").write_text(render_csv(r), encoding="utf8")
     verdict = r.verdict
     assert verdict is not None  # build() sets it
-    (folder / "regressed.txt").write_text("".join(f"{name}\n" for name in verdict.regressed),
+    (folder / "regressed.txt").write_text("".join(f"{for_terminal(name)}\n" for name in verdict.regressed),
                                           encoding="utf8")  # pytest node ids, for a confirming re-run
     verdict.write(folder / "verdict.json")
     plots.render_plots(r, folder)
@@ -196,10 +230,11 @@ def run(args: argparse.Namespace) -> int:
     publish(args.out, lambda folder: written.append(write_files(r, folder)))
     markdown, page_written = written[0]
     full = not sys.stdout.isatty() if args.full is None else args.full
-    print(markdown if full else render_summary(r), end="")
+    print(for_terminal_lines(markdown if full else render_summary(r)), end="")
     page = (f"the page {args.out}/index.html" if page_written else
             "no index.html (plotly is not installed: pip install plotly for the page)")
-    print(f"\nWrote {args.out}/report.md, results.csv, verdict.json, the plots (*.png) and {page}")
+    print(for_terminal_lines(f"\nWrote {args.out}/report.md, results.csv, verdict.json, the plots (*.png) "
+                             f"and {page}"))
     assert r.verdict is not None  # build() sets it
     return r.verdict.exit_code
 
@@ -209,11 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except BadInput as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(for_terminal(f"{PROG}: error: {exc}"), file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as exc:  # noqa: BLE001 - a bug or an exhausted machine: one line, exit 3
         if args.debug:
             traceback.print_exc()
-        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-              file=sys.stderr)
+        print(for_terminal(f"{PROG}: internal error: {type(exc).__name__}: {exc} "
+                           "(run with --debug for the traceback)"), file=sys.stderr)
         return EXIT_INTERNAL

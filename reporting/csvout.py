@@ -14,6 +14,7 @@ ID_COLUMNS = ["workload", "framework", "mode", "device", "size", "size_value", "
 CSV_COLUMNS = (["name", "fullname", "run"] + ID_COLUMNS +
                ["median_s", "min_s", "iqr_s", "rounds", "items_per_s", "gflops", "share_of_peak",
                 "share_of_own_matmul", "peak_memory_bytes", "memory_note", "other_cpu_share", "jax_torch_ratio",
+                "jax_torch_ratio_low", "jax_torch_ratio_high", "jax_torch_processes", "jax_torch_verdict",
                 "firstcall_s", "steady_s", "overhead_s", "break_even_steps", "baseline_median_s", "baseline_min_s",
                 "current_min_s", "baseline_runs", "baseline_spread_pct", "threshold_pct", "change_pct",
                 "median_run_threshold_pct", "median_run_change_pct", "p_value",
@@ -39,9 +40,12 @@ def render_csv(r: Report) -> str:
     rows = {b.name: _bench_row(b) for b in r.current.values()}
     for x in r.side:
         rows[x["name"]].update(share_of_peak=x["share_of_peak"], share_of_own_matmul=x["share_of_own_matmul"])
-    for x in r.ratios:
-        for name in x["names"]:
-            rows[name]["jax_torch_ratio"] = x["ratio"]
+    for ratio in r.ratios:
+        for name in ratio.names:
+            if name in rows:  # processes may hold benchmarks the run itself did not measure
+                rows[name].update(jax_torch_ratio=ratio.ratio, jax_torch_ratio_low=ratio.low,
+                                  jax_torch_ratio_high=ratio.high, jax_torch_processes=ratio.processes,
+                                  jax_torch_verdict=ratio.word)
     for x in r.compile:
         for name in x["names"]:
             rows[name].update(firstcall_s=x["firstcall_s"], steady_s=x["steady_s"], overhead_s=x["overhead_s"],

@@ -18,32 +18,44 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reporting import plots, style
+from reporting import plots, ratios, style
 from reporting.escape import for_html, for_plotly, for_script, plotly_figure
 from reporting.history import history_figure
-from reporting.render import fmt_time, markdown_html, overhead_section, verdict_lines
+from reporting.render import findings, fmt_time, markdown_html, overhead_section, verdict_lines
 
 if TYPE_CHECKING:
     from reporting.model import Report
+    from reporting.ratios import Ratio
+
+
+def _label(x: Ratio) -> str:
+    return f"{x.workload} {x.size} {x.device}"
 
 
 def ratio_figure(r: Report) -> dict | None:
+    """The ratios with their intervals: the chart of the page's first screen."""
     if not r.ratios:
         return None
-    labels = list(dict.fromkeys(f"{x['workload']} {x['size']} {x['device']}" for x in r.ratios))
+    labels = list(dict.fromkeys(_label(x) for x in r.ratios))
     data = []
-    for pairing in sorted({x["pairing"] for x in r.ratios}):
-        rows = [x for x in r.ratios if x["pairing"] == pairing]
+    for pairing in sorted({x.pairing for x in r.ratios}):
+        rows = [x for x in r.ratios if x.pairing == pairing]
         data.append({"type": "scatter", "mode": "markers", "name": f"JAX/PyTorch {pairing}",
-                     "x": [x["ratio"] for x in rows], "y": [f"{x['workload']} {x['size']} {x['device']}" for x in rows],
-                     "marker": style.marker(style.look("jax", pairing.split("/")[0])),
-                     "customdata": [[fmt_time(x["jax_s"]), fmt_time(x["torch_s"]), " vs ".join(x["names"])]
-                                    for x in rows],
-                     "hovertemplate": "ratio %{x:.3g}<br>JAX %{customdata[0]}, PyTorch %{customdata[1]}"
+                     "x": [x.ratio for x in rows], "y": [_label(x) for x in rows],
+                     "error_x": {"type": "data", "symmetric": False,
+                                 "array": [x.high - x.ratio if x.high else 0 for x in rows],
+                                 "arrayminus": [x.ratio - x.low if x.low else 0 for x in rows]},
+                     "marker": {**style.marker(style.look("jax", pairing.split("/")[0])),
+                                "opacity": [1.0 if x.low else 0.35 for x in rows]},  # faint: one process, no interval
+                     "customdata": [[fmt_time(x.jax_s), fmt_time(x.torch_s), " vs ".join(x.names), x.interval,
+                                     x.processes, x.word] for x in rows],
+                     "hovertemplate": "ratio %{x:.3g}, interval %{customdata[3]} (%{customdata[4]} processes): "
+                                      "%{customdata[5]}<br>JAX %{customdata[0]}, PyTorch %{customdata[1]}"
                                       "<br>%{customdata[2]}<extra></extra>"})
     return {"data": data, "layout": style.layout(
-        "JAX time / PyTorch time, steady (left of 1: JAX faster)", 140 + style.ROW_PX * len(labels),
-        xaxis=style.log_axis("JAX / PyTorch median time, log scale"), yaxis=style.category_axis(labels),
+        f"JAX time / PyTorch time, steady, {ratios.CONFIDENCE:.0%} intervals across processes (left of 1: JAX faster)",
+        140 + style.ROW_PX * len(labels),
+        xaxis=style.log_axis("JAX / PyTorch fastest-round time, log scale"), yaxis=style.category_axis(labels),
         shapes=[style.vline(1)])}
 
 
@@ -233,19 +245,28 @@ def verdict_html(r: Report) -> str:
                    for line in verdict_lines(r))
 
 
-def _headline_row(x: dict) -> str:
-    workload, device, pairing = (for_html(str(x[k])) for k in ("workload", "device", "pairing"))
-    return (f'<tr><td>{workload}</td><td>{device}</td><td>{pairing}</td><td>{x["n"]}</td>'
-            f'<td class="num" data-headline="{workload}|{device}|{pairing}">{x["gmean"]:.3g}</td></tr>')
+def _headline_row(x: Ratio) -> str:
+    workload, device, pairing = (for_html(v) for v in (x.workload, x.device, x.pairing))
+    return (f'<tr><td>{workload}</td><td>{device}</td><td>{pairing}</td><td>{for_html(x.size)}</td>'
+            f'<td class="num" data-headline="{workload}|{device}|{pairing}">{x.ratio:.3g}</td>'
+            f"<td>{for_html(x.interval)}</td><td>{x.processes}</td><td>{for_html(x.word)}</td></tr>")
 
 
 def headline(r: Report) -> str:
-    """The JAX/PyTorch geometric means: what the page shows right after the verdict."""
+    """The JAX/PyTorch geometric means with their intervals, below the first screen."""
     rows = "".join(_headline_row(x) for x in r.gmeans)
     table = ('<div class="scroll"><table class="data"><thead><tr><th>workload</th><th>device</th>'
-             '<th>jax/torch mode</th><th>sizes</th><th>JAX / PyTorch time (geometric mean; &lt; 1: JAX faster)'
-             f'</th></tr></thead><tbody>{rows}</tbody></table></div>') if rows else ""
-    return f'<section id="verdict"><h2>JAX vs PyTorch</h2>{table}</section>'
+             '<th>jax/torch mode</th><th>sizes</th><th>JAX / PyTorch time (geometric mean; &lt; 1: JAX faster)</th>'
+             f'<th>{ratios.CONFIDENCE:.0%} interval</th><th>processes</th><th>verdict</th>'
+             f'</tr></thead><tbody>{rows}</tbody></table></div>') if rows else ""
+    return f'<section id="verdict"><h2>JAX vs PyTorch, geometric means over sizes</h2>{table}</section>'
+
+
+def findings_html(r: Report, has_chart: bool) -> str:
+    """The first screen: the findings in sentences, then the chart of the ratios with their intervals."""
+    said = "".join(f'<p class="finding">{for_html(line)}</p>' for line in findings(r))
+    chart = '<div class="fig" id="fig-ratio">Loading the plot...</div>' if has_chart else ""
+    return f'<section id="findings">{said}{chart}</section>' if said or chart else ""
 
 
 def why(r: Report) -> str:
@@ -305,7 +326,8 @@ def filters(r: Report) -> str:
 
 
 def _header(r: Report) -> str:
-    out = [f'<div id="verdict-lines">{verdict_html(r)}</div>', f"<p>Run: {for_html(', '.join(r.runs))}</p>"]
+    """After the findings: the one-line regression status, then what the machine and runs were."""
+    out = [f'<div id="verdict-lines">{verdict_html(r)}</div>', f"<p id=\"machine\">Run: {for_html(', '.join(r.runs))}</p>"]
     if r.partial:
         out.append(f'<p class="partial" id="partial"><strong>{for_html(r.partial)}</strong></p>')
     out += [f'<p class="bad">WARNING: {for_html(w)}</p>' for w in r.warnings]
@@ -322,12 +344,14 @@ def _training_html(training: Training) -> str:
 
 def page(r: Report, markdown: str, training: Training | None = None) -> str:
     figures = {key: plotly_figure(fig) for key, _, make in FIGURES if (fig := make(r))}
-    nav = " · ".join(f'<a href="#sec-{k}">{t}</a>' for k, t, _ in FIGURES if k in figures)
+    below = [(k, t) for k, t, _ in FIGURES if k in figures and k != "ratio"]  # the ratio chart is on the first screen
+    nav = " · ".join(f'<a href="#sec-{k}">{t}</a>' for k, t in below)
     sections = "".join(f'<section id="sec-{k}"><h2>{t}</h2><div class="fig" id="fig-{k}">Loading the plot...</div>'
-                       "</section>" for k, t, _ in FIGURES if k in figures)
+                       "</section>" for k, t in below)
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
             f'content="width=device-width, initial-scale=1"><title>Benchmark report</title><style>{CSS}</style>'
-            f'</head><body><header><h1>Benchmark report</h1>{_header(r)}</header><nav>{nav} · '
+            f'</head><body><header><h1>Benchmark report</h1>{findings_html(r, "ratio" in figures)}{_header(r)}'
+            f'</header><nav>{nav} · '
             f'<a href="#tables">Tables</a></nav><main>{headline(r)}{why(r)}{sections}{_training_html(training or Training())}'
             f'<section id="tables"><h2>Tables (as in report.md)</h2>{filters(r)}{markdown_html(markdown)}'
             f'</section></main><p id="status" role="status"></p>'
@@ -353,7 +377,7 @@ nav{position:sticky;top:0;background:#fff;padding:6px 0;border-bottom:1px solid 
 th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;white-space:nowrap}th{background:#f0f0f0}
 tbody tr:nth-child(even){background:#fafafa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .bad{color:#a00;font-weight:bold}.partial{background:#fff3cd;border:2px dashed #a60;padding:6px}
-.note{margin:2px 0}.verdict{font-size:1.15em;font-weight:bold;margin:4px 0}
+.note{margin:2px 0}.finding{font-size:1.1em;margin:4px 0}.verdict{font-size:1.15em;font-weight:bold;margin:4px 0}
 blockquote{margin:6px 0;padding:2px 10px;border-left:4px solid #999;background:#f6f6f6}
 .fig{width:100%;min-height:200px}#filters{margin:8px 0;padding:6px;background:#f4f4f4}
 #filters label{margin-right:10px}.hint{color:#555}img{max-width:100%}code{font-size:12px}"""

@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from reporting.load import Bench
+from reporting.ratios import Ratio
 from reporting.verdict import Verdict
 
 
@@ -21,8 +22,8 @@ class Report:
     notes: list[str]  # what report.py chose for the reader (picked run, partial history, ...)
     peaks: dict[tuple, float]  # (device, dtype) -> the measured matmul peak, GFLOP/s
     side: list[dict]  # one row per benchmark: time, throughput, GFLOP/s, share of peak
-    ratios: list[dict]  # JAX / PyTorch per workload, size, device and pairing
-    gmeans: list[dict]  # their geometric means per workload, device and pairing
+    ratios: list[Ratio]  # JAX / PyTorch per workload, size, device and pairing, with interval and word
+    gmeans: list[Ratio]  # their geometric means per workload, device and pairing
     compile: list[dict]  # first call vs steady state
     memory: list[dict]  # working sets side by side, with the analytic floor
     overhead: list[dict]  # fixed cost and throughput fitted over sizes (scaling.py)

@@ -7,6 +7,7 @@ import hashlib
 import math
 import re
 import shutil
+import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -316,6 +317,10 @@ def draw_or_reuse(name: str, data, draw, folder: Path, previous: Path | None) ->
 
 
 def render_plots(r: Report, folder: Path) -> None:
-    """Every PNG, each copied from r.previous (the report being replaced) when its inputs are unchanged."""
-    for name, draw, data in _jobs(r):
-        draw_or_reuse(name, data, lambda path, meta, draw=draw: draw(pyplot(), path, meta), folder, r.previous)
+    """Every PNG, each copied from r.previous (the report being replaced) when its inputs are unchanged.
+    matplotlib's missing-glyph warnings are silenced: they would quote a label's characters, control
+    characters from a run file among them, raw on the terminal."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
+        for name, draw, data in _jobs(r):
+            draw_or_reuse(name, data, lambda path, meta, draw=draw: draw(pyplot(), path, meta), folder, r.previous)

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 from pytest_benchmark.utils import format_time
 
 from benchmarks.spec import COMPILED_MODES
+from reporting import ratios
 from reporting.compare import MEMORY_MIN_BYTES, MEMORY_PCT
 from reporting.escape import for_html, for_markdown, for_terminal, from_markdown
 from reporting.machine import BUSY_SHARE
+from reporting.ratios import Ratio
 from reporting.scaling import FIT_TOLERANCE_PCT, dominant
 from reporting.stats import ALPHA_ROUNDS
 
@@ -41,7 +43,8 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def header(r: Report) -> list[str]:
-    out = ["# Benchmark report", ""] + [f"**{line}**" for line in verdict_lines(r, for_markdown)] + [""]
+    out = ["# Benchmark report", ""] + [for_markdown(line) for line in findings(r)] + [""] * bool(findings(r))
+    out += [f"**{line}**" for line in verdict_lines(r, for_markdown)] + [""]
     out += [f"> WARNING: {for_markdown(w)}" for w in r.warnings]
     out += [f"Run: {for_markdown(', '.join(r.runs))}", ""]
     out += [f"> **{for_markdown(r.partial)}**", ""] if r.partial else []
@@ -149,16 +152,37 @@ def side_section(r: Report) -> list[str]:
     return out
 
 
+def findings(r: Report) -> list[str]:
+    """The first words of every output: what the JAX/PyTorch verdicts say (reporting/ratios.py)."""
+    said = ratios.sentences(r.ratios)
+    if said:
+        return said
+    if r.ratios:
+        return ["JAX / PyTorch: every ratio here comes from one process, so none has an interval (make bench "
+                "measures them again in several fresh processes: python -m reporting.repeat)."]
+    return []
+
+
+def _ratio_cells(x: Ratio) -> list[str]:
+    return [f"{x.ratio:.3g}", x.interval, str(x.processes), x.word]
+
+
 def ratio_section(r: Report) -> list[str]:
     out = ["", "## JAX / PyTorch time ratio (steady; < 1 means JAX is faster)", ""]
     if not r.ratios:
         return out + ["No workload has both a JAX and a PyTorch steady benchmark in a jit/compile or eager/eager "
                       "pairing."]
-    out.append(md_table(["workload", "size", "device", "jax/torch mode", "JAX", "PyTorch", "ratio"],
-                        [[x["workload"], x["size"], x["device"], x["pairing"], fmt_time(x["jax_s"]),
-                          fmt_time(x["torch_s"]), f"{x['ratio']:.3g}"] for x in r.ratios]))
-    return out + ["", md_table(["workload", "device", "jax/torch mode", "sizes", "geometric mean ratio"],
-                               [[x["workload"], x["device"], x["pairing"], x["n"], f"{x['gmean']:.3g}"]
+    out += [f"Each ratio: the Hodges-Lehmann estimate of JAX's over PyTorch's fastest round, one value per fresh "
+            f"process, with its {ratios.CONFIDENCE:.0%} interval (Mann-Whitney); same = the interval within "
+            f"+/-{ratios.SAME_PCT:g}%. JAX and PyTorch columns: the median over processes of each side's fastest "
+            f"round (one process: the run's median).", ""]
+    out.append(md_table(["workload", "size", "device", "jax/torch mode", "JAX", "PyTorch", "ratio",
+                         f"{ratios.CONFIDENCE:.0%} interval", "processes", "verdict"],
+                        [[x.workload, x.size, x.device, x.pairing, fmt_time(x.jax_s), fmt_time(x.torch_s),
+                          *_ratio_cells(x)] for x in r.ratios]))
+    return out + ["", md_table(["workload", "device", "jax/torch mode", "sizes", "geometric mean ratio",
+                                f"{ratios.CONFIDENCE:.0%} interval", "processes", "verdict"],
+                               [[x.workload, x.device, x.pairing, x.size.removeprefix("gmean of "), *_ratio_cells(x)]
                                 for x in r.gmeans])]
 
 
@@ -283,14 +307,18 @@ def compile_summary(rows: list[dict]) -> list[str]:
 
 
 def render_summary(r: Report) -> str:
-    """What a terminal shows: the verdict, JAX/PyTorch per workload, compile costs (report.md has the rest)."""
-    out = verdict_lines(r) + ["", f"Run: {', '.join(r.runs)}"] + ([r.partial] if r.partial else [])
+    """What a terminal shows: the findings, the verdict, JAX/PyTorch per workload, compile costs (report.md
+    has the rest)."""
+    out = findings(r) + [""] * bool(findings(r))
+    out += verdict_lines(r) + ["", f"Run: {', '.join(r.runs)}"] + ([r.partial] if r.partial else [])
     out += [f"WARNING: {w}" for w in r.warnings] + r.notes
     if r.gmeans:
-        out += ["", "JAX / PyTorch time, geometric mean over sizes (< 1: JAX faster):"]
-        for w in sorted({x["workload"] for x in r.gmeans}):
-            out.append(f"  {w:<16} " + "   ".join(f"{x['pairing']} {x['gmean']:.3g} ({x['n']})" + (
-                f" {x['device']}" if x["device"] != "cpu" else "") for x in r.gmeans if x["workload"] == w))
+        out += ["", f"JAX / PyTorch time, geometric mean over sizes (< 1: JAX faster; {ratios.CONFIDENCE:.0%} "
+                    "interval, processes, verdict):"]
+        for w in sorted({x.workload for x in r.gmeans}):
+            out.append(f"  {w:<16} " + "   ".join(
+                f"{x.pairing} {x.ratio:.3g} [{x.interval}, {x.processes}, {x.word}]"
+                + (f" {x.device}" if x.device != "cpu" else "") for x in r.gmeans if x.workload == w))
     if r.compile:
         out += ["", "Compile (firstcall - steady median; break-even against the same framework's eager):"]
         out += compile_summary(r.compile)

@@ -161,8 +161,6 @@ def test_an_error_line_about_a_hostile_path_is_one_line(tmp_path):
     assert err.getvalue().count("\n") == 1 and not [c for c in CONTROLS if c in err.getvalue()]
 
 
-@pytest.mark.xfail(strict=True, reason="matplotlib's missing-glyph warning quotes a PNG label's control character raw "
-                                       "on stderr: reporting/plots.py does not neutralise its labels yet")
 def test_plot_labels_warn_nothing_raw(tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -93,3 +93,44 @@ def test_a_screenshot_at_laptop_width(report):
     if os.environ.get("REPORT_HTML_SCREENSHOT"):
         (ROOT / "report").mkdir(exist_ok=True)
         shutil.copy(shot, ROOT / "report" / "page.png")
+
+
+@pytest.fixture(scope="module")
+def judged(tmp_path_factory):
+    """A full run whose ratios are judged across six quick-set runs taken as its repeated processes."""
+    tmp = tmp_path_factory.mktemp("judged")
+    processes = tmp / "processes"
+    processes.mkdir()
+    for i, path in enumerate(sorted(BASE.glob("000[4-9]_quick.json"))):
+        shutil.copy(path, processes / f"proc-{i + 1:02d}.json")
+    code, _, _ = run_report(tmp, _NoCapture(), str(BASE / "0003_baseline.json"), "--processes", str(processes))
+    assert code == 0
+    return tmp, tmp / "out"
+
+
+def test_the_first_screen_is_the_findings_then_their_chart_then_the_verdict_then_the_machine(judged):
+    page = (judged[1] / "index.html").read_text()
+    marks = ['id="findings"', 'class="finding"', 'id="fig-ratio"', 'id="verdict-lines"', 'id="machine"', "<nav>"]
+    positions = [page.index(m) for m in marks]
+    assert positions == sorted(positions)
+    assert "judged across 6 fresh processes (95% intervals" in page
+
+
+def test_every_ratio_of_the_report_has_an_interval_a_process_count_and_a_word(judged):
+    from reporting.ratios import WORDS
+
+    with (judged[1] / "results.csv").open() as f:
+        rows = [r for r in csv.DictReader(f) if r["jax_torch_ratio"]]
+    assert rows and all(r["jax_torch_verdict"] in WORDS and int(r["jax_torch_processes"]) >= 1 for r in rows)
+    judged_rows = [r for r in rows if int(r["jax_torch_processes"]) == 6]
+    assert judged_rows and all(float(r["jax_torch_ratio_low"]) <= float(r["jax_torch_ratio"])
+                               <= float(r["jax_torch_ratio_high"]) for r in judged_rows)
+    md = (judged[1] / "report.md").read_text()
+    assert "| 95% interval | processes | verdict |" in md and "one process: no interval" in md
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="chromium not installed (apt-get install -y chromium)")
+def test_the_judged_page_draws_its_ratio_chart_with_error_bars(judged):
+    tmp, out = judged
+    dom = chromium(out / "index.html", tmp, "--dump-dom").stdout
+    assert re.search(r'data-plotted="[1-9]', dom) and 'class="errorbar"' in dom.split('id="verdict-lines"')[0]
