@@ -16,6 +16,7 @@ from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, html, plots
 from reporting.args import Parser, percentage
 from reporting.calibrate import find_calibration
 from reporting.compare import by_name, comparison_rows, gate_blockers
+from reporting.consistency import agreements
 from reporting.csvout import render_csv
 from reporting.escape import for_terminal, for_terminal_lines
 from reporting.history import partial_note, summaries, timeline
@@ -194,6 +195,7 @@ def build(args: argparse.Namespace) -> Report:
     partial, history, history_notes = stored_beside(args, paths, runs, base)
     r = Report(runs=[str(p) for p in paths], current=current, notes=notes + history_notes, peaks=peaks,
                side=side_by_side(current, peaks), ratios=ratios, gmeans=gmeans, compile=compile_table(current),
+               consistency=agreements(current),
                memory=memory_table(current), overhead=overhead_rows(current), dispatch=dispatch_rows(current),
                roofline=roofline(current, peaks), size=implementation_size(ROOT / "models"),
                baseline=", ".join(str(run.path) for run in base) or None, baseline_note=baseline_note,

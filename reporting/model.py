@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from reporting.consistency import Agreement
 from reporting.load import Bench
 from reporting.ratios import Ratio
 from reporting.verdict import Verdict
@@ -25,6 +26,7 @@ class Report:
     ratios: list[Ratio]  # JAX / PyTorch per workload, size, device and pairing, with interval and word
     gmeans: list[Ratio]  # their geometric means per workload, device and pairing
     compile: list[dict]  # first call vs steady state
+    consistency: list[Agreement]  # an epoch's time per step against the step benchmark
     memory: list[dict]  # working sets side by side, with the analytic floor
     overhead: list[dict]  # fixed cost and throughput fitted over sizes (scaling.py)
     dispatch: list[dict]  # per-op dispatch cost of eager modes

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pytest_benchmark.utils import format_time
 
 from benchmarks.spec import COMPILED_MODES
-from reporting import ratios
+from reporting import consistency, ratios
 from reporting.compare import MEMORY_MIN_BYTES, MEMORY_PCT
 from reporting.escape import for_html, for_markdown, for_terminal, from_markdown
 from reporting.machine import BUSY_SHARE
@@ -186,6 +186,19 @@ def ratio_section(r: Report) -> list[str]:
                                 for x in r.gmeans])]
 
 
+def consistency_section(r: Report) -> list[str]:
+    """An epoch's time per step against the step benchmark (reporting/consistency.py)."""
+    if not r.consistency:
+        return []
+    out = ["", "## Epoch vs step: do related benchmarks agree?", "",
+           f"One steady epoch of the MLP divided by its steps, against the steady step benchmark of the same case "
+           f"(single passes of the main run). Agree: within +/-{consistency.AGREE_PCT:g}%; a larger gap is named with "
+           f"its cause; beyond +/-{consistency.SUSPECT_PCT:g}%, or with no known cause, it says look.", ""]
+    return out + [md_table(["framework-mode", "device", "size", "epoch per step", "step", "epoch / step", "verdict", "why"],
+                           [[f"{a.framework}-{a.mode}", a.device, a.size, fmt_time(a.epoch_step_s), fmt_time(a.step_s),
+                             f"{a.change_pct:+.1f}%", a.verdict, a.why] for a in r.consistency])]
+
+
 def memory_section(r: Report) -> list[str]:
     out = ["", "## Memory: the working set of a step (steady; JAX / PyTorch)", "",
            "Each case in a fresh process: peak resident memory over its steps after build and warm-up, minus the "
@@ -284,7 +297,7 @@ def verdict_section(r: Report) -> list[str]:
 
 def render_markdown(r: Report) -> str:
     sections = (header, overhead_section, dispatch_section, side_section, roofline_section, ratio_section,
-                memory_section, compile_section, regression_section, size_section, verdict_section)
+                consistency_section, memory_section, compile_section, regression_section, size_section, verdict_section)
     return "\n".join(line for section in sections for line in section(r)) + "\n"
 
 
@@ -319,6 +332,10 @@ def render_summary(r: Report) -> str:
             out.append(f"  {w:<16} " + "   ".join(
                 f"{x.pairing} {x.ratio:.3g} [{x.interval}, {x.processes}, {x.word}]"
                 + (f" {x.device}" if x.device != "cpu" else "") for x in r.gmeans if x.workload == w))
+    gaps = [a for a in r.consistency if a.verdict != "agree"]
+    if r.consistency:
+        out += ["", f"Epoch vs step: {len(r.consistency) - len(gaps)} of {len(r.consistency)} agree"
+                    + "".join(f"; {a.framework}-{a.mode} {a.size} {a.change_pct:+.0f}% ({a.verdict})" for a in gaps)]
     if r.compile:
         out += ["", "Compile (firstcall - steady median; break-even against the same framework's eager):"]
         out += compile_summary(r.compile)
