@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from benchmarks import modes
 from benchmarks.spec import Spec
 
 
@@ -250,11 +251,13 @@ class TorchBackend(Backend):
 
     @property
     def compile_mode(self) -> str | None:
-        """torch.compile's mode: "reduce-overhead" (CUDA graphs, as XLA:GPU uses by default) in the
-        cudagraphs mode, Inductor's default otherwise; None in eager mode."""
-        if not self.spec.compiled:
-            return None
-        return "reduce-overhead" if self.spec.mode == "cudagraphs" else "default"
+        """torch.compile's mode, the row's in benchmarks/modes.py: "reduce-overhead" (CUDA graphs, as
+        XLA:GPU uses by default) in the cudagraphs mode, Inductor's "default" in the compile mode;
+        None in a mode that does not compile."""
+        row = modes.row("torch", self.spec.mode)
+        if row is None:
+            raise ValueError(f"torch-{self.spec.mode}: no such row in benchmarks/modes.py")
+        return row.torch_compile_mode
 
     def compile(self, fn: Callable, donate_argnums=()) -> Callable:
         """torch.compile specialised to the input shapes, as jax.jit is (dynamic=False: otherwise a

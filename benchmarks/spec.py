@@ -2,22 +2,24 @@
 
 The id grammar is written here once. conftest.py builds ids from `Spec`, the harness reads its
 fields, and report.py parses stored names back with `parse_name` (this module imports only the
-standard library, so report.py can use it without importing any framework).
+standard library, so report.py can use it without importing any framework). The modes, and what
+each one is, are rows of one table in benchmarks/modes.py; the names below are derived from it.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
+
+from benchmarks.modes import ROWS, Mode, per_mode
 
 Framework = Literal["jax", "torch", "numpy", "scipy"]
-Mode = Literal["jit", "eager", "scan", "compile", "cudagraphs", "plain", "ddp"]
 Device = Literal["cpu", "cuda"]
 Phase = Literal["steady", "firstcall"]
 Precision = Literal["highest", "tf32"]
 
 FRAMEWORKS: tuple[str, ...] = get_args(Framework)
-MODES: tuple[str, ...] = get_args(Mode)
+MODES: tuple[str, ...] = tuple(dict.fromkeys(r.mode for r in ROWS))  # the table's mode words, in its order
 DEVICES: tuple[str, ...] = get_args(Device)
 PHASES: tuple[str, ...] = get_args(Phase)
 PRECISIONS: tuple[str, ...] = get_args(Precision)
@@ -47,9 +49,10 @@ class Spec:
         return self.mode in COMPILED_MODES
 
 
-COMPILED_MODES = ("jit", "scan", "compile", "cudagraphs")
-# modes that exist on one device only: torch.compile(mode="reduce-overhead") records CUDA graphs
-DEVICE_ONLY_MODES = {"cudagraphs": "cuda"}
+# from the table (benchmarks/modes.py): the modes that compile the step, and those that exist on one
+# device only (torch-cudagraphs: torch.compile(mode="reduce-overhead") records CUDA graphs)
+COMPILED_MODES: tuple[str, ...] = tuple(mode for mode, compiles in per_mode("compiles").items() if compiles)
+DEVICE_ONLY_MODES: dict[str, str] = {mode: cast(str, device) for mode, device in per_mode("device").items() if device}
 
 NAME_RE = re.compile(
     r"^test_(?P<workload>\w+)\[(?P<framework>[^-\]]+)-(?P<mode>[^-\]]+)-(?P<device>[^-\]]+)-"

@@ -3,34 +3,20 @@
 Colours are the Okabe-Ito palette (distinguishable with the common colour-vision deficiencies);
 JAX, PyTorch and the NumPy/SciPy references also differ in line style and marker family, so a
 plot reads without colour: JAX solid with round/square markers, PyTorch dashed with triangles,
-NumPy/SciPy dotted with crosses.
+NumPy/SciPy dotted with crosses. The framework-mode looks are the mode table's
+(benchmarks/modes.py, a `look` per row); this module adds the fallback and the verdicts' looks.
 """
 from __future__ import annotations
 
 import copy
 import html
 import math
-from typing import NamedTuple
 
+from benchmarks.modes import ROWS, Look
 
-class Look(NamedTuple):
-    colour: str
-    marker: str  # matplotlib marker
-    dash: str  # matplotlib linestyle
-    symbol: str  # plotly marker symbol
-    plotly_dash: str
-
-
-STYLES = {
-    "jax-jit": Look("#0072B2", "o", "-", "circle", "solid"),
-    "jax-eager": Look("#56B4E9", "s", "-", "square", "solid"),
-    "jax-scan": Look("#009E73", "D", "-", "diamond", "solid"),
-    "torch-eager": Look("#E69F00", "^", "--", "triangle-up", "dash"),
-    "torch-compile": Look("#D55E00", "v", "--", "triangle-down", "dash"),
-    "numpy-plain": Look("#CC79A7", "X", ":", "x", "dot"),
-    "scipy-plain": Look("#555555", "P", ":", "cross", "dot"),
-}
-OTHER = Look("#999999", "*", "-.", "star", "dashdot")
+# one look per row of the mode table, in its order (the legend's)
+STYLES: dict[str, Look] = {r.key: r.look for r in ROWS}
+OTHER = Look("#999999", "*", "-.", "star", "dashdot")  # a framework-mode the table does not have
 
 # verdicts of the comparison against a baseline: colour and a marker of their own
 VERDICTS = {

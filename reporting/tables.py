@@ -7,11 +7,12 @@ import tokenize
 from collections import defaultdict
 from pathlib import Path
 
+from benchmarks.modes import pairings
 from benchmarks.spec import COMPILED_MODES
 from reporting.load import Bench, number
 from reporting.stats import gmean
 
-PAIRINGS = (("jit", "compile"), ("eager", "eager"))  # (jax mode, torch mode)
+PAIRINGS = pairings()  # (jax mode, torch mode) per pairing of the mode table (benchmarks/modes.py)
 
 
 def gflops(b: Bench) -> float | None:
