@@ -2,21 +2,24 @@
 
 A benchmark that forgot to wait for the device (JAX dispatches asynchronously on the CPU too)
 reports the dispatch, not the work, and looks impossibly fast. After a steady benchmark on the
-CPU, its median is checked against two ceilings measured here, once per run, with the
-reference probes' own kernels (benchmarks/probes.py):
+CPU, its median is checked against two ceilings measured here with the reference probes' own
+kernels (benchmarks/probes.py), once per run in a fresh interpreter:
 
-- compute: flops_per_call / median may not exceed MARGIN x the best float32 NumPy matmul (512,
-  all threads) of this process; no kernel of either framework reaches several times that;
+- compute: flops_per_call / median may not exceed MARGIN x the float32 NumPy matmul rate (512: one
+  thread's times the cores, or all threads, whichever is higher); no kernel reaches that;
 - memory: where a call moves at least STREAM_BYTES (far more than any cache here), bytes_per_call /
   median may not exceed MARGIN x the bandwidth of a 64 MiB copy.
 
-MARGIN is wide on purpose (a framework's tuned kernels may beat the probe by some tens of
-percent); a missing sync is off by orders of magnitude. CUDA devices are not judged by a CPU
-ceiling: there the check says nothing.
+MARGIN is wide on purpose: other processes on a shared machine (make test runs unit tests beside
+the benchmarks) can make the probes read several times low, and a check that fails an honest
+benchmark is worse than none; a missing sync is off by orders of magnitude. Before a benchmark
+fails, the ceilings are measured again and the higher ones kept. CUDA devices are not judged by a
+CPU ceiling: there the check says nothing.
 """
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -27,7 +30,7 @@ from benchmarks import probes
 
 ROOT = Path(__file__).resolve().parent.parent
 
-MARGIN = 3.0
+MARGIN = 10.0  # a missing sync is off by orders of magnitude; a busy machine lowers the probes a few times
 STREAM_BYTES = probes.COPY_BYTES  # below this a call may run from caches faster than the copy probe
 
 
@@ -37,22 +40,33 @@ class Ceiling:
     bytes_per_s: float  # the 64 MiB copy: read + write, bytes/s
 
 
-PROBES = ("matmul_f32_512_allthreads", "copy_64MiB")
+PROBES = ("matmul_f32_512_1thread", "matmul_f32_512_allthreads", "copy_64MiB")
 REPEATS = 15
 MEASURE = ("import json, sys; from benchmarks import probes; "
            f"print(json.dumps(probes.measure_some({PROBES!r}, {REPEATS})))")
 
 
-@cache
-def ceiling() -> Ceiling:
-    """The machine's ceilings, from the probes' matmul (all threads) and copy, fastest of REPEATS, in
-    a fresh interpreter: in this process a framework's idle threads (OpenMP spin-waits after an
-    operation) can slow the probe many times over, and a ceiling measured too low would fail an
-    honest benchmark."""
+def measure() -> Ceiling:
+    """The ceilings in a fresh interpreter: in a benchmark's process a framework's idle threads
+    (OpenMP spin-waits after an operation) slow the probe many times over. Compute: the better of
+    one thread's matmul times the cores (which other processes on the machine cannot lower much:
+    each runnable thread still gets a core) and the all-threads matmul."""
     proc = subprocess.run([sys.executable, "-c", MEASURE], cwd=ROOT, capture_output=True, text=True, check=True)
     times = json.loads(proc.stdout)
-    flops = 2 * probes.MATMUL_N ** 3 / min(times["matmul_f32_512_allthreads"])
+    flop = 2 * probes.MATMUL_N ** 3
+    flops = max(flop / min(times["matmul_f32_512_1thread"]) * (os.cpu_count() or 1),
+                flop / min(times["matmul_f32_512_allthreads"]))
     return Ceiling(flops, 2 * probes.COPY_BYTES / min(times["copy_64MiB"]))
+
+
+@cache
+def ceiling() -> Ceiling:
+    """This run's ceilings, measured once (benchmarks/harness.py measures again before it fails)."""
+    return measure()
+
+
+def higher(a: Ceiling, b: Ceiling) -> Ceiling:
+    return Ceiling(max(a.flops_per_s, b.flops_per_s), max(a.bytes_per_s, b.bytes_per_s))
 
 
 def too_fast(median_s: float, flops: float | None, nbytes: float | None, limit: Ceiling) -> str | None:
