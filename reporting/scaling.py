@@ -21,6 +21,7 @@ from typing import cast
 
 import numpy as np
 
+from benchmarks.modes import ROWS
 from reporting.load import number
 
 FIT_TOLERANCE_PCT = 15.0
@@ -153,7 +154,7 @@ def dominant(row: dict) -> str:
     return f"fixed cost at small sizes, throughput at large ones (fixed cost {spread})"
 
 
-COMPILED_TWIN = {"jax": "jit", "torch": "compile"}
+COMPILED_TWIN = {r.framework: r.mode for r in ROWS if r.pairing == "compiled"}  # benchmarks/modes.py
 
 
 def dispatch_rows(benches: dict) -> list[dict]:
