@@ -287,7 +287,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 # the default memory set (--memory on): every CPU and CUDA MLP train step, matmul and GPT (train step and
-# forward) steady case; MLP predict and the rest with --memory all (predict's 9 children cost ~20 s of a pass)
+# forward) steady case; MLP predict and the rest with --memory all (predict's children would lengthen every pass)
 MEMORY_DEFAULT = ("test_mlp_train_step", "test_matmul", "test_gpt_train_step", "test_gpt_forward")
 
 

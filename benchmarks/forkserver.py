@@ -1,8 +1,8 @@
 """The memory pass's fork servers (conftest.py): fresh children without paying the imports again.
 
 A working set is read in a fresh process running one case (docs/measuring.md, Memory), and most
-of such a child's time was its imports: PyTorch with Dynamo about 3 s, JAX with optax about 2 s
-of the 4-5 s a small case took on two cores. A `Server` is one process per framework that imports
+of such a child's time was its imports (PyTorch with Dynamo, JAX with optax), most of what a small
+case took on two cores (docs/measuring.md has the figures). A `Server` is one process per framework that imports
 pytest and that framework once (and benchmarks/dp_runner.py's helpers, which import no framework)
 and then forks a child for each case it is sent. It imports modules only: no runtime is started
 (no XLA client, no PyTorch thread pool, no compile worker), so

@@ -280,7 +280,7 @@ class TorchBackend(Backend):
             torch.cuda.synchronize()
 
     def init_runtime(self) -> None:
-        """Also Dynamo (about 150 MB of modules, imported by every torch mode's compile counter, and
+        """Also Dynamo (a large set of modules, imported by every torch mode's compile counter, and
         lazily by eager training steps) and, for compiled modes, Inductor's one-time start-up: a
         framework's, not a case's memory."""
         import torch._dynamo  # noqa: F401

@@ -169,8 +169,8 @@ FIRSTCALL = {"peak_memory_bytes": None, "memory_note": "measured for steady case
 # span (CUDA). The parent starts the children after every benchmark has been timed.
 
 CHILD_ENV = "SUITE_MEMORY_CHILD"  # in a child: the file its one measurement is written to
-# in a child: the one framework it may import (JAX and PyTorch each take 1-3 s to import and
-# initialise; a child imports only its case's, so that the pass costs what the cases cost)
+# in a child: the one framework it may import (importing and initialising a framework costs seconds;
+# a child imports only its case's, so that the pass costs what the cases cost)
 CHILD_FRAMEWORK_ENV = "SUITE_MEMORY_CHILD_FRAMEWORK"
 WORKING_SET_NOTE = ("working set: peak resident memory of a fresh process running only this case (forked from a "
                     "server that had imported the framework and started nothing), over its steps "
@@ -191,7 +191,7 @@ class WorkingSet:
     def start(self, be) -> None:
         be.init_runtime()  # the framework's start-up is not the case's memory
         # what the imports made stays for the child's life: out of the collector's way, so that each
-        # gc.collect() below takes milliseconds, not the ~0.2 s a full pass over PyTorch's modules costs
+        # gc.collect() below does not walk PyTorch's many modules again and again
         gc.freeze()
         if self.spec.device == "cpu":
             self.base = resident_bytes()

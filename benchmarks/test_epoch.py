@@ -22,7 +22,7 @@ from models import data, datasets
 
 MODES = [("jax", "jit"), ("jax", "scan"), ("torch", "eager"), ("torch", "compile")]
 ORDER_EPOCHS = 4  # distinct batch orders made before timing; the steady calls cycle through them
-EPOCH_FIRSTCALL_ROUNDS = 1  # an epoch is long and a cold torch.compile costs ~10 s: one cold round
+EPOCH_FIRSTCALL_ROUNDS = 1  # an epoch is long and a cold torch.compile is the longest first call here: one cold round
 STEADY = pytest.mark.benchmark(min_rounds=3, max_time=0.5)  # 3 timed epochs after the harness's warm-up
 
 

@@ -18,10 +18,10 @@ from models import text
 
 MODES = [("jax", "jit"), ("jax", "eager"), ("torch", "eager"), ("torch", "compile")]
 # The training run: each framework's everyday mode (as test_convergence). jax-eager dispatches every
-# op of forward, backward and AdamW from Python (8x the jitted step), torch-compile adds a ~25 s
-# compile to a run whose steps test_gpt_train_step already times.
+# op of forward, backward and AdamW from Python (several times the jitted step), torch-compile adds a long
+# cold compile to a run whose steps test_gpt_train_step already times.
 TRAINING_MODES = [("jax", "jit"), ("torch", "eager")]
-FIRSTCALL_ROUNDS = 1  # at most (--firstcall-rounds caps it): one cold torch.compile of a GPT step costs ~20 s on two cores
+FIRSTCALL_ROUNDS = 1  # at most (--firstcall-rounds caps it): a cold torch.compile of a GPT step is long on a small CPU
 TRACKING_RTOL = 0.05  # the frameworks' final losses (mean of the last tenth of the run) agree within 5%
 BELOW_ENTROPY = 0.85  # the run's final loss is under 85% of the corpus's unigram entropy
 SAMPLE_CHARS = 200
@@ -104,7 +104,7 @@ def _cold(spec):
 def _next_logits(gpt, state, config, spec):
     """Logits of the trained state for text.sample, in the case's own mode (generation is not
     measured): jax-jit compiles its fixed (1, block_size) window once, where eager JAX would
-    dispatch every op of 200 forward passes from Python (about 7 s here)."""
+    dispatch every op of 200 forward passes from Python."""
     be = frameworks.backend(spec)
     forward = gpt.predict_fn(state, config, be)
     return lambda ids: harness.as_numpy(forward(gpt.tokens(be, ids)))

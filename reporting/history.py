@@ -186,7 +186,7 @@ def series(line: list[tuple[Summary, bool]]) -> dict[tuple, dict[str, list[Point
 
 
 def series_key(r: Report) -> list:
-    """What the history figures are drawn from, as plain tuples (repr of 40k dataclasses: 0.15 s):
+    """What the history figures are drawn from, as plain tuples (cheaper to hash than the repr of many dataclasses):
     every point, and the timeline's tick labels (dates and commits)."""
     panels = r.history_series
     assert r.history is not None  # _jobs asks for this key only when there is a history

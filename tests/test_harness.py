@@ -24,7 +24,7 @@ def _spec(phase="steady", rounds=3):
 
 
 def _work():
-    """About 10 ms of matmuls on this CPU, dispatched asynchronously by JAX."""
+    """Some milliseconds of matmuls, dispatched asynchronously by JAX."""
 
     def body(i, x):
         return jnp.tanh(x @ x) * 0.5
