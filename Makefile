@@ -18,7 +18,7 @@ THRESHOLD ?= 10
 
 # make lint: ruff (pyflakes, pycodestyle, bugbear, isort, pyupgrade) over the tree, then mypy over
 # benchmarks/, models/ and reporting/ (both configured in pyproject.toml).
-.PHONY: venv data lint bench test report regress compare calibrate baseline baseline-full baseline-quick gpu-check gpu-wheels clean-venv
+.PHONY: venv data lint bench test report regress compare calibrate baseline baseline-full baseline-quick gpu-check gpu-wheels results clean-venv
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -77,7 +77,7 @@ test: $(STAMP) $(DATA_STAMP)
 report: $(STAMP)
 	$(PY) report.py
 
-# A regression must show again in a second, confirming measurement of just the regressed benchmarks:
+# A slower verdict must show again in a second, confirming measurement of just the slower benchmarks:
 # one run cannot tell a real slow-down from a run-level shift of a shared machine. Exit 2 (bad input)
 # and 3 (internal error) pass straight through, never re-measured. A baseline from a machine that does
 # not measure the same (fingerprint or reference probes), or a busy machine, does not gate: report.py
@@ -87,8 +87,8 @@ regress: $(STAMP)
 	$(PYTEST) benchmarks $(QUICK_ARGS) --benchmark-autosave --benchmark-json=.regress/run.json
 	status=0; $(PY) report.py .regress/run.json --threshold $(THRESHOLD) || status=$$?; \
 	[ $$status -eq 1 ] || exit $$status; \
-	echo "Measuring the regressed benchmarks again to confirm:"; \
-	$(PYTEST) $$($(PY) -c 'import json; print(" ".join(json.load(open("report/verdict.json"))["regressed"]))') \
+	echo "Measuring the slower benchmarks again to confirm:"; \
+	$(PYTEST) $$($(PY) -c 'import json; print(" ".join(json.load(open("report/verdict.json"))["slower"]))') \
 	  $(QUICK_ARGS) --benchmark-json=.regress/confirm.json || exit 3; \
 	$(PY) report.py .regress/run.json .regress/confirm.json --threshold $(THRESHOLD)
 
@@ -151,6 +151,13 @@ gpu-check:
 	status=$${PIPESTATUS[0]}; \
 	$(PYTHON) report.py $(GPU_OUT)/run.json --out $(GPU_OUT)/report --full 2>&1 | tee -a $(GPU_OUT)/log.txt; \
 	exit $$status
+
+# docs/results.md, the measured story: generated from the committed run in baselines/results/ (and its
+# repeated processes beside it), never edited by hand; tests/test_results_page.py fails when it no
+# longer matches its run. A new run: copy a make bench run and its .processes/ folder there, then this.
+RESULTS_RUN ?= $(lastword $(sort $(wildcard baselines/results/*.json)))
+results: $(STAMP)
+	$(PY) -m reporting.results $(RESULTS_RUN) > docs/results.md.tmp && mv docs/results.md.tmp docs/results.md
 
 gpu-wheels: $(STAMP)
 	$(PY) -m pip download --quiet --disable-pip-version-check --no-deps -d wheels $(GPU_WHEELS)

@@ -1,7 +1,7 @@
 """report.py's command line: arguments -> load -> compare -> tables -> render -> an exit code.
 
-Exit 0: no gated regression (also: not gated at all, with the reason on a `Not gated:` line).
-1: a gated regression and nothing else. 2: bad input or usage, one line `report.py: error: ...`.
+Exit 0: nothing gated is slower (also: not gated at all, with the reason on a `Not gated:` line).
+1: a gated benchmark is slower, and nothing else went wrong. 2: bad input or usage, one line `report.py: error: ...`.
 3: anything unexpected, one line (the traceback only with --debug).
 """
 from __future__ import annotations
@@ -50,6 +50,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--baseline", metavar="PATH", action="append",
                    help="baseline JSON file, or storage folder (its runs for this machine); repeatable. "
                         "Default: every run for this machine in baselines/")
+    p.add_argument("--no-baseline", action="store_true",
+                   help="compare with no baseline (report the runs alone; the generated results page uses it)")
     p.add_argument("--out", default="report", metavar="DIR",
                    help="output folder, replaced as a whole; never an existing folder report.py did not write "
                         "(default report/)")
@@ -86,6 +88,10 @@ def current_runs(args) -> tuple[list[Path], list[Run], list[str]]:
 
 def baseline_runs(args, paths: list[Path], runs: list[Run]) -> tuple[list[Run], str]:
     names = {name for run in runs for name in run.benches}
+    if args.no_baseline:
+        if args.baseline:
+            raise BadInput("--no-baseline", "cannot be given with --baseline")
+        return [], "No baseline asked for (--no-baseline): the run is reported alone."
     if args.baseline:
         machine = machine_id(paths[-1], runs[-1].machine_info)
         base_paths = [p for arg in args.baseline for p in baseline_paths(arg, machine, names)]
@@ -216,7 +222,7 @@ def write_files(r: Report, folder: Path) -> tuple[str, bool]:
     (folder / "results.csv").write_text(render_csv(r), encoding="utf8")
     verdict = r.verdict
     assert verdict is not None  # build() sets it
-    (folder / "regressed.txt").write_text("".join(f"{for_terminal(name)}\n" for name in verdict.regressed),
+    (folder / "slower.txt").write_text("".join(f"{for_terminal(name)}\n" for name in verdict.slower),
                                           encoding="utf8")  # pytest node ids, for a confirming re-run
     verdict.write(folder / "verdict.json")
     plots.render_plots(r, folder)

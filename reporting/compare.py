@@ -1,12 +1,20 @@
 """Verdicts of current runs against baseline runs, and whether the comparison may gate at all.
 
-A benchmark has regressed when the current side's gate statistic (the fastest round of its runs)
+The words are make compare's (reporting.sequential): slower, faster, same, undecided, plus new and
+missing. A benchmark is slower when the current side's gate statistic (the fastest round of its runs)
 is slower than the baseline side's by more than its threshold, and, with several runs on both
 sides, the median runs agree, or, with one run on a side, the slow-down is significant on the raw
 rounds (reporting.stats.significance). Its thresholds are --threshold, or the ones calibrated on
 this machine for that many runs a side when those are larger (never tighter than the benchmark's
-own A/A spread). firstcall benchmarks, benchmarks measured
-while other processes took the CPU, and memory get verdicts but do not set the exit code.
+own A/A spread). Faster is the mirror image. Same must be earned: the 95% interval of the ratio of
+the medians (reporting.stats.ratio_interval, over every current/baseline pair) and the gate
+statistic's change both lie inside +/- the smallest change that matters (--threshold, firstcall:
+its own threshold), and no calibration found this machine's runs further apart than that (a
+change inside a wide noise floor is never same); anything else is undecided. resolvable_pct: half
+that interval's width, as reporting.sequential.Decision, or the calibrated threshold where that is
+larger than --threshold (runs apart by that much: one run resolves no less); None without either.
+firstcall benchmarks, benchmarks measured while other processes took the CPU, and memory (larger /
+smaller / similar) get verdicts but do not set the exit code.
 """
 from __future__ import annotations
 
@@ -15,7 +23,7 @@ import numpy as np
 from reporting import probes
 from reporting.load import Bench, Run, number
 from reporting.machine import bench_busy, busy_reason, describe_diff, fingerprint_diff
-from reporting.stats import ALPHA_ROUNDS, side_stat, significance, spread_pct
+from reporting.stats import ALPHA_ROUNDS, ratio_interval, side_stat, significance, spread_pct
 
 MEMORY_PCT = 10.0  # a memory change flagged when above this share ...
 MEMORY_MIN_BYTES = 1 << 20  # ... and above this many bytes
@@ -34,10 +42,22 @@ def sides(curs: list[Bench], bases: list[Bench]) -> tuple[float, float]:
     return side_stat(curs), max(b.min_s for b in bases)
 
 
-def judge(curs: list[Bench], bases: list[Bench], limit: float, median_limit: float) -> dict:
-    """change (of the sides' gate statistics, "min"), p, test and verdict for one benchmark. With
-    several runs on both sides the sides' median runs must differ beyond `median_limit` too (why:
-    docs/regression-gate.md); with one run a side, the rounds' significance test must agree."""
+def interval_pct(curs: list[Bench], bases: list[Bench]) -> tuple[float, float] | None:
+    """(low, high) in % of the 95% intervals of median(current) / median(baseline), widened over every
+    current/baseline pair; None when a pair has none (fewer than 6 raw rounds, or none stored)."""
+    intervals = [ratio_interval(c, b) for c in curs for b in bases]
+    if not intervals or any(i is None for i in intervals):
+        return None
+    lows, highs = zip(*[i for i in intervals if i is not None], strict=True)
+    return 100 * (min(lows) - 1), 100 * (max(highs) - 1)
+
+
+def judge(curs: list[Bench], bases: list[Bench], limit: float, median_limit: float, matters: float) -> dict:
+    """change (of the sides' gate statistics, "min"), p, test, interval and verdict for one benchmark.
+    With several runs on both sides the sides' median runs must differ beyond `median_limit` too
+    (why: docs/regression-gate.md); with one run a side, the rounds' significance test must agree.
+    same: the ratio's interval and the change inside +/- `matters`, and the gate's thresholds no wider
+    than `matters` (no calibrated noise floor above it); else undecided."""
     cur_s, base_s = sides(curs, bases)
     change = 100 * (cur_s / base_s - 1)
     p, how = significance(curs, bases, "greater" if change >= 0 else "less")
@@ -48,11 +68,20 @@ def judge(curs: list[Bench], bases: list[Bench], limit: float, median_limit: flo
         how += f"; median run {median_change:+.1f}% vs threshold {median_limit:g}%"
         slower = change > limit and median_change > median_limit
         faster = change < -limit and median_change < -median_limit
-    else:  # improved: the slowest current run beats the fastest baseline run
+    else:  # faster: the slowest current run beats the fastest baseline run
         slower = change > limit and significant
         faster = 100 * (max(c.min_s for c in curs) / side_stat(bases) - 1) < -limit and significant
-    verdict = "regressed" if slower else "improved" if faster else "unchanged"
-    return {"change_pct": change, "median_run_change_pct": median_change, "p_value": p, "test": how, "verdict": verdict}
+    interval = interval_pct(curs, bases)
+    floor = max(limit, median_limit if median_change is not None else 0.0)  # the gate's noise floor
+    widened = floor > matters  # a calibration found runs further apart than the smallest change that matters
+    same = (interval is not None and not widened and -matters < interval[0] and interval[1] < matters
+            and abs(change) < matters)
+    verdict = "slower" if slower else "faster" if faster else "same" if same else "undecided"
+    half = (interval[1] - interval[0]) / 2 if interval else None
+    resolvable = max(half or 0.0, floor) if widened else half
+    return {"change_pct": change, "median_run_change_pct": median_change, "p_value": p, "test": how,
+            "interval_low_pct": interval[0] if interval else None, "interval_high_pct": interval[1] if interval else None,
+            "resolvable_pct": resolvable, "verdict": verdict}
 
 
 def runs_a_side(curs: list[Bench], bases: list[Bench]) -> int:
@@ -74,21 +103,22 @@ def not_gated_because(curs: list[Bench], bases: list[Bench], firstcall: bool) ->
 
 
 def memory(curs: list[Bench], bases: list[Bench]) -> dict:
-    """Peak memory change and its verdict; flagged beyond MEMORY_PCT and MEMORY_MIN_BYTES."""
+    """Peak memory change and its verdict: larger or smaller beyond MEMORY_PCT and MEMORY_MIN_BYTES,
+    else similar (words of their own: a peak has no interval, so not the time verdicts' "same")."""
     cur = _median([peak for b in curs if (peak := number(b.get("peak_memory_bytes")))])
     base = _median([peak for b in bases if (peak := number(b.get("peak_memory_bytes")))])
     if cur is None or base is None:
         return {"current_peak_memory_bytes": cur, "baseline_peak_memory_bytes": base, "memory_change_pct": None,
                 "memory_verdict": ""}
     pct, grew = 100 * (cur / base - 1), cur - base
-    verdict = ("regressed" if pct > MEMORY_PCT and grew > MEMORY_MIN_BYTES else
-               "improved" if pct < -MEMORY_PCT and -grew > MEMORY_MIN_BYTES else "unchanged")
+    verdict = ("larger" if pct > MEMORY_PCT and grew > MEMORY_MIN_BYTES else
+               "smaller" if pct < -MEMORY_PCT and -grew > MEMORY_MIN_BYTES else "similar")
     return {"current_peak_memory_bytes": cur, "baseline_peak_memory_bytes": base, "memory_change_pct": pct,
             "memory_verdict": verdict}
 
 
 def compare_one(name: str, curs: list[Bench], bases: list[Bench], limits: tuple[float, float],
-                firstcall: bool) -> dict:
+                firstcall: bool, matters: float) -> dict:
     any_b = (curs or bases)[0]
     reason = not_gated_because(curs, bases, firstcall)
     cur_s, base_s = (sides(curs, bases) if curs and bases else
@@ -98,24 +128,28 @@ def compare_one(name: str, curs: list[Bench], bases: list[Bench], limits: tuple[
            "current_runs": len(curs), "baseline_spread_pct": spread_pct([b.min_s for b in bases]),
            "threshold_pct": limits[0], "median_run_threshold_pct": limits[1] if runs_a_side(curs, bases) >= 2 else None,
            "gated": not reason, "not_gated": reason,
-           "change_pct": None, "median_run_change_pct": None, "p_value": None, "test": "", **memory(curs, bases)}
+           "change_pct": None, "median_run_change_pct": None, "p_value": None, "test": "",
+           "interval_low_pct": None, "interval_high_pct": None, "resolvable_pct": None, **memory(curs, bases)}
     if not bases or not curs:
         return {**row, "verdict": "new" if curs else "missing"}
-    return {**row, **judge(curs, bases, *limits)}
+    return {**row, **judge(curs, bases, *limits, matters)}
 
 
 def comparison_rows(current: dict[str, list[Bench]], baseline: dict[str, list[Bench]], threshold: float,
                 firstcall_threshold: float, calibrated: dict[str, dict[int, tuple[float, float]]] | None = None
                 ) -> list[dict]:
     """One row per benchmark on either side, with the thresholds it is judged by. `calibrated`:
-    benchmark -> {runs a side: (fastest, median run) threshold %} from this machine's calibration."""
+    benchmark -> {runs a side: (fastest, median run) threshold %} from this machine's calibration.
+    `threshold` (firstcall: `firstcall_threshold`) is also the smallest change that matters: "same"
+    needs the change's interval inside it, whatever a calibration widens the gate to."""
     rows = []
     for name in sorted(set(current) | set(baseline)):
         curs, bases = current.get(name, []), baseline.get(name, [])
         firstcall = (curs or bases)[0].get("phase") == "firstcall"
         cal = calibrated_limits((calibrated or {}).get(name, {}), runs_a_side(curs, bases))
         limits = (firstcall_threshold,) * 2 if firstcall else (max(threshold, cal[0]), max(threshold, cal[1]))
-        rows.append(compare_one(name, curs, bases, limits, firstcall))
+        rows.append(compare_one(name, curs, bases, limits, firstcall,
+                                firstcall_threshold if firstcall else threshold))
     return rows
 
 
@@ -141,7 +175,8 @@ def by_name(runs: list[Run]) -> dict[str, list[Bench]]:
     return out
 
 
-def gated_regressions(rows: list[dict], blockers: list[str]) -> list[dict]:
+def gated_slower(rows: list[dict], blockers: list[str]) -> list[dict]:
+    """The rows that set exit code 1: slower and gated, when nothing blocks the comparison."""
     if blockers:
         return []
-    return [x for x in rows if x["verdict"] == "regressed" and x["gated"]]
+    return [x for x in rows if x["verdict"] == "slower" and x["gated"]]

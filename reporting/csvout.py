@@ -1,4 +1,5 @@
-"""results.csv: one row per benchmark, every number the tables show, and its verdict."""
+"""results.csv: one row per benchmark, every number the tables show, and its verdict (against a
+baseline: slower / faster / same / undecided, new, missing; memory: larger / smaller / similar)."""
 from __future__ import annotations
 
 import csv
@@ -17,9 +18,9 @@ CSV_COLUMNS = (["name", "fullname", "run"] + ID_COLUMNS +
                 "jax_torch_ratio_low", "jax_torch_ratio_high", "jax_torch_processes", "jax_torch_verdict",
                 "firstcall_s", "steady_s", "overhead_s", "break_even_steps", "baseline_median_s", "baseline_min_s",
                 "current_min_s", "baseline_runs", "baseline_spread_pct", "threshold_pct", "change_pct",
-                "median_run_threshold_pct", "median_run_change_pct", "p_value",
-                "test", "gated", "not_gated", "verdict", "baseline_peak_memory_bytes", "memory_change_pct",
-                "memory_verdict"])
+                "median_run_threshold_pct", "median_run_change_pct", "p_value", "interval_low_pct",
+                "interval_high_pct", "resolvable_pct", "test", "gated", "not_gated", "verdict",
+                "baseline_peak_memory_bytes", "memory_change_pct", "memory_verdict"])
 
 
 def _bench_row(b) -> dict:

@@ -119,7 +119,7 @@ def baseline_figure(r: Report) -> dict | None:
         return None
     rows = r.baseline_rows
     data = []
-    for verdict, look in style.VERDICTS.items():
+    for verdict, look in plots.verdict_looks().items():
         for gated in (True, False):
             sel = [x for x in rows if x["verdict"] == verdict and x["gated"] == gated]
             if not sel:
@@ -138,7 +138,7 @@ def baseline_figure(r: Report) -> dict | None:
     band = {"type": "rect", "xref": "x", "yref": "paper", "x0": 1 / (1 + t), "x1": 1 + t, "y0": 0, "y1": 1,
             "fillcolor": "#999", "opacity": 0.2, "line": {"width": 0}}
     return {"data": data, "layout": style.layout(
-        f"Current / baseline median with 95% intervals (grey band: ±{r.threshold:g}% threshold)",
+        f"Current / baseline median with 95% intervals (grey band: ±{r.threshold:g}%; same only with the interval inside)",
         160 + 14 * len(rows), xaxis=style.log_axis("current / baseline median, log scale"),
         yaxis=style.category_axis([x["name"] for x in rows]), shapes=[band, style.vline(1)])}
 
@@ -240,8 +240,8 @@ FIGURES = (("ratio", "JAX vs PyTorch", ratio_figure), ("compile", "Compile vs st
 
 
 def verdict_html(r: Report) -> str:
-    """The verdict's sentence (and any gated regression): the page's first words under its title."""
-    return "".join(f'<p class="{"bad" if line.startswith("REGRESSED") else "verdict"}">{for_html(line)}</p>'
+    """The verdict's sentence (and any gated slower benchmark): the page's first words under its title."""
+    return "".join(f'<p class="{"bad" if line.startswith("SLOWER: ") else "verdict"}">{for_html(line)}</p>'
                    for line in verdict_lines(r))
 
 

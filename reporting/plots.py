@@ -32,6 +32,15 @@ def _left_margin(labels: list[str], width_in: float, fontsize: float = 7) -> flo
     return min(0.7, (0.3 + 0.6 * fontsize / 72 * max(map(len, labels), default=1)) / width_in)
 
 
+# the baseline figure's verdicts, in legend order (reporting.compare's words)
+VERDICT_WORDS = ("slower", "faster", "same", "undecided")
+
+
+def verdict_looks() -> dict[str, style.Look]:
+    """Each verdict's colour and marker (reporting/style.py)."""
+    return {word: style.VERDICTS[word] for word in VERDICT_WORDS}
+
+
 def compute_baseline_rows(r: Report) -> list[dict]:
     """Regression rows with a change, each with its median ratio and that ratio's interval (or None)."""
     rows: list[dict] = []
@@ -55,7 +64,7 @@ def plot_ratio_to_baseline(plt, r: Report, path: Path, metadata: dict | None = N
     lo = [x["ratio"] - x["interval"][0] if x["interval"] else 0 for x in rows]
     hi = [x["interval"][1] - x["ratio"] if x["interval"] else 0 for x in rows]
     ax.errorbar(ratios, y, xerr=[np.maximum(lo, 0), np.maximum(hi, 0)], fmt="none", ecolor="gray", lw=0.8)
-    for verdict, look in style.VERDICTS.items():
+    for verdict, look in verdict_looks().items():
         for gated in (True, False):
             sel = np.array([x["verdict"] == verdict and x["gated"] == gated for x in rows], dtype=bool)
             if sel.any():
@@ -65,7 +74,7 @@ def plot_ratio_to_baseline(plt, r: Report, path: Path, metadata: dict | None = N
     ax.scatter([x["low_ratio"] for x in rows], y, marker="|", c="black", s=30, zorder=4,
                label="fastest round (the gate statistic)")
     t = r.threshold / 100
-    ax.axvspan(1 / (1 + t), 1 + t, color="tab:gray", alpha=0.15, label=f"±{r.threshold:g}% threshold")
+    ax.axvspan(1 / (1 + t), 1 + t, color="tab:gray", alpha=0.15, label=f"±{r.threshold:g}%: same only with the interval inside")
     ax.axvline(1, color="black", lw=0.8)
     ax.set_xscale("log")
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -317,7 +326,7 @@ def draw_or_reuse(name: str, data, draw, folder: Path, previous: Path | None) ->
 
 
 def render_plots(r: Report, folder: Path) -> None:
-    """Every PNG, each copied from r.previous (the report being replaced) when its inputs are unchanged.
+    """Every PNG, each copied from r.previous (the report being replaced) when its inputs are the same.
     matplotlib's missing-glyph warnings are silenced: they would quote a label's characters, control
     characters from a run file among them, raw on the terminal."""
     with warnings.catch_warnings():

@@ -43,7 +43,8 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def header(r: Report) -> list[str]:
-    out = ["# Benchmark report", ""] + [for_markdown(line) for line in findings(r)] + [""] * bool(findings(r))
+    said = [for_markdown(line) for line in findings(r)]
+    out = ["# Benchmark report", ""] + (said[:1] + [""] + [f"- {line}" for line in said[1:]] + [""] if said else [])
     out += [f"**{line}**" for line in verdict_lines(r, for_markdown)] + [""]
     out += [f"> WARNING: {for_markdown(w)}" for w in r.warnings]
     out += [f"Run: {for_markdown(', '.join(r.runs))}", ""]
@@ -154,13 +155,7 @@ def side_section(r: Report) -> list[str]:
 
 def findings(r: Report) -> list[str]:
     """The first words of every output: what the JAX/PyTorch verdicts say (reporting/ratios.py)."""
-    said = ratios.sentences(r.ratios)
-    if said:
-        return said
-    if r.ratios:
-        return ["JAX / PyTorch: every ratio here comes from one process, so none has an interval (make bench "
-                "measures them again in several fresh processes: python -m reporting.repeat)."]
-    return []
+    return ratios.sentences(r.ratios)  # none from a single run: its ratio table says "one process: no interval"
 
 
 def _ratio_cells(x: Ratio) -> list[str]:
@@ -233,41 +228,54 @@ def regression_intro(r: Report) -> list[str]:
     out = [f"Baseline: {for_markdown(str(r.baseline))}. Compared: the fastest round of a run (the gate statistic: other "
            "processes only add time); with several runs on both sides, the fastest of each side's runs, else the "
            "current runs' fastest against the slowest baseline run's (several baseline runs set the noise floor). "
-           "Regressed = the current side is slower than the baseline side by more "
+           "Slower = the current side is slower than the baseline side by more "
            f"than the benchmark's threshold (steady: {r.threshold:g}% or, if larger, the threshold calibrated on "
            f"this machine for that many runs a side; firstcall {r.firstcall_threshold:g}%). With several runs "
            "on both sides the sides' median runs must also differ by more than their own calibrated threshold "
            "(shown in the test column); with one run on a side the slow-down must be significant on each pair's "
-           f"raw rounds (Mann-Whitney U, p < {ALPHA_ROUNDS:g}; p below is the largest). "
+           f"raw rounds (Mann-Whitney U, p < {ALPHA_ROUNDS:g}; p below is the largest). Faster = the mirror image. "
+           "Same = the 95% interval of the current / baseline median (over every pair of runs) and the change "
+           f"both lie inside ±{r.threshold:g}% (firstcall ±{r.firstcall_threshold:g}%), the smallest change that "
+           "matters, and no calibration puts this machine's runs further apart than that (a change inside a wide "
+           "noise floor is never same); anything else is undecided. Resolvable = half that interval's width, or "
+           "the calibrated threshold where it is wider: about the smallest change these runs could tell from none. "
            "Spread = the baseline runs' slowest / fastest - 1. Only steady benchmarks measured on a quiet "
            f"machine set the exit code (gated = yes; a benchmark during which other processes took more than "
-           f"{BUSY_SHARE:.0%} of the CPU is not gated). Memory: flagged beyond {MEMORY_PCT:g}% and "
-           f"{MEMORY_MIN_BYTES // 2 ** 20} MiB, never gated.", ""]
+           f"{BUSY_SHARE:.0%} of the CPU is not gated). Memory: larger or smaller beyond {MEMORY_PCT:g}% and "
+           f"{MEMORY_MIN_BYTES // 2 ** 20} MiB, else similar; never gated.", ""]
     if r.baseline_note:
         out += [for_markdown(r.baseline_note[0].upper() + r.baseline_note[1:]) + ".", ""]
     if r.calibration:
         out += [f"Calibration: {for_markdown(r.calibration)}.", ""]
     if len(r.runs) == 1:
         out += ["With one current run, a test on its rounds cannot tell a real slow-down from a run-level "
-                "shift of this machine: confirm a regression by measuring again and passing both runs "
+                "shift of this machine: confirm a slower verdict by measuring again and passing both runs "
                 "(`make regress` does this), or compare A/B on this machine (`make compare`).", ""]
     return out
 
 
 def regression_section(r: Report) -> list[str]:
-    out = ["", "## Regression vs baseline", ""]
+    out = ["", "## Against the baseline: slower, faster, same or undecided", ""]
     if r.baseline is None:
         return out + [for_markdown(r.baseline_note)]
     out += regression_intro(r)
-    out.append(md_table(["benchmark", "baseline", "spread", "current", "change", "threshold", "p", "test", "gated",
-                         "verdict", "memory change", "memory verdict"],
+    out.append(md_table(["benchmark", "baseline", "spread", "current", "change", "threshold", "p", "test",
+                         "95% interval", "resolvable", "gated", "verdict", "memory change", "memory verdict"],
                         [[x["name"], fmt_time(x["baseline_min_s"]), pct(x["baseline_spread_pct"], ".1f"),
                           fmt_time(x["current_min_s"]), pct(x["change_pct"]), pct(x["threshold_pct"], "g"),
-                          fmt(x["p_value"], ".2g"), x["test"], gated_cell(r, x), x["verdict"],
+                          fmt(x["p_value"], ".2g"), x["test"], interval_cell(x), pct(x["resolvable_pct"], ".1f"),
+                          gated_cell(r, x), x["verdict"],
                           pct(x["memory_change_pct"]), x["memory_verdict"]] for x in r.regressions]))
     out += ["", "Machine differences noted: " + ("none." if not r.machine_diff else "")]
     return out + [f"- `{for_markdown(str(k))}`: {for_markdown(repr(b))} -> {for_markdown(repr(c))}"
                   for k, b, c in r.machine_diff]
+
+
+def interval_cell(row: dict) -> str:
+    """The 95% interval of current / baseline median, in %, or why there is none."""
+    if row["interval_low_pct"] is None or row["interval_high_pct"] is None:
+        return "none (too few raw rounds)" if row["change_pct"] is not None else ""
+    return f"{row['interval_low_pct']:+.1f}% .. {row['interval_high_pct']:+.1f}%"
 
 
 def gated_cell(r: Report, row: dict) -> str:

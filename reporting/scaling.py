@@ -154,7 +154,7 @@ def dominant(row: dict) -> str:
     return f"fixed cost at small sizes, throughput at large ones (fixed cost {spread})"
 
 
-COMPILED_TWIN = {r.framework: r.mode for r in ROWS if r.pairing == "compiled"}  # benchmarks/modes.py
+COMPILED_TWIN: dict[str, str] = {r.framework: r.mode for r in ROWS if r.pairing == "compiled"}  # benchmarks/modes.py
 
 
 def dispatch_rows(benches: dict) -> list[dict]:

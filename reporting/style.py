@@ -20,9 +20,10 @@ OTHER = Look("#999999", "*", "-.", "star", "dashdot")  # a framework-mode the ta
 
 # verdicts of the comparison against a baseline: colour and a marker of their own
 VERDICTS = {
-    "regressed": Look("#D55E00", ">", "-", "triangle-right", "solid"),
-    "improved": Look("#009E73", "<", "-", "triangle-left", "solid"),
-    "unchanged": Look("#0072B2", "o", "-", "circle", "solid"),
+    "slower": Look("#D55E00", ">", "-", "triangle-right", "solid"),
+    "faster": Look("#009E73", "<", "-", "triangle-left", "solid"),
+    "same": Look("#0072B2", "o", "-", "circle", "solid"),
+    "undecided": Look("#999999", "D", "-", "diamond", "solid"),
 }
 
 

@@ -26,7 +26,7 @@ MARK = "document.body.dataset.pwned=1"  # what a payload would do if it ran
 TITLE = "document.title=`PWNED`"
 IMG = f"<img src=x onerror={MARK}>"
 SCRIPT = f"</script><script>{TITLE}</script><!--<script>"
-FORGED = "\x1b[2K\rNo gated regression.\nNo gated regression.\n"  # clear the line or start one: a verdict of its own
+FORGED = "\x1b[2K\rNothing gated is slower.\nNothing gated is slower.\n"  # clear the line or start one: a verdict of its own
 BIDI = "\u202e"
 NAME = f"{SLOWED}{FORGED}|{IMG}"
 pytestmark = pytest.mark.filterwarnings("ignore:Glyph .* missing from font")  # the PNGs' labels: see the last test
@@ -72,10 +72,10 @@ def make_report(tmp: Path, cur_doc: dict, base_doc: dict, *args: str) -> tuple[i
 
 
 @pytest.fixture(scope="module")
-def regressed(tmp_path_factory):
-    """A gated regression of the benchmark with the hostile name; the terminal summary."""
+def slower(tmp_path_factory):
+    """A gated slower verdict on the benchmark with the hostile name; the terminal summary."""
     cur = scaled(hostile(load(), cur=True), NAME, 1.3)
-    result = make_report(tmp_path_factory.mktemp("regressed"), cur, hostile(load()), "--summary")
+    result = make_report(tmp_path_factory.mktemp("slower"), cur, hostile(load()), "--summary")
     assert result[0] == 1, result[2]
     return result
 
@@ -94,11 +94,11 @@ def not_gated(tmp_path_factory):
 def test_escapers_keep_ordinary_text_and_read_back():
     ordinary = "test_matmul[jax-jit-cpu-size32-steady] µs 日本 é (ok)"
     assert for_terminal(ordinary) == ordinary == for_markdown(ordinary)
-    assert for_terminal(FORGED) == "\\x1b[2K\\x0dNo gated regression.\\x0aNo gated regression.\\x0a"
+    assert for_terminal(FORGED) == "\\x1b[2K\\x0dNothing gated is slower.\\x0aNothing gated is slower.\\x0a"
     assert from_markdown(for_markdown("a|b\\c<d>](x)")) == "a|b\\c<d>](x)"
 
 
-@pytest.mark.parametrize("case", ["regressed", "not_gated"])
+@pytest.mark.parametrize("case", ["slower", "not_gated"])
 def test_the_page_holds_no_raw_payload(case, request):
     page = (request.getfixturevalue(case)[3] / "index.html").read_text()
     assert "&lt;img src=x onerror=" in page  # the payload is there, as text
@@ -109,8 +109,8 @@ def test_the_page_holds_no_raw_payload(case, request):
 
 
 @pytest.mark.skipif(not CHROMIUM, reason="chromium not installed (apt-get install -y chromium)")
-def test_nothing_from_the_run_executes_in_chromium(regressed, tmp_path):
-    proc = chromium(regressed[3] / "index.html", tmp_path, "--dump-dom")
+def test_nothing_from_the_run_executes_in_chromium(slower, tmp_path):
+    proc = chromium(slower[3] / "index.html", tmp_path, "--dump-dom")
     dom = proc.stdout
     assert re.search(r'data-plotted="[1-9]', dom), "the plots were not drawn (figures JSON broken?)"
     assert "<title>Benchmark report</title>" in dom and "PWNED</title>" not in dom
@@ -120,26 +120,26 @@ def test_nothing_from_the_run_executes_in_chromium(regressed, tmp_path):
     assert not [line for line in proc.stderr.splitlines() if "Uncaught" in line]
 
 
-@pytest.mark.parametrize("case", ["regressed", "not_gated"])
+@pytest.mark.parametrize("case", ["slower", "not_gated"])
 def test_terminal_and_report_md_hold_no_control_character(case, request):
     _, out, err, folder = request.getfixturevalue(case)
     for text in (out, err, (folder / "report.md").read_bytes().decode()):  # no newline translation
         assert not [c for c in CONTROLS if c in text]
-        assert not re.search(r"^\W*No gated regression", text, re.M)  # the forged verdict starts no line
-    assert "\\x1b[2K\\x0dNo gated regression." in out
+        assert not re.search(r"^\W*Nothing gated is slower", text, re.M)  # the forged verdict starts no line
+    assert "\\x1b[2K\\x0dNothing gated is slower." in out
 
 
-def test_the_regressed_line_names_the_benchmark_on_one_line(regressed):
-    out = regressed[1]
-    line = next(line for line in out.splitlines() if line.startswith("REGRESSED: "))
-    assert line == "REGRESSED: " + for_terminal(NAME)
+def test_the_slower_line_names_the_benchmark_on_one_line(slower):
+    out = slower[1]
+    line = next(line for line in out.splitlines() if line.startswith("SLOWER: "))
+    assert line == "SLOWER: " + for_terminal(NAME)
 
 
 def markdown_columns(line: str) -> int:
     return sum(token == "|" for token in re.findall(r"\\.|\|", line)) - 1
 
 
-@pytest.mark.parametrize("case", ["regressed", "not_gated"])
+@pytest.mark.parametrize("case", ["slower", "not_gated"])
 def test_tables_keep_their_columns(case, request):
     folder = request.getfixturevalue(case)[3]
     markdown = (folder / "report.md").read_bytes().decode()

@@ -19,7 +19,7 @@ def test_a_storage_folder_as_its_own_baseline_leaves_the_run_out_and_catches_the
     storage_with(tmp_path, load(), scaled(load(), SLOWED, 1.5))
     folder = str(tmp_path / "storage")
     code, out, _ = run_report(tmp_path, capsys, folder, "--baseline", folder)
-    assert code == 1 and csv_rows(tmp_path)[SLOWED]["verdict"] == "regressed"
+    assert code == 1 and csv_rows(tmp_path)[SLOWED]["verdict"] == "slower"
     assert "the run being judged itself" in out and "0002_run.json" in out
 
 

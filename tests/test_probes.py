@@ -42,10 +42,10 @@ def test_a_machine_that_runs_the_probes_slower_is_not_gated_and_says_so_in_one_l
     lines = [line for line in out.splitlines() if line.startswith("Not gated")]
     assert code == 0 and len(lines) == 1
     assert lines[0].startswith("Not gated: this machine runs the reference probes 2.3x slower than the baseline's")
-    assert "REGRESSED" not in out and out.splitlines()[0] == lines[0]  # the first line says it
-    assert csv_rows(tmp_path)[SLOWED]["verdict"] == "regressed"  # the comparison is still shown
+    assert "SLOWER: " not in out and out.splitlines()[0] == lines[0]  # the first line says it
+    assert csv_rows(tmp_path)[SLOWED]["verdict"] == "slower"  # the comparison is still shown
     verdict = json.loads((tmp_path / "out" / "verdict.json").read_text())
-    assert (verdict["exit_code"], verdict["gated"], verdict["regressed"]) == (0, False, [])
+    assert (verdict["exit_code"], verdict["gated"], verdict["slower"]) == (0, False, [])
     assert verdict["not_gated"] == [lines[0][len("Not gated: "):-1]]
 
 
@@ -53,9 +53,9 @@ def test_probes_within_their_noise_gate_as_usual(tmp_path, capsys):
     base = save(load(), tmp_path / "base.json")
     cur = save(with_probes(scaled(load(), SLOWED, 1.3), 1.05), tmp_path / "cur.json")
     code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
-    assert code == 1 and f"REGRESSED: {SLOWED}" in out and "Not gated" not in out
+    assert code == 1 and f"SLOWER: {SLOWED}" in out and "Not gated" not in out
     verdict = json.loads((tmp_path / "out" / "verdict.json").read_text())
-    assert (verdict["exit_code"], verdict["gated"]) == (1, True) and verdict["regressed"] == [f"test_fixture_bench.py::{SLOWED}"]
+    assert (verdict["exit_code"], verdict["gated"]) == (1, True) and verdict["slower"] == [f"test_fixture_bench.py::{SLOWED}"]
 
 
 def test_a_baseline_folder_gates_with_its_newest_machine_and_says_which_runs_it_left_out(tmp_path, capsys):
@@ -68,7 +68,7 @@ def test_a_baseline_folder_gates_with_its_newest_machine_and_says_which_runs_it_
     save(load(), folder / "0003_quick.json")
     code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(folder.parent))
     verdict = json.loads((tmp_path / "out" / "verdict.json").read_text())
-    assert code == 1 and verdict["regressed"] == [f"test_fixture_bench.py::{SLOWED}"]
+    assert code == 1 and verdict["slower"] == [f"test_fixture_bench.py::{SLOWED}"]
     assert "0001_quick.json" not in verdict["baseline"] and "0003_quick.json" in verdict["baseline"]
     assert "1 older run(s) of a machine that measured otherwise left out (0001_quick.json)" in out
 

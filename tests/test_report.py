@@ -27,7 +27,7 @@ DATA = Path(__file__).resolve().parent / "data"
 MACHINE = "Linux-CPython-3.11-64bit"  # any storage machine-id folder name
 SLOWED = "test_mlp_train_step[jax-jit-cpu-batch64-steady]"
 TIME_STATS = ("min", "max", "mean", "stddev", "median", "iqr", "q1", "q3", "ld15iqr", "hd15iqr", "total")
-OUTPUTS = {"report.md", "results.csv", "regressed.txt", "verdict.json", "scaling.png", "compile_vs_steady.png", "index.html"}
+OUTPUTS = {"report.md", "results.csv", "slower.txt", "verdict.json", "scaling.png", "compile_vs_steady.png", "index.html"}
 
 
 def load(name: str = "run_a") -> dict:
@@ -79,8 +79,25 @@ def test_aa_copy_is_clean(tmp_path, capsys):
     cur = save(load(), tmp_path / "cur.json")
     code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
     assert code == 0
-    assert "No gated regression." in out
-    assert {r["verdict"] for r in csv_rows(tmp_path).values()} == {"unchanged"}
+    assert "Nothing gated is slower." in out
+    rows = csv_rows(tmp_path).values()
+    # same is earned: every steady benchmark's 95% interval lies inside +/-10%; the firstcall ones have
+    # 3 rounds, too few for an interval, so they stay undecided (never "same" on no evidence)
+    assert {r["verdict"] for r in rows if r["phase"] == "steady"} == {"same"}
+    assert all(-10 < float(r["interval_low_pct"]) <= float(r["interval_high_pct"]) < 10
+               and float(r["resolvable_pct"]) < 10 for r in rows if r["phase"] == "steady")
+    assert {(r["verdict"], r["interval_low_pct"]) for r in rows if r["phase"] == "firstcall"} == {("undecided", "")}
+
+
+def test_aa_on_noisy_rounds_is_undecided_not_same(tmp_path, capsys):
+    """An A/A pair whose rounds are too noisy for its interval to fit inside +/-10%: no change, but
+    not "same" either; the row says by how much it could have resolved."""
+    base, cur = noisy_pair(tmp_path, 1.0)
+    code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    row = csv_rows(tmp_path)[SLOWED]
+    assert (code, row["verdict"]) == (0, "undecided")
+    assert float(row["interval_high_pct"]) > 10 or float(row["interval_low_pct"]) < -10
+    assert float(row["resolvable_pct"]) > 10
 
 
 def test_30_percent_slowdown_exits_1_naming_only_that_benchmark(tmp_path, capsys):
@@ -88,9 +105,9 @@ def test_30_percent_slowdown_exits_1_naming_only_that_benchmark(tmp_path, capsys
     cur = save(scaled(load(), SLOWED, 1.3), tmp_path / "cur.json")
     code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
     assert code == 1
-    assert [line for line in out.splitlines() if line.startswith("REGRESSED")] == [f"REGRESSED: {SLOWED}"]
+    assert [line for line in out.splitlines() if line.startswith("SLOWER: ")] == [f"SLOWER: {SLOWED}"]
     rows = csv_rows(tmp_path)
-    assert [name for name, r in rows.items() if r["verdict"] == "regressed"] == [SLOWED]
+    assert [name for name, r in rows.items() if r["verdict"] == "slower"] == [SLOWED]
     assert rows[SLOWED]["test"] == "Mann-Whitney U" and float(rows[SLOWED]["p_value"]) < 0.01
     assert float(rows[SLOWED]["change_pct"]) == pytest.approx(30, abs=0.01)
 
@@ -116,11 +133,11 @@ def test_several_baseline_runs_set_the_noise_floor(tmp_path, capsys):
     as_slow = save(scaled(load(), SLOWED, 1.42), tmp_path / "as_slow.json")
     code, _, _ = run_report(tmp_path, capsys, str(as_slow), "--baseline", str(tmp_path / "baselines"))
     row = csv_rows(tmp_path)[SLOWED]
-    assert (code, row["verdict"], row["baseline_runs"]) == (0, "unchanged", "2")
+    assert (code, row["verdict"], row["baseline_runs"]) == (0, "undecided", "2")  # within the noise: not "same"
     assert float(row["baseline_spread_pct"]) == pytest.approx(40, abs=0.01)
     beyond = save(scaled(load(), SLOWED, 1.4 * 1.3), tmp_path / "beyond.json")
     code, out, _ = run_report(tmp_path, capsys, str(beyond), "--baseline", str(tmp_path / "baselines"))
-    assert code == 1 and f"REGRESSED: {SLOWED}" in out
+    assert code == 1 and f"SLOWER: {SLOWED}" in out
 
 
 def test_default_baseline_is_the_same_selection_of_benchmarks(tmp_path, capsys, monkeypatch):
@@ -145,11 +162,11 @@ def test_a_slowdown_must_show_in_every_current_run(tmp_path, capsys):
     normal = save(load(), tmp_path / "normal.json")
     again = save(scaled(load(), SLOWED, 1.35), tmp_path / "again.json")
     code, _, _ = run_report(tmp_path, capsys, str(shifted), str(normal), "--baseline", str(base))
-    assert (code, csv_rows(tmp_path)[SLOWED]["verdict"]) == (0, "unchanged")
-    assert (tmp_path / "out" / "regressed.txt").read_text() == ""
+    assert (code, csv_rows(tmp_path)[SLOWED]["verdict"]) == (0, "undecided")  # one run +30%, one not
+    assert (tmp_path / "out" / "slower.txt").read_text() == ""
     code, _, _ = run_report(tmp_path, capsys, str(shifted), str(again), "--baseline", str(base))
-    assert (code, csv_rows(tmp_path)[SLOWED]["verdict"]) == (1, "regressed")
-    assert (tmp_path / "out" / "regressed.txt").read_text() == bench(load(), SLOWED)["fullname"] + "\n"
+    assert (code, csv_rows(tmp_path)[SLOWED]["verdict"]) == (1, "slower")
+    assert (tmp_path / "out" / "slower.txt").read_text() == bench(load(), SLOWED)["fullname"] + "\n"
 
 
 def noisy_pair(tmp_path: Path, change: float) -> tuple[Path, Path]:
@@ -166,12 +183,12 @@ def test_3_percent_on_noisy_rounds_is_not_a_regression(tmp_path, capsys):
     base, cur = noisy_pair(tmp_path, 1.03)
     code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
     assert code == 0
-    assert csv_rows(tmp_path)[SLOWED]["verdict"] == "unchanged"
+    assert csv_rows(tmp_path)[SLOWED]["verdict"] == "undecided"  # the noise hides a 3% change either way
     # even with the threshold below the observed change, the noise makes it not significant
     code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base), "--threshold", "1")
     row = csv_rows(tmp_path)[SLOWED]
     assert float(row["change_pct"]) > 1 and float(row["p_value"]) > 0.01
-    assert (code, row["verdict"]) == (0, "unchanged")
+    assert (code, row["verdict"]) == (0, "undecided")
 
 
 def test_firstcall_gets_a_verdict_but_does_not_gate(tmp_path, capsys):
@@ -180,7 +197,7 @@ def test_firstcall_gets_a_verdict_but_does_not_gate(tmp_path, capsys):
     cur = save(scaled(load(), name, 2.0), tmp_path / "cur.json")
     code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
     row = csv_rows(tmp_path)[name]
-    assert (code, row["verdict"], row["gated"]) == (0, "regressed", "False")
+    assert (code, row["verdict"], row["gated"]) == (0, "slower", "False")
     assert row["test"] == "threshold only: too few rounds (3 vs 3)"
 
 
@@ -202,7 +219,7 @@ def test_plots_csv_and_markdown_are_written(tmp_path, capsys):
                               "--baseline", str(storage / "0001_a.json"), "--history")
     written = {p.name for p in (tmp_path / "out").iterdir()} - {MARKER}
     assert OUTPUTS | {"ratio_to_baseline.png", "history.png"} == written
-    assert all((tmp_path / "out" / n).stat().st_size > 1000 for n in written - {"regressed.txt", "verdict.json"})
+    assert all((tmp_path / "out" / n).stat().st_size > 1000 for n in written - {"slower.txt", "verdict.json"})
     rows = csv_rows(tmp_path)
     assert set(rows) == {b["name"] for b in load("run_b")["benchmarks"]}
     assert rows["test_matmul[jax-jit-cpu-size64-steady]"]["share_of_peak"] == "1.0"  # the fastest matmul

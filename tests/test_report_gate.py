@@ -40,8 +40,8 @@ def test_a_baseline_from_another_cpu_does_not_gate_and_says_why_in_one_line(tmp_
     assert code == 0
     lines = [line for line in out.splitlines() if line.startswith("Not gated")]
     assert lines == [f"Not gated: baseline machine differs in cpu.brand_raw ('Intel(R) Xeon(R) Processor' vs '{AMD}')."]
-    assert csv_rows(tmp_path)[SLOWED]["verdict"] == "regressed"  # the comparison is still shown
-    assert (tmp_path / "out" / "regressed.txt").read_text() == ""
+    assert csv_rows(tmp_path)[SLOWED]["verdict"] == "slower"  # the comparison is still shown
+    assert (tmp_path / "out" / "slower.txt").read_text() == ""
 
 
 def test_the_committed_intel_baselines_do_not_gate_an_amd_run(tmp_path, capsys):
@@ -97,12 +97,12 @@ def test_a_benchmark_measured_while_others_took_the_cpu_is_marked_and_not_gated(
     base, cur = save(load(), tmp_path / "base.json"), save(cur_doc, tmp_path / "cur.json")
     code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
     rows = csv_rows(tmp_path)
-    assert (rows[SLOWED]["verdict"], rows[SLOWED]["gated"]) == ("regressed", "False")
+    assert (rows[SLOWED]["verdict"], rows[SLOWED]["gated"]) == ("slower", "False")
     assert rows[SLOWED]["not_gated"] == "busy (other processes 25% of the CPU)"
-    assert code == 1 and [x for x in out.splitlines() if x.startswith("REGRESSED")] == [f"REGRESSED: {other}"]
+    assert code == 1 and [x for x in out.splitlines() if x.startswith("SLOWER: ")] == [f"SLOWER: {other}"]
 
 
-def test_a_median_shift_with_the_fastest_rounds_unchanged_is_not_a_regression(tmp_path, capsys):
+def test_a_median_shift_with_the_fastest_rounds_as_before_is_not_slower(tmp_path, capsys):
     """Interference on a shared machine slows most rounds of a run; the fastest stay where they were."""
     data = np.array(bench(load(), SLOWED)["stats"]["data"])
     fast = data <= np.percentile(data, 10)
@@ -110,7 +110,7 @@ def test_a_median_shift_with_the_fastest_rounds_unchanged_is_not_a_regression(tm
     base = save(load(), tmp_path / "base.json")
     code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
     row = csv_rows(tmp_path)[SLOWED]
-    assert (code, row["verdict"]) == (0, "unchanged")
+    assert (code, row["verdict"]) == (0, "undecided")  # the medians moved: not "same" either
     assert float(row["current_min_s"]) == pytest.approx(float(row["baseline_min_s"]))
 
 
@@ -123,7 +123,7 @@ def test_several_runs_per_side_compare_each_sides_fastest_round(tmp_path, capsys
     head = runs(tmp_path, "head", [1.3, 1.31, 1.29])
     code, out, _ = run_report(tmp_path, capsys, *head, *[a for b in base for a in ("--baseline", b)])
     row = csv_rows(tmp_path)[SLOWED]
-    assert (code, row["verdict"], row["p_value"]) == (1, "regressed", "")
+    assert (code, row["verdict"], row["p_value"]) == (1, "slower", "")
     assert row["test"] == "fastest round per side (3 vs 3 runs); median run +30.0% vs threshold 10%"
     assert float(row["change_pct"]) == pytest.approx(100 * (1.29 / 0.99 - 1))
     assert float(row["median_run_change_pct"]) == pytest.approx(30)
@@ -136,7 +136,7 @@ def test_one_base_run_faster_than_all_others_is_not_a_regression(tmp_path, capsy
     code, _, _ = run_report(tmp_path, capsys, *head, *[a for b in base for a in ("--baseline", b)])
     row = csv_rows(tmp_path)[SLOWED]
     assert float(row["change_pct"]) > 10 and abs(float(row["median_run_change_pct"])) < 1
-    assert (code, row["verdict"]) == (0, "unchanged")
+    assert (code, row["verdict"]) == (0, "undecided")
 
 
 def test_a_slow_spell_in_one_base_run_does_not_hide_a_slow_down(tmp_path, capsys):
@@ -144,7 +144,7 @@ def test_a_slow_spell_in_one_base_run_does_not_hide_a_slow_down(tmp_path, capsys
     (3 vs 3 needs every head run slower than every base run) misses this 30% slow-down."""
     base, head = runs(tmp_path, "base", [1.0, 1.5, 1.01]), runs(tmp_path, "head", [1.3, 1.31, 1.32])
     code, _, _ = run_report(tmp_path, capsys, *head, *[a for b in base for a in ("--baseline", b)])
-    assert (code, csv_rows(tmp_path)[SLOWED]["verdict"]) == (1, "regressed")
+    assert (code, csv_rows(tmp_path)[SLOWED]["verdict"]) == (1, "slower")
 
 
 def calibration_runs(tmp_path) -> list[str]:
@@ -171,11 +171,46 @@ def test_report_uses_the_calibration_of_its_own_machine_fingerprint(tmp_path, ca
     monkeypatch.setattr(reporting.cli, "ROOT", tmp_path)
     code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
     row = csv_rows(tmp_path)[SLOWED]
-    assert (code, row["verdict"], float(row["threshold_pct"])) == (0, "unchanged", pytest.approx(23))
+    assert (code, row["verdict"], float(row["threshold_pct"])) == (0, "undecided", pytest.approx(23))
     assert "Calibration: " + str(tmp_path / "baselines" / MACHINE) in out
     amd_cur = save(amd(scaled(load(), SLOWED, 1.15)), tmp_path / "amd.json")
     run_report(tmp_path, capsys, str(amd_cur), "--baseline", str(save(amd(load()), tmp_path / "amd_base.json")))
     assert float(csv_rows(tmp_path)[SLOWED]["threshold_pct"]) == 10  # another fingerprint: not used
+
+
+def test_30_percent_inside_a_wide_calibrated_threshold_is_undecided_never_same(tmp_path, capsys, monkeypatch):
+    """A/A runs 80% apart calibrate the one-run threshold to 83%: a +30% slow-down does not gate, and
+    the report says undecided, with by how much it could have resolved, never same."""
+    calibrate.main([*runs(tmp_path, "aa", [1.0, 1.8, 1.4]), "--out-dir", str(tmp_path / "baselines")])
+    monkeypatch.setattr(reporting.cli, "ROOT", tmp_path)
+    base, cur = save(load(), tmp_path / "base.json"), save(scaled(load(), SLOWED, 1.3), tmp_path / "cur.json")
+    code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    row = csv_rows(tmp_path)[SLOWED]
+    assert (code, row["verdict"], float(row["threshold_pct"])) == (0, "undecided", pytest.approx(83))
+    assert float(row["change_pct"]) == pytest.approx(30, abs=0.01) and float(row["interval_low_pct"]) > 10
+    assert float(row["resolvable_pct"]) == pytest.approx(83)  # one run here resolves no less than its noise floor
+    line = next(x for x in (tmp_path / "out" / "report.md").read_text().splitlines() if x.startswith(f"| {SLOWED} |"))
+    assert "| undecided |" in line and "| same |" not in line
+    # the same +30% without the calibration: slower, as before
+    monkeypatch.setattr(reporting.cli, "ROOT", tmp_path / "elsewhere")
+    code, out, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    assert (code, csv_rows(tmp_path)[SLOWED]["verdict"]) == (1, "slower") and f"SLOWER: {SLOWED}" in out
+
+
+def test_an_aa_pair_inside_a_wide_calibrated_threshold_is_undecided_not_same(tmp_path, capsys, monkeypatch):
+    """Its rounds' interval fits inside +/-10%, but this machine's A/A runs land 80% apart: one run
+    cannot show that nothing changed. Without that calibration the same pair is same."""
+    base, cur = save(load(), tmp_path / "base.json"), save(load(), tmp_path / "cur.json")
+    code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    row = csv_rows(tmp_path)[SLOWED]
+    assert (code, row["verdict"]) == (0, "same") and float(row["resolvable_pct"]) < 10
+    calibrate.main([*runs(tmp_path, "aa", [1.0, 1.8, 1.4]), "--out-dir", str(tmp_path / "baselines")])
+    monkeypatch.setattr(reporting.cli, "ROOT", tmp_path)
+    code, _, _ = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
+    row = csv_rows(tmp_path)[SLOWED]
+    assert (code, row["verdict"], float(row["threshold_pct"])) == (0, "undecided", pytest.approx(83))
+    assert -10 < float(row["interval_low_pct"]) and float(row["interval_high_pct"]) < 10
+    assert float(row["resolvable_pct"]) == pytest.approx(83)
 
 
 def test_a_loose_run_that_names_no_machine_compares_without_a_calibration(tmp_path, capsys):
@@ -186,7 +221,7 @@ def test_a_loose_run_that_names_no_machine_compares_without_a_calibration(tmp_pa
         anonymous["machine_info"].pop(key, None)
     base, cur = save(anonymous, tmp_path / "base.json"), save(scaled(anonymous, SLOWED, 1.3), tmp_path / "cur.json")
     code, out, err = run_report(tmp_path, capsys, str(cur), "--baseline", str(base))
-    assert (code, err) == (1, "") and f"REGRESSED: {SLOWED}" in out
+    assert (code, err) == (1, "") and f"SLOWER: {SLOWED}" in out
 
 
 def timed_runs(tmp_path, factors: list[float]) -> list[str]:
@@ -222,10 +257,10 @@ def test_report_takes_the_threshold_calibrated_for_its_runs_a_side(tmp_path, cap
     base, head = runs(tmp_path, "base", [1.0, 1.0]), runs(tmp_path, "head", [1.17, 1.18])
     code, _, _ = run_report(tmp_path, capsys, *head, *[a for b in base for a in ("--baseline", b)])
     row = csv_rows(tmp_path)[SLOWED]
-    assert (code, row["verdict"], float(row["threshold_pct"])) == (1, "regressed", pytest.approx(13))  # k = 2
+    assert (code, row["verdict"], float(row["threshold_pct"])) == (1, "slower", pytest.approx(13))  # k = 2
     code, _, _ = run_report(tmp_path, capsys, head[0], "--baseline", base[0])
     row = csv_rows(tmp_path)[SLOWED]
-    assert (code, row["verdict"], float(row["threshold_pct"])) == (0, "unchanged", pytest.approx(23))  # k = 1
+    assert (code, row["verdict"], float(row["threshold_pct"])) == (0, "undecided", pytest.approx(23))  # k = 1
     five = runs(tmp_path, "five", [1.15 + i / 1000 for i in range(5)])  # distinct files: copies are refused
     base5 = runs(tmp_path, "b5", [1.0 + i / 1000 for i in range(5)])
     assert run_report(tmp_path, capsys, *five, *[a for b in base5 for a in ("--baseline", b)])[0] == 1
@@ -263,10 +298,10 @@ def test_memory_measured_two_ways_is_not_put_side_by_side(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("before, after, verdict", [
-    (100 * MiB, 120 * MiB, "regressed"),  # +20%, +20 MiB
-    (100 * MiB, 105 * MiB, "unchanged"),  # +5%: below 10%
-    (1024, 4096, "unchanged"),  # +300% but 3 KiB: below 1 MiB
-    (100 * MiB, 80 * MiB, "improved"),
+    (100 * MiB, 120 * MiB, "larger"),  # +20%, +20 MiB
+    (100 * MiB, 105 * MiB, "similar"),  # +5%: below 10%
+    (1024, 4096, "similar"),  # +300% but 3 KiB: below 1 MiB
+    (100 * MiB, 80 * MiB, "smaller"),
 ])
 def test_memory_regressions_are_flagged_but_do_not_gate(tmp_path, capsys, before, after, verdict):
     base = save(with_memory(load(), before, before), tmp_path / "base.json")
