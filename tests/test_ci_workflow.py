@@ -33,7 +33,7 @@ def test_every_make_command_of_the_workflow_is_a_target_make_can_plan():
     commands = [m[1] for job in steps().values() for s in job for m in re.finditer(r"\b(make [^&|;\n]+)", s.get("run", ""))]
     assert commands
     for command in commands:
-        args = [a.replace("${{ github.base_ref }}", "main") for a in shlex.split(command)[1:]]
-        args = [a if not a.startswith("BASE=") else "BASE=HEAD" for a in args]
+        args = shlex.split(command.replace("${{ github.base_ref }}", "main"))[1:]  # as the runner expands it
+        args = [a if not a.startswith("BASE=") else "BASE=HEAD" for a in args]  # origin/main is not here
         proc = subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True)
         assert proc.returncode == 0, (command, proc.stderr)
