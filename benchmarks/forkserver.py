@@ -1,4 +1,4 @@
-"""The memory pass's fork servers (conftest.py): fresh children without paying the imports again.
+"""The memory pass's fork servers (benchmarks/plugin/memory_pass.py): fresh children without paying the imports again.
 
 A working set is read in a fresh process running one case (docs/measuring.md, Memory), and most
 of such a child's time was its imports (PyTorch with Dynamo, JAX with optax), most of what a small

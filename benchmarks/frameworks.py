@@ -126,7 +126,7 @@ class JaxBackend(Backend):
     def before_steady(self) -> None:
         """Nothing: JAX's caches are keyed by the exact shapes, dtypes and options, so what an
         earlier case compiled runs as a fresh compile of it would. A steady case that follows its
-        firstcall (conftest.py runs firstcall first) reuses that round's executables: jax-eager's
+        firstcall (benchmarks/plugin/cases.py runs firstcall first) reuses that round's executables: jax-eager's
         per-op ones, a jit of the same function, instead of compiling them again."""
 
     def compile_count(self) -> int:
@@ -150,7 +150,7 @@ class JaxBackend(Backend):
 
     @contextlib.contextmanager
     def cold_rounds(self, record: dict, cold: bool = True) -> Iterator[Callable[[], None]]:
-        """Per round: jax.clear_caches() (the persistent cache is off, see conftest.py); the median
+        """Per round: jax.clear_caches() (the persistent cache is off, see benchmarks/plugin/session.py); the median
         trace / lower / compile seconds over the rounds go to `record`."""
         self.warm_device()
         with jax_events.stages() as rounds:

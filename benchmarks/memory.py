@@ -12,7 +12,7 @@ untimed setup. Measured the same way for both frameworks on one device:
   memory allocated at the reset.
 - CUDA, JAX: `peak_bytes_in_use` cannot be reset, so the figure is exact only when the step
   raised the process's peak (peak after - bytes in use before); otherwise null, and the note says so.
-  Pre-allocation is off (XLA_PYTHON_CLIENT_PREALLOCATE=false, set in conftest.py), or every figure
+  Pre-allocation is off (XLA_PYTHON_CLIENT_PREALLOCATE=false, set in benchmarks/plugin/__init__.py), or every figure
   would be 75% of the GPU.
 For JAX, XLA's own figures of every compiled program of the step (`Compiled.memory_analysis()`:
 temporaries, outputs, arguments, generated code) are recorded beside it.
@@ -233,7 +233,7 @@ def in_child() -> bool:
 def steady_pass(spec, synced_step, resident_before_build: int | None, fullname: str, floor: float | None) -> dict:
     """In the timing process: the per-step figures (step_peak_bytes: what one extra step allocates
     beyond what the case holds; held_memory_bytes), and the case queued for its working set,
-    measured by a fresh child once every benchmark has been timed (conftest.py)."""
+    measured by a fresh child once every benchmark has been timed (benchmarks/plugin/memory_pass.py)."""
     step = measure_step(spec, synced_step, resident_before_build)
     PENDING.append({"fullname": fullname, "device": spec.device, "framework": spec.framework, "floor": floor})
     return {"step_peak_bytes": step["peak_memory_bytes"], "step_memory_note": step["memory_note"],

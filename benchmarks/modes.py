@@ -6,7 +6,7 @@ compiled lax.scan), `compile` (torch.compile), `cudagraphs` (torch.compile recor
 device alone it exists, what its first call contains, which torch.compile mode it asks for, how the
 plots draw it and which JAX-vs-PyTorch pairing it takes part in. Everything else reads the table:
 
-- benchmarks/spec.py: `MODES`, `COMPILED_MODES`, `DEVICE_ONLY_MODES` (conftest.py drops a case on
+- benchmarks/spec.py: `MODES`, `COMPILED_MODES`, `DEVICE_ONLY_MODES` (benchmarks/plugin/cases.py drops a case on
   a device its mode does not exist on);
 - benchmarks/harness.py: `FIRSTCALL_INCLUDES`, the firstcall's `firstcall_includes` note;
 - benchmarks/frameworks.py: `TorchBackend.compile_mode` (JAX jits exactly the compiling modes);

@@ -1,6 +1,6 @@
 """What one benchmark case is, and how its id reads: `<framework>-<mode>-<device>-<size>-<phase>`.
 
-The id grammar is written here once. conftest.py builds ids from `Spec`, the harness reads its
+The id grammar is written here once. benchmarks/plugin/cases.py builds ids from `Spec`, the harness reads its
 fields, and report.py parses stored names back with `parse_name` (this module imports only the
 standard library, so report.py can use it without importing any framework). The modes, and what
 each one is, are rows of one table in benchmarks/modes.py; the names below are derived from it.

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from benchmarks import harness
+from benchmarks.plugin.session import settings
 from benchmarks.training import data_info, epoch_case, training_spec
 from models import data, datasets
 
@@ -119,9 +120,9 @@ def converge(benchmark, spec, ds: datasets.Dataset, cfg: data.TrainConfig, reque
 
 @pytest.mark.cases(modes=MODES, sizes=[(f"batch{BATCH}", BATCH)], phases=("firstcall",))
 def test_convergence(benchmark, spec, dataset, pytestconfig):
-    converge(benchmark, spec, dataset, data.TRAIN_CONFIGS["mlp"], pytestconfig.epochs, "convergence")
+    converge(benchmark, spec, dataset, data.TRAIN_CONFIGS["mlp"], settings(pytestconfig).epochs, "convergence")
 
 
 @pytest.mark.cases(modes=MODES, sizes=[(f"batch{BATCH}", BATCH)], phases=("firstcall",))
 def test_convergence_momentum(benchmark, spec, dataset, pytestconfig):
-    converge(benchmark, spec, dataset, data.TRAIN_CONFIGS["momentum"], pytestconfig.epochs, "convergence_momentum")
+    converge(benchmark, spec, dataset, data.TRAIN_CONFIGS["momentum"], settings(pytestconfig).epochs, "convergence_momentum")

@@ -15,6 +15,7 @@ import pytest
 
 from benchmarks import harness
 from benchmarks.dp_runner import Group, measure, timings, visible_gpus
+from benchmarks.plugin.session import Settings, settings
 from models import data
 
 MODES = [("jax", "jit"), ("torch", "ddp")]
@@ -29,9 +30,9 @@ EFFICIENCY = ("t(1) / (N * t(N)), t = the fastest round of the steady benchmark 
 _STEP_S: dict[tuple, tuple[float, float]] = {}  # this run's N=1 step times: (min, median)
 
 
-def sizes(config) -> list[tuple[str, int]]:
-    batch = max(config.sizes["batch"])
-    return [(f"batch{batch}x{n}", n) for n in config.devices]
+def sizes(run: Settings) -> list[tuple[str, int]]:
+    batch = max(run.sizes["batch"])
+    return [(f"batch{batch}x{n}", n) for n in run.devices]
 
 
 class _Groups:
@@ -63,7 +64,7 @@ def groups():
 
 @pytest.mark.cases(modes=MODES, sizes=sizes)
 def test_data_parallel(benchmark, spec, groups, pytestconfig):
-    n, batch = spec.size_value, max(pytestconfig.sizes["batch"])
+    n, batch = spec.size_value, max(settings(pytestconfig).sizes["batch"])
     _skip_unless_possible(spec, n, batch)
     group = groups.get(spec, n, batch)
 

@@ -17,6 +17,7 @@ import math
 import pytest
 
 from benchmarks import harness
+from benchmarks.plugin.session import settings
 from benchmarks.training import epoch_case, training_spec
 from models import data, datasets
 
@@ -40,11 +41,11 @@ def run_epoch(benchmark, spec, ds: datasets.Dataset, cfg: data.TrainConfig, samp
 @STEADY
 @pytest.mark.cases(modes=MODES, sizes="batch")
 def test_mlp_epoch(benchmark, spec, dataset, pytestconfig):
-    run_epoch(benchmark, spec, dataset, data.TRAIN_CONFIGS["mlp"], pytestconfig.epoch_samples, "mlp_epoch")
+    run_epoch(benchmark, spec, dataset, data.TRAIN_CONFIGS["mlp"], settings(pytestconfig).epoch_samples, "mlp_epoch")
 
 
 @STEADY
 @pytest.mark.cases(modes=MODES, sizes="batch")
 def test_mlp_epoch_momentum(benchmark, spec, dataset, pytestconfig):
-    run_epoch(benchmark, spec, dataset, data.TRAIN_CONFIGS["momentum"], pytestconfig.epoch_samples,
+    run_epoch(benchmark, spec, dataset, data.TRAIN_CONFIGS["momentum"], settings(pytestconfig).epoch_samples,
               "mlp_epoch_momentum")

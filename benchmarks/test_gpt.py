@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from benchmarks import frameworks, harness
+from benchmarks.plugin.session import Settings, settings
 from benchmarks.spec import tolerance
 from models import text
 
@@ -28,16 +29,16 @@ SAMPLE_CHARS = 200
 _final_losses: dict[tuple, dict[str, float]] = {}  # (config, steps, corpus) -> {case id: final loss}
 
 
-def gpt_sizes(config: pytest.Config) -> list[tuple[str, int]]:
+def gpt_sizes(run: Settings) -> list[tuple[str, int]]:
     """The cases' sizes: each config of --gpt-configs, valued at its tokens per step."""
-    names = config.gpt_configs  # type: ignore[attr-defined]  # set on the pytest Config by conftest.py
+    names = run.gpt_configs
     return [(name, text.CONFIGS[name].batch_size * text.CONFIGS[name].block_size) for name in names]
 
 
 @pytest.mark.cases(modes=MODES, sizes=gpt_sizes)
 def test_gpt_train_step(benchmark, spec, request):
     gpt = harness.model("gpt", spec)
-    config, weights, x, y = _inputs(spec, request.config, steps=1)
+    config, weights, x, y = _inputs(spec, settings(request.config), steps=1)
     harness.run(benchmark, _cold(spec), _case(
         "gpt_train_step", config, lambda be: gpt.train_step(weights, config, x, y, be), train=True))
     harness.check_training_loss(spec, benchmark.extra_info["loss"], text.reference_loss(weights, x[0], y[0], config))
@@ -46,7 +47,7 @@ def test_gpt_train_step(benchmark, spec, request):
 @pytest.mark.cases(modes=MODES, sizes=gpt_sizes)
 def test_gpt_forward(benchmark, spec, request):
     gpt = harness.model("gpt", spec)
-    config, weights, x, _ = _inputs(spec, request.config, steps=1)
+    config, weights, x, _ = _inputs(spec, settings(request.config), steps=1)
     logits = harness.run(benchmark, _cold(spec), _case(
         "gpt_forward", config, lambda be: gpt.predict_step(weights, config, x[0], be), train=False))
     tol = tolerance("logits", spec.matmul_precision)
@@ -57,9 +58,10 @@ def test_gpt_forward(benchmark, spec, request):
 def test_gpt_char_training(benchmark, spec, request):
     """`--gpt-steps` AdamW steps from the shared initial weights over the shared batch order
     (harness.run_training: the warm-up steps compile, one timed call runs the rest)."""
-    steps = request.config.gpt_steps
-    config, weights, x, y = _inputs(spec, request.config, steps=steps)
-    corpus = text.corpus(request.config.gpt_text, config.vocab_size)
+    run = settings(request.config)
+    steps = run.gpt_steps
+    config, weights, x, y = _inputs(spec, run, steps=steps)
+    corpus = text.corpus(run.gpt_text, config.vocab_size)
     gpt = harness.model("gpt", spec)
     case = _case("gpt_char_training", config, lambda be: gpt.train_step(weights, config, x, y, be), train=True,
                  repeat=steps - harness.WARMUP_STEPS)
@@ -81,10 +83,10 @@ def test_gpt_char_training(benchmark, spec, request):
     others_final[spec.id] = final
 
 
-def _inputs(spec, pytest_config, steps: int):
+def _inputs(spec, run: Settings, steps: int):
     """The config of the case's size, the initial weights, and `steps` batches x, y (steps, B, T)."""
     config = text.CONFIGS[spec.size]
-    corpus = text.corpus(pytest_config.gpt_text, config.vocab_size)
+    corpus = text.corpus(run.gpt_text, config.vocab_size)
     return (config, text.gpt_weights(config, seed=0), *text.batches(corpus.ids, steps, config, seed=1))
 
 

@@ -14,19 +14,20 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import conftest
 from benchmarks import frameworks
+from benchmarks.plugin import machine_info, session
 from benchmarks.spec import TOLERANCES, Spec, tolerance
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_jax_does_not_preallocate_the_gpu_and_says_so():
-    assert os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"  # set by conftest before jax loads
-    config = SimpleNamespace(getoption={"--matmul-precision": "highest", "--memory": "on"}.get,
-                             firstcall_rounds=5, cpu_watch=SimpleNamespace(share=lambda: 0.0))
+    assert os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"  # set by the plugin before jax loads
+    run = session.SuiteSession(settings=SimpleNamespace(matmul_precision="highest"),  # type: ignore[arg-type]
+                               cpu_watch=SimpleNamespace(share=lambda: 0.0))  # type: ignore[arg-type]
+    config = SimpleNamespace(stash={session.KEY: run})
     info: dict = {}
-    conftest.pytest_benchmark_update_machine_info(config, info)
+    machine_info.pytest_benchmark_update_machine_info(config, info)
     assert info["suite"]["env"]["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
 
 

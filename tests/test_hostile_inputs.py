@@ -1,5 +1,5 @@
 """Hostile input gets one line naming the option or file and the problem, a non-zero exit and no
-traceback, before anything is measured or written: the suite's numeric pytest options (conftest.py),
+traceback, before anything is measured or written: the suite's numeric pytest options (benchmarks/plugin/options.py),
 an IDX header claiming a huge shape (models/datasets.py), and reporting.ab's options and output folders."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import conftest
+from benchmarks.plugin import options as plugin_options
 from models import datasets
 from reporting import ab
 from reporting.args import percentage, positive_float
@@ -36,7 +36,7 @@ class Recorder:
 
 def numeric_options() -> dict[str, dict]:
     recorder = Recorder()
-    conftest.pytest_addoption(recorder)
+    plugin_options.pytest_addoption(recorder)
     return {name: attrs for name, attrs in recorder.options.items()
             if isinstance(attrs.get("default"), str) and attrs["default"].replace(",", "").isdigit()}
 

@@ -98,20 +98,22 @@ def test_jax_records_xla_own_memory_figures(benchmark):
 
 
 def test_a_working_set_below_its_floor_fails_the_run_and_one_at_it_passes(capsys):
-    """The floor verdict both ways, on the measured figures as conftest applies them to the JSON."""
+    """The floor verdict both ways, on the measured figures as the plugin applies them to the JSON."""
     import types
 
-    import conftest
+    from benchmarks.plugin import memory_pass, session
 
     name = "benchmarks/test_matmul.py::test_matmul[jax-jit-cpu-size1024-steady]"
     floor = 12 * MIB
     memory.PENDING.clear()  # cases earlier tests queued: no child is started here
     for peak, ok in ((20 * MIB, True), (5 * MIB, False)):  # honest, then doctored below 0.9 x floor
-        config = types.SimpleNamespace(working_sets={name: {"peak_memory_bytes": peak}})
+        run = session.SuiteSession(settings=None, cpu_watch=None,  # type: ignore[arg-type]
+                                   working_sets={name: {"peak_memory_bytes": peak}})
+        config = types.SimpleNamespace(stash={session.KEY: run})
         benches = [{"fullname": name, "extra_info": {"memory_floor_bytes": floor}}]
-        conftest._working_sets(config, benches)
+        memory_pass.working_sets(config, benches)
         assert benches[0]["extra_info"]["memory_floor_ok"] is ok
-        session = types.SimpleNamespace(config=config, exitstatus=0)
-        conftest.pytest_sessionfinish(session)
-        assert session.exitstatus == (0 if ok else 1)
+        finished = types.SimpleNamespace(config=config, exitstatus=0)
+        memory_pass.pytest_sessionfinish(finished)
+        assert finished.exitstatus == (0 if ok else 1)
         assert ("MEMORY FLOOR FAILED" in capsys.readouterr().out) is not ok

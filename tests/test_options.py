@@ -82,16 +82,16 @@ def test_k_selects_exactly_what_it_says(all_ids, expression, words):
     (["--matrix-sizes", ""], "--matrix-sizes: expected comma-separated positive integers, got ''"),
 ])
 def test_bad_option_is_a_usage_error_naming_it(args, message):
-    """What pytest_configure checks, called as it calls it (the command line is tested below)."""
-    import conftest
+    """What the options' parsers check, called as pytest calls them (the command line is tested below)."""
+    from benchmarks.plugin import options
 
     option = args[0]
     kind = option[2:].split("-")[0]
     with pytest.raises(pytest.UsageError) as err:
         if option == "--firstcall-rounds":
-            conftest._int_in(args[1], option, conftest.MAX_FIRSTCALL_ROUNDS)
+            options.int_in(args[1], option, options.MAX_FIRSTCALL_ROUNDS)
         else:
-            conftest._positive_ints(args[1], option, conftest.SIZE_KINDS[kind][2])
+            options.positive_ints(args[1], option, options.SIZE_KINDS[kind][2])
     assert message in str(err.value)
 
 

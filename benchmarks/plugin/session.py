@@ -1,0 +1,138 @@
+"""One SuiteSession per run: the options read once, typed, and what the run measures about itself.
+
+pytest_configure builds it and keeps it in `config.stash`; everything else asks `suite(config)`
+(pytest-benchmark's own plugin keeps one BenchmarkSession the same way), so no loose attribute
+hangs on pytest's Config.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import machine, progress
+from benchmarks.plugin.cases import has_framework
+from benchmarks.plugin.options import SIZE_KINDS
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The suite's options, parsed (benchmarks/plugin/options.py) and checked once."""
+    device: str
+    sizes: dict[str, list[int]]  # kind (batch, array, matrix) -> sizes
+    firstcall_rounds: int
+    firstcall_sizes: str
+    matmul_precision: str
+    gpt_configs: list[str]
+    gpt_steps: int
+    gpt_text: str | None
+    data_root: str | None
+    dataset: str
+    download: bool
+    epochs: int
+    epoch_samples: int
+    devices: list[int]
+    memory: str
+    shuffle: int | None
+
+
+@dataclass
+class SuiteSession:
+    settings: Settings
+    cpu_watch: machine.CpuWatch  # other processes' CPU use over the whole run
+    cpu_hz_actual: Any = None  # cpuinfo's reading of this moment, kept out of machine_info
+    probes: Any = None  # benchmarks.probes.Probes, for a run whose figures are kept
+    working_sets: dict[str, dict] = field(default_factory=dict)  # fullname -> the memory child's figures
+    memory_pass_s: float | None = None
+    memory_failures: list[str] = field(default_factory=list)
+
+
+KEY = pytest.StashKey[SuiteSession]()
+
+
+def suite(config: pytest.Config) -> SuiteSession:
+    return config.stash[KEY]
+
+
+def settings(config: pytest.Config) -> Settings:
+    return config.stash[KEY].settings
+
+
+def _settings(config: pytest.Config) -> Settings:
+    option = config.getoption
+    data_root = option("--data-root")
+    if data_root is not None and not os.path.isdir(data_root):
+        raise pytest.UsageError(f"--data-root: not a folder: {data_root!r}")
+    return Settings(device=option("--device"), sizes={kind: option(f"--{kind}-sizes") for kind in SIZE_KINDS},
+                    firstcall_rounds=option("--firstcall-rounds"), firstcall_sizes=option("--firstcall-sizes"),
+                    matmul_precision=option("--matmul-precision"), gpt_configs=_gpt_configs(option("--gpt-configs")),
+                    gpt_steps=option("--gpt-steps"), gpt_text=_gpt_text(option("--text")), data_root=data_root,
+                    dataset=option("--dataset"), download=option("--download"), epochs=option("--epochs"),
+                    epoch_samples=option("--epoch-samples"), devices=option("--devices"), memory=option("--memory"),
+                    shuffle=option("--shuffle"))
+
+
+def _gpt_configs(value: str) -> list[str]:
+    from models import text
+
+    names = value.split(",")
+    if not all(name in text.CONFIGS for name in names):
+        raise pytest.UsageError(f"--gpt-configs: expected comma-separated names from {', '.join(text.CONFIGS)}, "
+                                f"got {value!r}")
+    return list(dict.fromkeys(names))
+
+
+def _gpt_text(path: str | None) -> str | None:
+    from models import text
+
+    if path is not None:
+        try:
+            text.load_corpus(path)
+        except text.CorpusError as e:
+            raise pytest.UsageError(f"--text: {e}") from None
+    return path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cases(modes, sizes, phases): parametrise a benchmark over "
+                            "framework-mode x device x size x phase")
+    config.stash[KEY] = SuiteSession(_settings(config), machine.CpuWatch())
+    _set_precision(config.stash[KEY].settings.matmul_precision)
+    _storage_anywhere()
+    progress.register(config)
+
+
+def _storage_anywhere() -> None:
+    """pytest-benchmark formats its storage path relative to the current folder when it warns that
+    machine_info differs, which raises ValueError (INTERNALERROR) for a --benchmark-storage outside
+    it (its open issue #217). Fall back to the absolute path there."""
+    try:
+        from pytest_benchmark.storage.file import FileStorage
+    except ImportError:
+        return
+
+    def location(self) -> str:
+        try:
+            return str(self.path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(self.path)
+    FileStorage.location = property(location)  # type: ignore[method-assign, assignment]
+
+
+def _set_precision(precision: str) -> None:
+    """Same float32 matmul precision on both sides, before any benchmark is built."""
+    if has_framework("jax"):
+        import jax
+
+        jax.config.update("jax_default_matmul_precision", "highest" if precision == "highest" else "tensorfloat32")
+        jax.config.update("jax_enable_compilation_cache", False)  # firstcall must pay the compile
+    if has_framework("torch"):
+        import torch
+
+        tf32 = precision == "tf32"
+        torch.set_float32_matmul_precision("highest" if not tf32 else "high")
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
