@@ -92,3 +92,16 @@ def test_shuffle_orders_steady_cases_by_its_seed_and_refuses_firstcall_cases():
     assert orders[0] == orders[1] and sorted(orders[0]) == sorted(orders[2]) and orders[0] != orders[2]
     refused = _collected("--shuffle", "1")
     assert refused.returncode == 4 and "--shuffle: select steady cases only" in refused.stderr + refused.stdout
+
+
+def test_disjoint_runs_of_the_stored_processes_never_contradict_each_other():
+    """88 fresh quick-set processes of one commit on a noisy 2-core VM, split into runs of 8 (as
+    make bench's repeated processes): no run calls a pair JAX faster where another calls it PyTorch faster."""
+    from reporting import validate_ab, validate_ratios
+
+    per_run = validate_ab.processes([ROOT / "baselines" / "ab-aa" / "amd-epyc-2cpu-2026-12-02.json"])
+    names = sorted(per_run[0])
+    values = np.array([[run[n] for n in names] for run in per_run], dtype=float)
+    result = validate_ratios.check(values, names, per_run=8, trials=2)
+    assert result["pairs"] == 12 and result["compared"] > 0
+    assert result["contradictions"] == 0 and result["decided_share"] > 0.8
