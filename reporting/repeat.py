@@ -23,6 +23,7 @@ from pathlib import Path
 from reporting import EXIT_BAD_INPUT, EXIT_OK, ROOT, BadInput
 from reporting.ab import SHORT_ARGS, check_folder
 from reporting.args import Parser, folder_name, positive_float
+from reporting.escape import for_terminal
 from reporting.ratios import CONFIDENCE
 from reporting.sequential import interval_rank
 
@@ -77,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             raise BadInput(args.out, "--out exists and is not empty: give a new folder")
         args.out.mkdir(parents=True, exist_ok=True)
         n = repeat(args.out, args.budget, args.pytest_args)
-    except BadInput as exc:
-        print(f"reporting.repeat: error: {exc}", file=sys.stderr)
+    except (BadInput, OSError) as exc:
+        print(for_terminal(f"reporting.repeat: error: {exc}"), file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"reporting.repeat: {n} processes in {os.fspath(args.out)}")
     return EXIT_OK
