@@ -56,9 +56,10 @@ bench: $(STAMP) $(DATA_STAMP)
 	after=$$(ls -t .benchmarks/*/[0-9]*.json 2>/dev/null | head -n 1); \
 	if [ -z "$$after" ] || [ "$$after" = "$$before" ]; then \
 	  echo "make bench: this run saved no benchmark (every case skipped or deselected): no new report"; exit 1; fi; \
-	if [ "$(RATIO_BUDGET)" != 0 ]; then \
-	  $(PY) -m reporting.repeat --out "$${after%.json}.processes" --budget $(RATIO_BUDGET) -- $(RATIO_ARGS) || exit $$?; fi; \
-	$(PY) report.py "$$after" || [ $$? -eq 1 ]
+	repeat=0; if [ "$(RATIO_BUDGET)" != 0 ]; then \
+	  $(PY) -m reporting.repeat --out "$${after%.json}.processes" --budget $(RATIO_BUDGET) -- $(RATIO_ARGS) || repeat=$$?; fi; \
+	$(PY) report.py "$$after" || [ $$? -eq 1 ] || exit $$?; \
+	[ $$repeat -eq 0 ] || { echo "make bench: the repeated processes failed (exit $$repeat): the report's ratios have no interval"; exit $$repeat; }
 
 # Every benchmark once with no figure kept: two warm-up steps, Inductor's caches allowed in firstcall,
 # a 2048-sample epoch, 1 convergence epoch and a 120-step GPT run (the same code and checks as `make bench`).
