@@ -59,7 +59,7 @@ bench: $(STAMP) $(DATA_STAMP)
 	repeat=0; if [ "$(RATIO_BUDGET)" != 0 ]; then \
 	  $(PY) -m reporting.repeat --out "$${after%.json}.processes" --budget $(RATIO_BUDGET) -- $(RATIO_ARGS) || repeat=$$?; fi; \
 	$(PY) report.py "$$after" || [ $$? -eq 1 ] || exit $$?; \
-	[ $$repeat -eq 0 ] || { echo "make bench: the repeated processes failed (exit $$repeat): the report's ratios have no interval"; exit $$repeat; }
+	[ $$repeat -eq 0 ] || { echo "make bench: a repeated process failed (exit $$repeat): the report judged the ratios on the processes that finished"; exit $$repeat; }
 
 # Every benchmark once with no figure kept: two warm-up steps, Inductor's caches allowed in firstcall,
 # a 2048-sample epoch, 1 convergence epoch and a 120-step GPT run (the same code and checks as `make bench`).
