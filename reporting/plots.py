@@ -250,7 +250,7 @@ def input_key(name: str, data) -> str:
 
 
 def _reuse(previous: Path | None, name: str, key: str, folder: Path) -> bool:
-    """Copy the previous report's PNG when it was drawn from the same inputs (history of 200 runs: ~4 s)."""
+    """Copy the previous report's PNG when it was drawn from the same inputs (a long history is slow to draw)."""
     old = previous / name if previous else None
     if not (old and old.is_file() and f"{CACHE_TAG}\0{key}".encode() in old.read_bytes()):
         return False

@@ -1,4 +1,4 @@
-"""reporting.stats without scipy.stats (a 0.6-1.4 s import per report): the same p-values and
+"""reporting.stats without scipy.stats (a slow import for every report): the same p-values and
 intervals as scipy.stats, and the A/A arithmetic of calibration."""
 from __future__ import annotations
 
