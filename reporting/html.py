@@ -275,7 +275,7 @@ def why(r: Report) -> str:
 
 
 def plotly_gz() -> str:
-    """plotly.min.js gzip-compressed and base64-encoded, cached per plotly version (compressing it again every report would cost time)."""
+    """plotly.min.js gzip-compressed and base64-encoded, cached per plotly version (not compressed again per report)."""
     import os
 
     import plotly
