@@ -16,7 +16,7 @@ import pytest
 from benchmarks import harness
 from benchmarks.dp_runner import Group, measure, timings, visible_gpus
 from benchmarks.plugin.session import Settings, settings
-from models import data
+from models import costs, data
 
 MODES = [("jax", "jit"), ("torch", "ddp")]
 REFERENCE_STEPS = 20  # steps of an N=1 reference measured on demand
@@ -73,7 +73,7 @@ def test_data_parallel(benchmark, spec, groups, pytestconfig):
         return lambda: (None, group.step())
 
     harness.run(benchmark, dataclasses.replace(spec, memory=False), harness.Case(
-        "mlp_data_parallel", build, items_per_call=batch, flops_per_call=data.mlp_flops(batch), training=True))
+        "mlp_data_parallel", build, items_per_call=batch, flops_per_call=costs.mlp_flops(batch), training=True))
     stats = group.stats()
     info = benchmark.extra_info
     info.update({

@@ -15,7 +15,7 @@ import pytest
 from benchmarks import frameworks, harness
 from benchmarks.plugin.session import Settings, settings
 from benchmarks.spec import tolerance
-from models import text
+from models import costs, text
 
 MODES = [("jax", "jit"), ("jax", "eager"), ("torch", "eager"), ("torch", "compile")]
 # The training run: each framework's everyday mode (as test_convergence). jax-eager dispatches every
@@ -93,8 +93,8 @@ def _inputs(spec, run: Settings, steps: int):
 def _case(workload, config, build, train: bool, repeat: int = 1) -> harness.Case:
     tokens = config.batch_size * config.block_size
     return harness.Case(workload, build, items_per_call=repeat * tokens, training=train,
-                        flops_per_call=repeat * text.gpt_flops(config, train=train),
-                        memory_floor_bytes=text.gpt_memory_floor(config, train=train),
+                        flops_per_call=repeat * costs.gpt_flops(config, train=train),
+                        memory_floor_bytes=costs.gpt_memory_floor(config, train=train),
                         extra={"gpt_config": dataclasses.asdict(config)})
 
 

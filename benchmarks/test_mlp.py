@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks import harness
 from benchmarks.spec import tolerance
-from models import data
+from models import costs, data
 
 # torch-cudagraphs (torch.compile mode="reduce-overhead") exists on CUDA only, where XLA uses CUDA graphs too
 MODES = [("jax", "jit"), ("jax", "eager"), ("torch", "eager"), ("torch", "compile"), ("torch", "cudagraphs")]
@@ -19,9 +19,9 @@ def test_mlp_train_step(benchmark, spec):
     mlp = harness.model("mlp", spec)
     harness.run(benchmark, spec, harness.Case(
         "mlp_train_step", lambda be: mlp.train_step(weights, x, y, be), items_per_call=spec.size_value,
-        flops_per_call=data.mlp_flops(spec.size_value, train=True), count_framework_flops=True, training=True,
-        bytes_per_call=data.mlp_bytes(spec.size_value, train=True),
-        memory_floor_bytes=data.mlp_memory_floor(spec.size_value, train=True)))
+        flops_per_call=costs.mlp_flops(spec.size_value, train=True), count_framework_flops=True, training=True,
+        bytes_per_call=costs.mlp_bytes(spec.size_value, train=True),
+        memory_floor_bytes=costs.mlp_memory_floor(spec.size_value, train=True)))
     harness.check_training_loss(spec, benchmark.extra_info["loss"], data.reference_loss(weights, x, y))
 
 
@@ -32,9 +32,9 @@ def test_mlp_predict(benchmark, spec):
     mlp = harness.model("mlp", spec)
     logits = harness.run(benchmark, spec, harness.Case(
         "mlp_predict", lambda be: mlp.predict_step(weights, x, be), items_per_call=spec.size_value,
-        flops_per_call=data.mlp_flops(spec.size_value, train=False), count_framework_flops=True,
-        bytes_per_call=data.mlp_bytes(spec.size_value, train=False),
-        memory_floor_bytes=data.mlp_memory_floor(spec.size_value, train=False)))
+        flops_per_call=costs.mlp_flops(spec.size_value, train=False), count_framework_flops=True,
+        bytes_per_call=costs.mlp_bytes(spec.size_value, train=False),
+        memory_floor_bytes=costs.mlp_memory_floor(spec.size_value, train=False)))
     tol = tolerance("logits", spec.matmul_precision)
     np.testing.assert_allclose(harness.as_numpy(logits), data.reference_logits(weights, x), rtol=tol, atol=tol)
 

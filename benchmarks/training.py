@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from benchmarks import harness
-from models import data, datasets
+from models import costs, data, datasets
 
 
 def data_info(ds: datasets.Dataset, cfg: data.TrainConfig, batch: int) -> dict:
@@ -31,7 +31,7 @@ def epoch_case(spec, ds: datasets.Dataset, cfg: data.TrainConfig, samples: int, 
     mlp = harness.model("mlp", spec)
     return harness.Case(
         f"{workload}_{ds.name}", lambda be: mlp.epoch_step(weights, x, y, orders, be, cfg.lr, cfg.momentum),
-        items_per_call=steps * batch, flops_per_call=steps * data.mlp_flops(batch, sizes, train=True),
+        items_per_call=steps * batch, flops_per_call=steps * costs.mlp_flops(batch, sizes, train=True),
         training=True, extra={**data_info(ds, cfg, batch), "epoch_samples": steps * batch,
                               "steps_per_epoch": steps}), weights
 

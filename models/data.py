@@ -33,39 +33,6 @@ def synthetic_batch(batch: int, seed: int = 1, features: int = MLP_SIZES[0],
     return x, y
 
 
-def mlp_flops(batch: int, sizes: tuple[int, ...] = MLP_SIZES, train: bool = True) -> float:
-    """Matmul FLOPs of one forward (train=False) or one SGD step (train=True).
-
-    Forward: 2*B*in*out per layer. Backward: the weight gradient of every layer, and the input
-    gradient of every layer but the first (the data needs none). Elementwise work is not counted.
-    """
-    layers = [2.0 * batch * i * o for i, o in zip(sizes[:-1], sizes[1:], strict=False)]
-    if not train:
-        return sum(layers)
-    return 2 * sum(layers) + sum(layers[1:])
-
-
-def mlp_bytes(batch: int, sizes: tuple[int, ...] = MLP_SIZES, train: bool = True) -> float:
-    """The float32 bytes one call must move at least (its compulsory traffic), for the roofline.
-
-    Forward: read the input batch and every weight and bias once, write every activation.
-    SGD step on top: read the labels, read each activation back in the backward pass and write the
-    new weights and biases (the gradients are assumed to stay in cache). A real step moves more.
-    """
-    params = sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:], strict=True))
-    activations = batch * sum(sizes[1:])
-    forward = 4.0 * (batch * sizes[0] + params + activations)
-    return forward if not train else forward + 4.0 * (batch + activations + params)
-
-
-def mlp_memory_floor(batch: int, sizes: tuple[int, ...] = MLP_SIZES, train: bool = True) -> float:
-    """The least a call's working set can hold, float32: the input batch and the parameters, and the
-    largest activation; a training step also its labels and one gradient per parameter."""
-    params = sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:], strict=True))
-    floor = 4.0 * (batch * sizes[0] + params + batch * max(sizes[1:]))
-    return floor + 4.0 * (batch + params) if train else floor
-
-
 def reference_logits(weights, x: np.ndarray) -> np.ndarray:
     """The MLP's forward pass in float64 NumPy: the yardstick both frameworks are checked against."""
     h = x.astype(np.float64)

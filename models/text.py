@@ -14,7 +14,7 @@ GPT set-up (one place for both model files):
 - `GPTConfig` and `CONFIGS` (tiny, seed), the AdamW hyper-parameters;
 - `gpt_weights(config, seed)`: nanoGPT's initialisation as float32 arrays in a nested dict named
   like nanoGPT's state_dict; Linear weights stored (in, out) so both sides compute x @ W + b;
-- `gpt_flops(config, train)`: nanoGPT's analytic estimate (estimate_mfu);
+- its FLOPs and memory floor: models/costs.py;
 - `reference_logits` / `reference_loss`: the forward pass in float64 NumPy, the yardstick.
 """
 from __future__ import annotations
@@ -238,25 +238,6 @@ def n_params(config: GPTConfig, non_embedding: bool = True) -> int:
     (it is also the output head)."""
     total = sum(w.size for w in named(gpt_weights(config)).values())
     return total - (config.block_size * config.n_embd if non_embedding else 0)
-
-
-def gpt_flops(config: GPTConfig, train: bool = True) -> float:
-    """nanoGPT's estimate_mfu: 6N + 12 L H Q T FLOPs per token for forward + backward (PaLM,
-    appendix B), a third of it for a forward pass alone; times B * T tokens per step."""
-    L, H, Q, T = config.n_layer, config.n_head, config.n_embd // config.n_head, config.block_size
-    per_token = 6 * n_params(config) + 12 * L * H * Q * T
-    return float(per_token * T * config.batch_size) / (1 if train else 3)
-
-
-def gpt_memory_floor(config: GPTConfig, train: bool = True) -> float:
-    """The least a step's working set can hold, float32: the parameters, the token batch and the
-    largest activation (the logits, or one layer's attention scores, or its 4C MLP hidden); a
-    training step also a gradient and AdamW's two moments per parameter, and the targets."""
-    B, T, C = config.batch_size, config.block_size, config.n_embd
-    params = n_params(config, non_embedding=False)
-    largest = max(B * T * config.vocab_size, B * config.n_head * T * T, B * T * 4 * C)
-    floor = 4.0 * (params + B * T + largest)
-    return floor + 4.0 * (3 * params + B * T) if train else floor
 
 
 def reference_logits(weights: dict, idx: np.ndarray, config: GPTConfig) -> np.ndarray:

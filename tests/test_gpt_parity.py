@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models import text
+from models import costs, text
 
 jax = pytest.importorskip("jax")
 torch = pytest.importorskip("torch")
@@ -104,4 +104,4 @@ def test_analytic_flops_close_to_torchs_own_count():
         gpt_torch.update(model, gpt_torch.optimizer(model), torch.from_numpy(x[0]).long(), torch.from_numpy(y[0]).long())
     tokens = CONFIG.batch_size * CONFIG.block_size
     assert counter.get_total_flops() == pytest.approx(6 * text.n_params(CONFIG) * tokens, rel=0.03)
-    assert counter.get_total_flops() < text.gpt_flops(CONFIG, train=True)
+    assert counter.get_total_flops() < costs.gpt_flops(CONFIG, train=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models import data
+from models import costs, data
 
 jax = pytest.importorskip("jax")
 torch = pytest.importorskip("torch")
@@ -79,7 +79,7 @@ def test_analytic_flops_match_the_frameworks_own_count():
     compiled = jax.jit(mlp_jax.update).lower(mlp_jax.init_params(weights), x, y).compile()
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-    analytic = data.mlp_flops(256, train=True)
+    analytic = costs.mlp_flops(256, train=True)
     # XLA also counts the elementwise work (ReLU, softmax, SGD update): a few percent more
     assert analytic <= cost["flops"] <= 1.05 * analytic
     from torch.utils.flop_counter import FlopCounterMode
