@@ -327,6 +327,11 @@ def compile_summary(rows: list[dict]) -> list[str]:
     return out
 
 
+def _sizes(x: Ratio) -> str:
+    n = x.size.removeprefix("gmean of ")
+    return f"{n} size" if n == "1" else f"{n} sizes"
+
+
 def render_summary(r: Report) -> str:
     """What a terminal shows: the findings, the verdict, JAX/PyTorch per workload, compile costs (report.md
     has the rest)."""
@@ -334,11 +339,12 @@ def render_summary(r: Report) -> str:
     out += verdict_lines(r) + ["", f"Run: {', '.join(r.runs)}"] + ([r.partial] if r.partial else [])
     out += [f"WARNING: {w}" for w in r.warnings] + r.notes
     if r.gmeans:
-        out += ["", f"JAX / PyTorch time, geometric mean over sizes (< 1: JAX faster; {ratios.CONFIDENCE:.0%} "
-                    "interval, processes, verdict):"]
+        out += ["", f"JAX / PyTorch time, geometric mean over sizes (< 1: JAX faster; [{ratios.CONFIDENCE:.0%} "
+                    "interval, processes, verdict]):"]
         for w in sorted({x.workload for x in r.gmeans}):
             out.append(f"  {w:<16} " + "   ".join(
-                f"{x.pairing} {x.ratio:.3g} [{x.interval}, {x.processes}, {x.word}]"
+                f"{x.pairing} {x.ratio:.3g} ({_sizes(x)}) "
+                + (f"[{x.interval}]" if x.processes <= 1 else f"[{x.interval}, {x.processes}, {x.word}]")
                 + (f" {x.device}" if x.device != "cpu" else "") for x in r.gmeans if x.workload == w))
     gaps = [a for a in r.consistency if a.verdict != "agree"]
     if r.consistency:
