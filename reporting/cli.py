@@ -19,7 +19,7 @@ from reporting.compare import by_name, comparison_rows, gate_blockers
 from reporting.consistency import agreements
 from reporting.csvout import render_csv
 from reporting.escape import for_terminal, for_terminal_lines
-from reporting.history import partial_note, summaries, timeline
+from reporting.history import partial_note, series, summaries, timeline
 from reporting.load import Run, check_distinct, load_run
 from reporting.machine import busy_reason, machine_differences, same_machine
 from reporting.model import Report
@@ -209,7 +209,9 @@ def build(args: argparse.Namespace) -> Report:
                partial=partial, warnings=[f"not gated: {reason}" for run in runs + base if (reason := busy_reason(run))],
                previous=args.out.resolve() if (args.out / MARKER).is_file() else None,  # its unchanged PNGs are reused
                **comparison(args, runs, base, cur_fp, paths))
-    r.verdict = verdict_of(r)
+    r.baseline_rows = plots.compute_baseline_rows(r)
+    r.history_series = series(r.history) if r.history else {}
+    r.verdict = verdict_of(r.blockers, r.regressions, r.baseline, r.baseline_note, r.runs)
     return r
 
 

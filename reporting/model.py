@@ -7,7 +7,6 @@ adds to it. What one renderer needs from another's output is passed as an argume
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from reporting.consistency import Agreement
@@ -47,16 +46,5 @@ class Report:
     previous: Path | None = None  # the report folder being replaced: its unchanged PNGs are reused
     verdict: Verdict | None = None  # set last, from everything above
 
-    @cached_property
-    def baseline_rows(self) -> list[dict]:
-        """Regression rows with a change, with their ratio intervals (the PNG and the page use them)."""
-        from reporting.plots import compute_baseline_rows
-
-        return compute_baseline_rows(self)
-
-    @cached_property
-    def history_series(self) -> dict:
-        """series(history), computed once (the PNG, its cache key and the page use it)."""
-        from reporting.history import series
-
-        return series(self.history) if self.history else {}
+    baseline_rows: list[dict] = field(default_factory=list)  # comparison rows with a change, with their ratio intervals
+    history_series: dict = field(default_factory=dict)  # history.series(history): the PNG, its cache key and the page

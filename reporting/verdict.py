@@ -12,13 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reporting import EXIT_OK, EXIT_REGRESSION
 from reporting.compare import gated_slower
-
-if TYPE_CHECKING:
-    from reporting.model import Report
 
 NOTHING_SLOWER = "Nothing gated is slower."  # the sentence when a baseline gates and no benchmark is slower
 MACHINE_HINT = ("A stored baseline judges only a machine that measures the same: run `make baseline` on this "
@@ -47,19 +44,19 @@ class Verdict:
         path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf8")
 
 
-def verdict_of(r: Report) -> Verdict:
-    """From the report's comparison: blockers (why nothing gates), rows, baseline."""
-    blockers, rows = r.blockers, r.regressions
+def verdict_of(blockers: list[str], rows: list[dict], baseline: str | None, baseline_note: str,
+               runs: list[str]) -> Verdict:
+    """From the report's comparison: blockers (why nothing gates), its rows, the baseline (or why none)."""
     slower = gated_slower(rows, blockers)
-    common: dict[str, Any] = {"baseline": r.baseline, "runs": r.runs, "not_gated": list(blockers),
+    common: dict[str, Any] = {"baseline": baseline, "runs": runs, "not_gated": list(blockers),
                               "slower": [x["fullname"] for x in slower], "slower_names": [x["name"] for x in slower]}
-    if r.baseline is None:
-        note = r.baseline_note or "No baseline."
+    if baseline is None:
+        note = baseline_note or "No baseline."
         return Verdict(EXIT_OK, False, f"Not gated: {note[0].lower()}{note[1:]}", **common)
     if blockers:
         machine = any(": machine busy during the run" not in b for b in blockers)
         return Verdict(EXIT_OK, False, "Not gated: " + "; ".join(blockers) + ".", machine_differs=machine, **common)
     if slower:
-        return Verdict(EXIT_REGRESSION, True, f"{len(slower)} gated benchmark(s) slower than the baseline {r.baseline}.",
+        return Verdict(EXIT_REGRESSION, True, f"{len(slower)} gated benchmark(s) slower than the baseline {baseline}.",
                        **common)
     return Verdict(EXIT_OK, True, NOTHING_SLOWER, **common)
