@@ -1,8 +1,8 @@
 """The one timing harness every benchmark uses (how it measures: docs/measuring.md).
 
-A workload is a `Case`: `build(be)` returns a brand-new ready step callable on the backend `be`
-(benchmarks/frameworks.py: device, compile policy); a call does one unit of work and returns its
-output. `run()` measures it as the spec's phase says:
+A workload is a `Workload` (one measured case of it is a `Spec`, benchmarks/spec.py): `build(be)`
+returns a brand-new ready step callable on the backend `be` (benchmarks/frameworks.py: device,
+compile policy); a call does one unit of work and returns its output. `run()` measures it as the spec's phase says:
 
 - steady: build once, explicit warm-up, then pytest-benchmark calibrates rounds; the steady
   benchmark fails if anything compiles while it is being timed;
@@ -32,7 +32,7 @@ WARMUP_STEPS = 3
 
 
 @dataclass
-class Case:
+class Workload:
     workload: str  # mlp_train_step, matmul, ...
     build: Callable[[frameworks.Backend], Callable[[], Any]]  # a fresh ready step on a backend
     items_per_call: int  # samples, tokens or elements
@@ -55,20 +55,20 @@ def model(name: str, spec: Spec) -> ModuleType:
     return module
 
 
-def run(benchmark, spec: Spec, case: Case) -> Any:
-    """Measure `case` for `spec` (steady or firstcall); returns the last step output."""
+def run(benchmark, spec: Spec, work: Workload) -> Any:
+    """Measure `work` for `spec` (steady or firstcall); returns the last step output."""
     be = frameworks.backend(spec)
-    benchmark.group = f"{case.workload}-{spec.size}-{spec.phase}"
-    benchmark.extra_info.update(describe(spec, case, be))
+    benchmark.group = f"{work.workload}-{spec.size}-{spec.phase}"
+    benchmark.extra_info.update(describe(spec, work, be))
     with machine.other_cpu() as others:
-        out = (_steady if spec.phase == "steady" else _firstcall)(benchmark, be, case)
+        out = (_steady if spec.phase == "steady" else _firstcall)(benchmark, be, work)
     benchmark.extra_info["other_cpu_share"] = others.share_value
-    if case.training:
+    if work.training:
         benchmark.extra_info["loss"] = float(as_numpy(out[1]))
     xla_memory = spec.memory and spec.phase == "steady" and spec.framework == "jax" and spec.compiled
-    if not memory.in_child() and (case.count_framework_flops or xla_memory):
-        analysis = be.analyse(case.build)  # untimed, on a fresh step
-        if case.count_framework_flops:
+    if not memory.in_child() and (work.count_framework_flops or xla_memory):
+        analysis = be.analyse(work.build)  # untimed, on a fresh step
+        if work.count_framework_flops:
             benchmark.extra_info["flops_per_call_framework"] = analysis["flops"]
             benchmark.extra_info["ops_per_call"] = analysis.get("ops")  # eager modes: dispatched operations
         if xla_memory:  # a first call has no memory figure (memory.FIRSTCALL): nor XLA's beside it
@@ -76,17 +76,17 @@ def run(benchmark, spec: Spec, case: Case) -> Any:
     return out
 
 
-def run_training(benchmark, spec: Spec, case: Case, steps: int) -> tuple[Any, list[float]]:
-    """A whole training run of `steps` calls of `case.build(be)` (each returns (state, loss)), which
+def run_training(benchmark, spec: Spec, work: Workload, steps: int) -> tuple[Any, list[float]]:
+    """A whole training run of `steps` calls of `work.build(be)` (each returns (state, loss)), which
     `run` cannot time: its steady phase calibrates many rounds of one call, its firstcall phase
     compiles in every round. The first WARMUP_STEPS steps compile and are not timed; one timed call
     (benchmark.pedantic, rounds=1) runs the other steps, synced as `timed` does; nothing may compile
-    inside it. `case.items_per_call` and `flops_per_call` count that timed call. Returns the final
+    inside it. `work.items_per_call` and `flops_per_call` count that timed call. Returns the final
     state and the loss of every step of the run."""
     be = frameworks.backend(spec)
-    benchmark.group = f"{case.workload}-{spec.size}-{spec.phase}"
-    benchmark.extra_info.update(describe(spec, case, be))
-    step = case.build(be)
+    benchmark.group = f"{work.workload}-{spec.size}-{spec.phase}"
+    benchmark.extra_info.update(describe(spec, work, be))
+    step = work.build(be)
     with machine.other_cpu() as others:
         losses = [step()[1] for _ in range(WARMUP_STEPS)]
         before = be.compile_count()
@@ -134,11 +134,11 @@ def timed(be: frameworks.Backend, step: Callable[[], Any]) -> Callable[[], Any]:
     return call
 
 
-def _steady(benchmark, be: frameworks.Backend, case: Case) -> Any:
+def _steady(benchmark, be: frameworks.Backend, work: Workload) -> Any:
     be.before_steady()
     child = memory.CHILD.get("set") if memory.in_child() else None  # started before the test's inputs
     before_build = memory.resident_bytes() if be.spec.memory and be.spec.device == "cpu" and not child else None
-    call = timed(be, case.build(be))
+    call = timed(be, work.build(be))
     for _ in range(warmup_steps(benchmark)):
         call()
     if child is not None:
@@ -148,25 +148,25 @@ def _steady(benchmark, be: frameworks.Backend, case: Case) -> Any:
     compiled = be.compile_count() - before
     if compiled:
         raise AssertionError(f"{be.spec.id}: {compiled} compilation(s) while timing a steady benchmark")
-    check_speed_of_light(benchmark, be.spec, case)
+    check_speed_of_light(benchmark, be.spec, work)
     benchmark.extra_info["warmup_steps"] = warmup_steps(benchmark)
     if child is not None:
         memory.write_child_result(child.finish())
     elif be.spec.memory:
         benchmark.extra_info.update(memory.steady_pass(be.spec, call, before_build, benchmark.fullname,
-                                                       case.memory_floor_bytes))
+                                                       work.memory_floor_bytes))
     else:
         benchmark.extra_info.update(memory.OFF)
-    benchmark.extra_info["memory_floor_bytes"] = case.memory_floor_bytes
+    benchmark.extra_info["memory_floor_bytes"] = work.memory_floor_bytes
     return out
 
 
-def check_speed_of_light(benchmark, spec: Spec, case: Case) -> None:
+def check_speed_of_light(benchmark, spec: Spec, work: Workload) -> None:
     """Fail a steady CPU benchmark whose median this machine cannot reach (benchmarks/lightspeed.py)."""
     stats = getattr(benchmark, "stats", None)
     if spec.device != "cpu" or not figures_kept(benchmark) or stats is None:
         return
-    median, flops, nbytes = stats.stats.median, case.flops_per_call, case.bytes_per_call
+    median, flops, nbytes = stats.stats.median, work.flops_per_call, work.bytes_per_call
     if lightspeed.too_fast(median, flops, nbytes, lightspeed.ceiling()) is None:
         return
     reason = lightspeed.too_fast(median, flops, nbytes, lightspeed.higher(lightspeed.ceiling(), lightspeed.measure()))
@@ -174,14 +174,14 @@ def check_speed_of_light(benchmark, spec: Spec, case: Case) -> None:
         pytest.fail(f"{spec.id}: {reason}", pytrace=False)
 
 
-def _firstcall(benchmark, be: frameworks.Backend, case: Case) -> Any:
+def _firstcall(benchmark, be: frameworks.Backend, work: Workload) -> Any:
     record: dict = {}
     holder = _Holder()
     with be.cold_rounds(record, cold=figures_kept(benchmark)) as new_round:
         def fresh():
-            holder.step = None  # free the previous round's case before measuring this one
+            holder.step = None  # free the previous round's work before measuring this one
             new_round()
-            holder.step = timed(be, case.build(be))
+            holder.step = timed(be, work.build(be))
             return (holder,), {}
 
         out = benchmark.pedantic(lambda h: h.step(), setup=fresh, rounds=be.spec.firstcall_rounds,
@@ -215,9 +215,9 @@ CUDA_FIRSTCALL_NOTE = {
 
 # --- extra_info ----------------------------------------------------------------------------------
 
-def describe(spec: Spec, case: Case, be: frameworks.Backend) -> dict:
+def describe(spec: Spec, work: Workload, be: frameworks.Backend) -> dict:
     return {
-        "workload": case.workload,
+        "workload": work.workload,
         "framework": spec.framework,
         "framework_version": be.version,
         "mode": spec.mode,
@@ -226,14 +226,14 @@ def describe(spec: Spec, case: Case, be: frameworks.Backend) -> dict:
         "phase": spec.phase,
         "size": spec.size,
         "size_value": spec.size_value,
-        "dtype": case.dtype,
+        "dtype": work.dtype,
         "matmul_precision": spec.matmul_precision,
-        "items_per_call": case.items_per_call,
-        "flops_per_call": case.flops_per_call,
+        "items_per_call": work.items_per_call,
+        "flops_per_call": work.flops_per_call,
         "flops_per_call_framework": None,
-        "bytes_per_call": case.bytes_per_call,
+        "bytes_per_call": work.bytes_per_call,
         **({"torch_compile_mode": cast(frameworks.TorchBackend, be).compile_mode} if spec.framework == "torch" else {}),
-        **case.extra,
+        **work.extra,
     }
 
 

@@ -72,7 +72,7 @@ def test_data_parallel(benchmark, spec, groups, pytestconfig):
         group.build(cold=spec.phase == "firstcall")
         return lambda: (None, group.step())
 
-    harness.run(benchmark, dataclasses.replace(spec, memory=False), harness.Case(
+    harness.run(benchmark, dataclasses.replace(spec, memory=False), harness.Workload(
         "mlp_data_parallel", build, items_per_call=batch, flops_per_call=costs.mlp_flops(batch), training=True))
     stats = group.stats()
     info = benchmark.extra_info

@@ -90,9 +90,9 @@ def _inputs(spec, run: Settings, steps: int):
     return (config, text.gpt_weights(config, seed=0), *text.batches(corpus.ids, steps, config, seed=1))
 
 
-def _case(workload, config, build, train: bool, repeat: int = 1) -> harness.Case:
+def _case(workload, config, build, train: bool, repeat: int = 1) -> harness.Workload:
     tokens = config.batch_size * config.block_size
-    return harness.Case(workload, build, items_per_call=repeat * tokens, training=train,
+    return harness.Workload(workload, build, items_per_call=repeat * tokens, training=train,
                         flops_per_call=repeat * costs.gpt_flops(config, train=train),
                         memory_floor_bytes=costs.gpt_memory_floor(config, train=train),
                         extra={"gpt_config": dataclasses.asdict(config)})

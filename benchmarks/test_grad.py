@@ -36,6 +36,6 @@ def test_grad_sum(benchmark, spec):
 
 def _check(benchmark, spec, workload: str, x):
     build = getattr(harness.model("grad", spec), workload)
-    out = harness.run(benchmark, spec, harness.Case(workload, lambda be: build(x, be), items_per_call=np.size(x),
+    out = harness.run(benchmark, spec, harness.Workload(workload, lambda be: build(x, be), items_per_call=np.size(x),
                                                     bytes_per_call=2 * np.asarray(x).nbytes))
     np.testing.assert_allclose(harness.as_numpy(out), functions.elementwise_grad(x), **TOL)

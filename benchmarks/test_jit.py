@@ -19,7 +19,7 @@ TOL = {"rtol": 1e-5, "atol": 1e-5}  # float32, |f| <= 12 on [-3, 3]: a few ulp o
 @pytest.mark.cases(modes=MODES, sizes="array")
 def test_jit_elementwise(benchmark, spec):
     x = functions.elementwise_input(spec.size_value)
-    out = harness.run(benchmark, spec, harness.Case(
+    out = harness.run(benchmark, spec, harness.Workload(
         "jit_elementwise", lambda be: functions.elementwise_step(x, be), items_per_call=x.size,
         bytes_per_call=2 * x.nbytes, extra={"ops_per_element": functions.ELEMENTWISE_OPS}))
     np.testing.assert_allclose(harness.as_numpy(out), functions.elementwise(x), **TOL)

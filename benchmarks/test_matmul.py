@@ -21,7 +21,7 @@ MODES = [("numpy", "plain"), ("jax", "jit"), ("torch", "eager")]
 def test_matmul(benchmark, spec):
     n = spec.size_value
     a, b = functions.matmul_inputs(n)
-    out = harness.run(benchmark, spec, harness.Case(
+    out = harness.run(benchmark, spec, harness.Workload(
         "matmul", lambda be: functions.matmul_step(a, b, be), items_per_call=n * n, flops_per_call=2 * n**3,
         count_framework_flops=True, bytes_per_call=3 * a.nbytes, memory_floor_bytes=3 * a.nbytes))
     error = functions.relative_error(harness.as_numpy(out), _reference(n))

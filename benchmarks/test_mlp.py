@@ -17,7 +17,7 @@ MODES = [("jax", "jit"), ("jax", "eager"), ("torch", "eager"), ("torch", "compil
 def test_mlp_train_step(benchmark, spec):
     weights, x, y = _inputs(spec.size_value)
     mlp = harness.model("mlp", spec)
-    harness.run(benchmark, spec, harness.Case(
+    harness.run(benchmark, spec, harness.Workload(
         "mlp_train_step", lambda be: mlp.train_step(weights, x, y, be), items_per_call=spec.size_value,
         flops_per_call=costs.mlp_flops(spec.size_value, train=True), count_framework_flops=True, training=True,
         bytes_per_call=costs.mlp_bytes(spec.size_value, train=True),
@@ -30,7 +30,7 @@ def test_mlp_train_step(benchmark, spec):
 def test_mlp_predict(benchmark, spec):
     weights, x, _ = _inputs(spec.size_value)
     mlp = harness.model("mlp", spec)
-    logits = harness.run(benchmark, spec, harness.Case(
+    logits = harness.run(benchmark, spec, harness.Workload(
         "mlp_predict", lambda be: mlp.predict_step(weights, x, be), items_per_call=spec.size_value,
         flops_per_call=costs.mlp_flops(spec.size_value, train=False), count_framework_flops=True,
         bytes_per_call=costs.mlp_bytes(spec.size_value, train=False),

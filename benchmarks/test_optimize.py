@@ -21,7 +21,7 @@ N_POINTS = 200
 def test_bfgs(benchmark, spec):
     t, y = functions.calibration_data(spec.size_value)
     bfgs = harness.model("bfgs", spec)
-    out = harness.run(benchmark, spec, harness.Case(
+    out = harness.run(benchmark, spec, harness.Workload(
         "bfgs", lambda be: bfgs.solve_step(t, y, be), items_per_call=1, dtype=bfgs.DTYPE,
         extra={"n_points": t.size, "gtol": functions.GTOL}))
     fit = _summary(out)

@@ -21,7 +21,7 @@ N = 1 << 25
 @pytest.mark.cases(modes=MODES, sizes=[(f"n{N}", N)], phases=("steady",))
 def test_stream_triad(benchmark, spec):
     b, c = functions.triad_inputs(spec.size_value)
-    out = harness.run(benchmark, spec, harness.Case(
+    out = harness.run(benchmark, spec, harness.Workload(
         "stream_triad", lambda be: functions.triad_step(b, c, be), items_per_call=b.size,
         flops_per_call=2.0 * b.size, bytes_per_call=3.0 * b.nbytes, memory_floor_bytes=3.0 * b.nbytes))
     np.testing.assert_allclose(harness.as_numpy(out)[:4096], functions.triad(b[:4096], c[:4096]), rtol=1e-5, atol=1e-6)

@@ -1,4 +1,4 @@
-"""What the training benchmarks share (test_epoch.py, test_convergence.py): the Case of an epoch of
+"""What the training benchmarks share (test_epoch.py, test_convergence.py): the Workload of an epoch of
 training on a data set, what it ran on for extra_info, and the spec of a training benchmark."""
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def data_info(ds: datasets.Dataset, cfg: data.TrainConfig, batch: int) -> dict:
 
 
 def epoch_case(spec, ds: datasets.Dataset, cfg: data.TrainConfig, samples: int, epochs: int,
-               workload: str) -> tuple[harness.Case, list]:
-    """The Case of training `cfg` on the first `samples` training samples, one epoch per call,
+               workload: str) -> tuple[harness.Workload, list]:
+    """The Workload of training `cfg` on the first `samples` training samples, one epoch per call,
     with `epochs` distinct batch orders; also returns the initial weights."""
     samples = min(samples, len(ds.train.x))
     x, y, batch = ds.train.x[:samples], ds.train.y[:samples], spec.size_value
@@ -29,7 +29,7 @@ def epoch_case(spec, ds: datasets.Dataset, cfg: data.TrainConfig, samples: int, 
     orders = [datasets.epoch_order(samples, batch, e) for e in range(epochs)]
     weights, steps, sizes = data.mlp_weights(seed=0, sizes=cfg.sizes(ds.features)), len(orders[0]), cfg.sizes(ds.features)
     mlp = harness.model("mlp", spec)
-    return harness.Case(
+    return harness.Workload(
         f"{workload}_{ds.name}", lambda be: mlp.epoch_step(weights, x, y, orders, be, cfg.lr, cfg.momentum),
         items_per_call=steps * batch, flops_per_call=steps * costs.mlp_flops(batch, sizes, train=True),
         training=True, extra={**data_info(ds, cfg, batch), "epoch_samples": steps * batch,

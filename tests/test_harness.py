@@ -34,7 +34,7 @@ def _work():
 
 def _case(make_step):
     """A case whose build ignores the backend: the tests hand-make their steps."""
-    return harness.Case("harness_check", lambda be: make_step(), items_per_call=1)
+    return harness.Workload("harness_check", lambda be: make_step(), items_per_call=1)
 
 
 def _synced_seconds(f, a, repeats=5):
@@ -91,7 +91,7 @@ def test_firstcall_rounds_each_pay_a_fresh_compile(benchmark):
 
 def test_extra_info_carries_the_design_fields(benchmark):
     f, a = _work(), jnp.full((512, 512), 1e-3)
-    harness.run(benchmark, _spec(), harness.Case("harness_check", lambda be: lambda: f(a), items_per_call=7,
+    harness.run(benchmark, _spec(), harness.Workload("harness_check", lambda be: lambda: f(a), items_per_call=7,
                                                  flops_per_call=8 * 2 * 512**3))
     required = {"workload", "framework", "framework_version", "mode", "device", "device_name", "phase",
                 "size", "dtype", "matmul_precision", "items_per_call", "flops_per_call",

@@ -32,7 +32,7 @@ def test_known_allocation_is_measured(benchmark, framework, mode):
     pytest.importorskip(framework)
     memory.PENDING.clear()
     spec = Spec(framework, mode, "cpu", "n16777216", BUFFER // 4, "steady", firstcall_rounds=2)
-    harness.run(benchmark, spec, harness.Case("memory_check", _plus_one, items_per_call=BUFFER // 4))
+    harness.run(benchmark, spec, harness.Workload("memory_check", _plus_one, items_per_call=BUFFER // 4))
     peak = benchmark.extra_info["step_peak_bytes"]
     assert peak == pytest.approx(BUFFER, rel=0.15), benchmark.extra_info["step_memory_note"]
     assert "VmHWM" in benchmark.extra_info["step_memory_note"]
@@ -43,7 +43,7 @@ def test_known_allocation_is_measured(benchmark, framework, mode):
 
 def test_a_first_call_has_no_memory_figure_and_says_why(benchmark):
     spec = Spec("numpy", "plain", "cpu", "n16777216", BUFFER // 4, "firstcall", firstcall_rounds=1)
-    harness.run(benchmark, spec, harness.Case("memory_check", _plus_one, items_per_call=BUFFER // 4))
+    harness.run(benchmark, spec, harness.Workload("memory_check", _plus_one, items_per_call=BUFFER // 4))
     assert benchmark.extra_info["peak_memory_bytes"] is None
     assert "steady cases only" in benchmark.extra_info["memory_note"]
 
@@ -77,14 +77,14 @@ def test_memory_pass_runs_outside_the_timed_calls(benchmark, monkeypatch):
     def build(be):
         return lambda: events.append("call")
 
-    harness.run(benchmark, Spec("numpy", "plain", "cpu", "n1", 1, "steady"), harness.Case("order_check", build, 1))
+    harness.run(benchmark, Spec("numpy", "plain", "cpu", "n1", 1, "steady"), harness.Workload("order_check", build, 1))
     assert events[-2:] == ["reset", "call"] and events.count("reset") == 1
     assert events.count("call") > benchmark.stats.stats.rounds  # the timed rounds all came before it
 
 
 def test_memory_off_records_null_with_a_reason(benchmark):
     spec = Spec("numpy", "plain", "cpu", "n1", 1, "steady", memory=False)
-    harness.run(benchmark, spec, harness.Case("memory_off", lambda be: lambda: None, 1))
+    harness.run(benchmark, spec, harness.Workload("memory_off", lambda be: lambda: None, 1))
     assert benchmark.extra_info["peak_memory_bytes"] is None
     assert "--memory off" in benchmark.extra_info["memory_note"]
 
@@ -92,7 +92,7 @@ def test_memory_off_records_null_with_a_reason(benchmark):
 def test_jax_records_xla_own_memory_figures(benchmark):
     pytest.importorskip("jax")
     spec = Spec("jax", "jit", "cpu", "n16777216", BUFFER // 4, "steady")
-    harness.run(benchmark, spec, harness.Case("memory_check", _plus_one, items_per_call=BUFFER // 4))
+    harness.run(benchmark, spec, harness.Workload("memory_check", _plus_one, items_per_call=BUFFER // 4))
     assert benchmark.extra_info["xla_output_bytes"] == BUFFER
     assert benchmark.extra_info["xla_argument_bytes"] == BUFFER
 
