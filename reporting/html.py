@@ -33,26 +33,33 @@ def _label(x: Ratio) -> str:
     return f"{x.workload} {x.size} {x.device}"
 
 
+def _ratio_trace(rows: list[Ratio], pairing: str, judged: bool) -> dict:
+    trace = {"type": "scatter", "mode": "markers", "x": [x.ratio for x in rows], "y": [_label(x) for x in rows],
+             "name": f"JAX/PyTorch {pairing}" + ("" if judged else " (one process: no interval)"),
+             "marker": style.marker(style.look("jax", pairing.split("/")[0]), hollow=not judged),
+             "customdata": [[fmt_time(x.jax_s), fmt_time(x.torch_s), " vs ".join(x.names), x.interval, x.processes,
+                             x.word] for x in rows],
+             "hovertemplate": "ratio %{x:.3g}, interval %{customdata[3]} (%{customdata[4]} processes): "
+                              "%{customdata[5]}<br>JAX %{customdata[0]}, PyTorch %{customdata[1]}"
+                              "<br>%{customdata[2]}<extra></extra>"}
+    if judged:
+        trace["error_x"] = {"type": "data", "symmetric": False, "array": [(x.high or x.ratio) - x.ratio for x in rows],
+                            "arrayminus": [x.ratio - (x.low or x.ratio) for x in rows]}
+    return trace
+
+
 def ratio_figure(r: Report) -> dict | None:
-    """The ratios with their intervals: the chart of the page's first screen."""
+    """The ratios with their intervals (hollow: one process, no interval): the page's first screen."""
     if not r.ratios:
         return None
     labels = list(dict.fromkeys(_label(x) for x in r.ratios))
     data = []
     for pairing in sorted({x.pairing for x in r.ratios}):
         rows = [x for x in r.ratios if x.pairing == pairing]
-        data.append({"type": "scatter", "mode": "markers", "name": f"JAX/PyTorch {pairing}",
-                     "x": [x.ratio for x in rows], "y": [_label(x) for x in rows],
-                     "error_x": {"type": "data", "symmetric": False,
-                                 "array": [x.high - x.ratio if x.high else 0 for x in rows],
-                                 "arrayminus": [x.ratio - x.low if x.low else 0 for x in rows]},
-                     "marker": {**style.marker(style.look("jax", pairing.split("/")[0])),
-                                "opacity": [1.0 if x.low else 0.35 for x in rows]},  # faint: one process, no interval
-                     "customdata": [[fmt_time(x.jax_s), fmt_time(x.torch_s), " vs ".join(x.names), x.interval,
-                                     x.processes, x.word] for x in rows],
-                     "hovertemplate": "ratio %{x:.3g}, interval %{customdata[3]} (%{customdata[4]} processes): "
-                                      "%{customdata[5]}<br>JAX %{customdata[0]}, PyTorch %{customdata[1]}"
-                                      "<br>%{customdata[2]}<extra></extra>"})
+        for judged in (True, False):
+            mine = [x for x in rows if (x.low is not None and x.high is not None) == judged]
+            if mine:
+                data.append(_ratio_trace(mine, pairing, judged))
     return {"data": data, "layout": style.layout(
         f"JAX time / PyTorch time, steady, {ratios.CONFIDENCE:.0%} intervals across processes (left of 1: JAX faster)",
         140 + style.ROW_PX * len(labels),
