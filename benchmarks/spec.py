@@ -15,7 +15,7 @@ from benchmarks.modes import ROWS, Mode, per_mode
 
 Framework = Literal["jax", "torch", "numpy", "scipy"]
 Device = Literal["cpu", "cuda"]
-Phase = Literal["steady", "firstcall"]
+Phase = Literal["steady", "firstcall", "warmstart"]  # warmstart: a new process's first call, compile caches warm
 Precision = Literal["highest", "tf32"]
 
 FRAMEWORKS: tuple[str, ...] = get_args(Framework)

@@ -37,17 +37,22 @@ def gpt_sizes(run: Settings) -> list[tuple[str, int]]:
 
 @pytest.mark.cases(modes=MODES, sizes=gpt_sizes)
 def test_gpt_train_step(benchmark, spec, request):
-    gpt = harness.model("gpt", spec)
-    config, weights, x, y = _inputs(spec, settings(request.config), steps=1)
-    harness.run(benchmark, _cold(spec), _case(
-        "gpt_train_step", config, lambda be: gpt.train_step(weights, config, x, y, be), train=True))
+    config, weights, x, y = _inputs(spec, settings(request.config).gpt_text, steps=1)
+    harness.run(benchmark, _cold(spec), train_step_workload(spec, settings(request.config).gpt_text))
     harness.check_training_loss(spec, benchmark.extra_info["loss"], text.reference_loss(weights, x[0], y[0], config))
+
+
+def train_step_workload(spec, gpt_text: str | None) -> harness.Workload:
+    """One AdamW step of the spec's config (also what a warm-start child measures: test_warmstart.py)."""
+    gpt = harness.model("gpt", spec)
+    config, weights, x, y = _inputs(spec, gpt_text, steps=1)
+    return _case("gpt_train_step", config, lambda be: gpt.train_step(weights, config, x, y, be), train=True)
 
 
 @pytest.mark.cases(modes=MODES, sizes=gpt_sizes)
 def test_gpt_forward(benchmark, spec, request):
     gpt = harness.model("gpt", spec)
-    config, weights, x, _ = _inputs(spec, settings(request.config), steps=1)
+    config, weights, x, _ = _inputs(spec, settings(request.config).gpt_text, steps=1)
     logits = harness.run(benchmark, _cold(spec), _case(
         "gpt_forward", config, lambda be: gpt.predict_step(weights, config, x[0], be), train=False))
     tol = tolerance("logits", spec.matmul_precision)
@@ -60,7 +65,7 @@ def test_gpt_char_training(benchmark, spec, request):
     (harness.run_training: the warm-up steps compile, one timed call runs the rest)."""
     run = settings(request.config)
     steps = run.gpt_steps
-    config, weights, x, y = _inputs(spec, run, steps=steps)
+    config, weights, x, y = _inputs(spec, run.gpt_text, steps=steps)
     corpus = text.corpus(run.gpt_text, config.vocab_size)
     gpt = harness.model("gpt", spec)
     case = _case("gpt_char_training", config, lambda be: gpt.train_step(weights, config, x, y, be), train=True,
@@ -83,10 +88,10 @@ def test_gpt_char_training(benchmark, spec, request):
     others_final[spec.id] = final
 
 
-def _inputs(spec, run: Settings, steps: int):
+def _inputs(spec, gpt_text: str | None, steps: int):
     """The config of the case's size, the initial weights, and `steps` batches x, y (steps, B, T)."""
     config = text.CONFIGS[spec.size]
-    corpus = text.corpus(run.gpt_text, config.vocab_size)
+    corpus = text.corpus(gpt_text, config.vocab_size)
     return (config, text.gpt_weights(config, seed=0), *text.batches(corpus.ids, steps, config, seed=1))
 
 

@@ -18,8 +18,14 @@ TOL = {"rtol": 1e-5, "atol": 1e-5}  # float32, |f| <= 12 on [-3, 3]: a few ulp o
 @pytest.mark.quick
 @pytest.mark.cases(modes=MODES, sizes="array")
 def test_jit_elementwise(benchmark, spec):
+    out = harness.run(benchmark, spec, elementwise_workload(spec))
     x = functions.elementwise_input(spec.size_value)
-    out = harness.run(benchmark, spec, harness.Workload(
-        "jit_elementwise", lambda be: functions.elementwise_step(x, be), items_per_call=x.size,
-        bytes_per_call=2 * x.nbytes, extra={"ops_per_element": functions.ELEMENTWISE_OPS}))
     np.testing.assert_allclose(harness.as_numpy(out), functions.elementwise(x), **TOL)
+
+
+def elementwise_workload(spec) -> harness.Workload:
+    """The elementwise function over the spec's n elements (also a warm-start child's: test_warmstart.py)."""
+    x = functions.elementwise_input(spec.size_value)
+    return harness.Workload(
+        "jit_elementwise", lambda be: functions.elementwise_step(x, be), items_per_call=x.size,
+        bytes_per_call=2 * x.nbytes, extra={"ops_per_element": functions.ELEMENTWISE_OPS})

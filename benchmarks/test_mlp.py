@@ -16,13 +16,19 @@ MODES = [("jax", "jit"), ("jax", "eager"), ("torch", "eager"), ("torch", "compil
 @pytest.mark.cases(modes=MODES, sizes="batch")
 def test_mlp_train_step(benchmark, spec):
     weights, x, y = _inputs(spec.size_value)
+    harness.run(benchmark, spec, train_step_workload(spec))
+    harness.check_training_loss(spec, benchmark.extra_info["loss"], data.reference_loss(weights, x, y))
+
+
+def train_step_workload(spec) -> harness.Workload:
+    """One SGD step at the spec's batch (also what a warm-start child measures: test_warmstart.py)."""
+    weights, x, y = _inputs(spec.size_value)
     mlp = harness.model("mlp", spec)
-    harness.run(benchmark, spec, harness.Workload(
+    return harness.Workload(
         "mlp_train_step", lambda be: mlp.train_step(weights, x, y, be), items_per_call=spec.size_value,
         flops_per_call=costs.mlp_flops(spec.size_value, train=True), count_framework_flops=True, training=True,
         bytes_per_call=costs.mlp_bytes(spec.size_value, train=True),
-        memory_floor_bytes=costs.mlp_memory_floor(spec.size_value, train=True)))
-    harness.check_training_loss(spec, benchmark.extra_info["loss"], data.reference_loss(weights, x, y))
+        memory_floor_bytes=costs.mlp_memory_floor(spec.size_value, train=True))
 
 
 @pytest.mark.quick

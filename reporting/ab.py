@@ -86,7 +86,7 @@ def measure(tree: Path, json_path: Path, pytest_args: list[str], selection: list
 
 def fastest_rounds(path: Path) -> dict[str, float]:
     """One process's value per steady benchmark: its fastest round (node id -> seconds)."""
-    return {b.fullname: b.min_s for b in load_run(path).benches.values() if b.get("phase") != "firstcall"}
+    return {b.fullname: b.min_s for b in load_run(path).benches.values() if b.get("phase") == "steady"}
 
 
 class Sides:

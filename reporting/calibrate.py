@@ -41,7 +41,7 @@ def calibrate(runs: list[Run], floor: float, margin: float) -> dict[str, dict]:
     values: dict[str, list[float]] = {}
     for run in sorted(runs, key=lambda r: r.datetime):
         for name, b in run.benches.items():
-            if b.get("phase") != "firstcall":
+            if b.get("phase") == "steady":
                 values.setdefault(name, []).append(b.min_s)
     rows = {}
     for name, v in sorted(values.items()):

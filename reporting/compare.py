@@ -97,7 +97,7 @@ def calibrated_limits(by_runs: dict[int, tuple[float, float]], k: int) -> tuple[
 
 def not_gated_because(curs: list[Bench], bases: list[Bench], firstcall: bool) -> str:
     if firstcall:
-        return "firstcall"
+        return str((curs or bases)[0].get("phase"))
     busy = [share for b in curs + bases if bench_busy(b) and (share := number(b.get("other_cpu_share"))) is not None]
     return f"busy (other processes {max(busy):.0%} of the CPU)" if busy else ""
 
@@ -145,7 +145,7 @@ def comparison_rows(current: dict[str, list[Bench]], baseline: dict[str, list[Be
     rows = []
     for name in sorted(set(current) | set(baseline)):
         curs, bases = current.get(name, []), baseline.get(name, [])
-        firstcall = (curs or bases)[0].get("phase") == "firstcall"
+        firstcall = (curs or bases)[0].get("phase") != "steady"  # a first call, cold or warm: reported, never gated
         cal = calibrated_limits((calibrated or {}).get(name, {}), runs_a_side(curs, bases))
         limits = (firstcall_threshold,) * 2 if firstcall else (max(threshold, cal[0]), max(threshold, cal[1]))
         rows.append(compare_one(name, curs, bases, limits, firstcall,

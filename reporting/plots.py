@@ -143,7 +143,7 @@ def scaling_lines(benches: dict) -> dict:
     devices = {b.get("device") for b in benches.values()}
     lines: defaultdict[Any, defaultdict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
     for b in benches.values():
-        if b.get("phase") != "firstcall" and isinstance(b.get("size_value"), int):
+        if b.get("phase") == "steady" and isinstance(b.get("size_value"), int):
             label = style.key(b.get("framework"), b.get("mode")) + (f"-{b.get('device')}" if len(devices) > 1 else "")
             lines[b.get("workload")][label].append((b.get("size_value"), b.median, *rate(b), b.name))
     return {w: {k: sorted(v) for k, v in ls.items()} for w, ls in lines.items()

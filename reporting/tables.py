@@ -48,7 +48,7 @@ def group_key(b: Bench) -> tuple:
 def side_by_side(benches: dict[str, Bench], peaks: dict) -> list[dict]:
     rows = []
     for b in sorted(benches.values(), key=lambda b: (group_key(b), str(b.get("framework")), str(b.get("mode")))):
-        if b.get("phase") == "firstcall":
+        if b.get("phase") != "steady":
             continue
         rate, peak = gflops(b), peaks.get((b.run, b.get("device")))
         own = peaks.get((b.run, b.get("device"), b.get("framework")))
@@ -65,7 +65,7 @@ def framework_pairs(benches: dict[str, Bench]):
     """(group key, "jaxmode/torchmode", jax bench, torch bench) for every steady case both measured."""
     by_case: defaultdict[tuple, dict[tuple, Bench]] = defaultdict(dict)
     for b in benches.values():
-        if b.get("phase") != "firstcall":
+        if b.get("phase") == "steady":
             by_case[group_key(b)][(b.get("framework"), b.get("mode"))] = b
     for key in sorted(by_case):
         for jax_mode, torch_mode in PAIRINGS:
@@ -117,11 +117,27 @@ def break_even(f_c: float, s_c: float, f_e: float, s_e: float) -> int | None:
     return 1 + math.ceil((f_c - f_e) / (s_e - s_c))
 
 
-def _compile_row(key: tuple, first: Bench, steady: Bench, eager: dict) -> dict:
+def _warm(warm: Bench | None, steady: Bench, eager: dict) -> dict:
+    """A warm start beside the cold first call: its median, the cold first call of a fresh process
+    (the child that filled the cache), what the cache saved, and break-even counted from it."""
+    if warm is None:
+        return {"warmstart_s": None, "cold_process_s": None, "cache_saved_s": None, "break_even_warm": None}
+    cold = number(warm.get("fill_first_call_s"))
+    steps = None
+    if eager.get("steady"):
+        s_e = eager["steady"].median
+        f_e = eager["firstcall"].median if eager.get("firstcall") else s_e
+        found = break_even(warm.median, steady.median, f_e, s_e)
+        steps = "never" if found is None else found
+    return {"warmstart_s": warm.median, "cold_process_s": cold, "cache_saved_s": cold - warm.median if cold else None,
+            "break_even_warm": steps}
+
+
+def _compile_row(key: tuple, first: Bench, steady: Bench, eager: dict, warm: Bench | None = None) -> dict:
     workload, device, _, size, framework, mode = key
     row = {"workload": workload, "size": size, "device": device, "framework": framework, "mode": mode,
            "firstcall_s": first.median, "steady_s": steady.median, "overhead_s": first.median - steady.median,
-           "break_even": None, "note": "", "names": (first.name, steady.name)}
+           "break_even": None, "note": "", "names": (first.name, steady.name), **_warm(warm, steady, eager)}
     if mode in COMPILED_MODES and eager.get("steady"):
         s_e = eager["steady"].median
         f_e = eager["firstcall"].median if eager.get("firstcall") else s_e
@@ -138,7 +154,8 @@ def compile_table(benches: dict[str, Bench]) -> list[dict]:
     cases: defaultdict[tuple, dict[str, Bench]] = defaultdict(dict)
     for b in benches.values():
         cases[group_key(b) + (str(b.get("framework")), str(b.get("mode")))][b.get("phase")] = b
-    return [_compile_row(key, cases[key]["firstcall"], cases[key]["steady"], cases.get(key[:5] + ("eager",), {}))
+    return [_compile_row(key, cases[key]["firstcall"], cases[key]["steady"], cases.get(key[:5] + ("eager",), {}),
+                         cases[key].get("warmstart"))
             for key in sorted(cases) if cases[key].get("firstcall") and cases[key].get("steady")]
 
 

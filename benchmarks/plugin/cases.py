@@ -17,10 +17,11 @@ import pytest
 
 from benchmarks import memory
 from benchmarks.plugin.options import SIZE_KINDS
-from benchmarks.spec import DEVICE_ONLY_MODES, PHASES, Device, Precision, Spec
+from benchmarks.spec import DEVICE_ONLY_MODES, Device, Precision, Spec
 
 # the default memory set (--memory on): every CPU and CUDA MLP train step, matmul and GPT (train step and
 # forward) steady case; MLP predict and the rest with --memory all (predict's children would lengthen every pass)
+DEFAULT_PHASES = ("steady", "firstcall")  # a warm start is asked for by name: phases=("warmstart",)
 MEMORY_DEFAULT = ("test_mlp_train_step", "test_matmul", "test_gpt_train_step", "test_gpt_forward")
 
 
@@ -88,7 +89,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: a benchmark using `spec` needs @pytest.mark.cases")
     run = settings(metafunc.config)
     sizes = _sizes(metafunc.config, marker.kwargs.get("sizes", "batch"))
-    phases = marker.kwargs.get("phases", PHASES)
+    phases = marker.kwargs.get("phases", DEFAULT_PHASES)
     memory_pass = run.memory == "all" or (run.memory == "on" and metafunc.function.__name__ in MEMORY_DEFAULT)
     params = []
     for framework, mode in marker.kwargs["modes"]:

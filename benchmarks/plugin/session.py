@@ -100,7 +100,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cases(modes, sizes, phases): parametrise a benchmark over "
                             "framework-mode x device x size x phase")
     config.stash[KEY] = SuiteSession(_settings(config), machine.CpuWatch())
-    _set_precision(config.stash[KEY].settings.matmul_precision)
+    set_precision(config.stash[KEY].settings.matmul_precision)
     _storage_anywhere()
     progress.register(config)
 
@@ -122,7 +122,7 @@ def _storage_anywhere() -> None:
     FileStorage.location = property(location)  # type: ignore[method-assign, assignment]
 
 
-def _set_precision(precision: str) -> None:
+def set_precision(precision: str) -> None:
     """Same float32 matmul precision on both sides, before any benchmark is built."""
     if has_framework("jax"):
         import jax
