@@ -102,7 +102,8 @@ def test_k_gpt_and_tiny_select_what_they_say():
     assert gpt and sorted(gpt) == sorted(i for i in everything if "test_gpt" in i)
     tiny = collected("-k", "tiny")
     assert tiny and all("tiny" in fields(i) for i in tiny)
-    assert sum("test_gpt_" in i for i in tiny) == 4 * 2 * 2 + 2  # train step, forward: 4 modes x 2 phases; 2 runs
+    # train step, forward: 4 modes x 2 phases; 2 training runs; the train step's 2 warm starts (jit, compile)
+    assert sum("test_gpt_" in i for i in tiny) == 4 * 2 * 2 + 2 + 2
     seed = collected("--gpt-configs", "seed", "-k", "gpt")
     assert seed and all(fields(i) >= {"seed"} for i in seed)  # default --gpt-configs is tiny only
     assert not any("seed" in fields(i) for i in collected("-k", "gpt"))
