@@ -81,13 +81,21 @@ def measure(benchmark, spec: Spec, workload: str, rounds: int, options: dict | N
         record = summary(fill, children, size_on_disk(cache))
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-    benchmark.extra_info.update(record)
+    benchmark.extra_info.update({**describe(spec, job), **record})
     missed = [i + 1 for i, c in enumerate(children) if c["misses"] or not c["hits"]]
     if missed:
         pytest.fail(f"{spec.id}: warm round(s) {missed} compiled anyway (cache misses "
                     f"{[c['misses'] for c in children]}, hits {[c['hits'] for c in children]}): not a warm start",
                     pytrace=False)
     return record
+
+
+def describe(spec: Spec, job: dict) -> dict:
+    """The design's extra_info fields of the case (benchmarks/harness.py), from the workload the
+    children build, made here too (nothing runs); a warm start has no memory figure."""
+    from benchmarks import frameworks, harness, memory
+
+    return {**harness.describe(spec, _workload(job, spec), frameworks.backend(spec)), **memory.FIRSTCALL}
 
 
 def summary(fill: dict, children: list[dict], cache_bytes: int) -> dict:
