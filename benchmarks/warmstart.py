@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,8 +101,7 @@ def describe(spec: Spec, job: dict) -> dict:
 
 def summary(fill: dict, children: list[dict], cache_bytes: int) -> dict:
     def median(key: str) -> float:
-        values = sorted(c[key] for c in children)
-        return values[len(values) // 2]
+        return statistics.median(c[key] for c in children)
     return {"fill_first_call_s": fill["first_call_s"], "fill_cache_misses": fill["misses"],
             "cache_bytes": cache_bytes, "cache_hits": [c["hits"] for c in children],
             "cache_misses": [c["misses"] for c in children], "process_start_s": median("start_s"),

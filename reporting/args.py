@@ -48,6 +48,13 @@ def positive_float(text: str) -> float:
     return value
 
 
+def positive_int(text: str) -> int:
+    value = _positive(text)
+    if value is None or value != int(value):
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a positive whole number (ASCII digits, e.g. 8)")
+    return int(value)
+
+
 def folder_name(text: str) -> Path:
     """An output folder's name; an empty one (Path('') is '.') is refused."""
     if not text.strip():

@@ -19,18 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from reporting import EXIT_BAD_INPUT, BadInput, ratios
-from reporting.args import Parser, positive_float
+from reporting.args import Parser, positive_int
 from reporting.tables import PAIRINGS
 from reporting.validate_ab import processes
 
 DECIDED = ("JAX faster", "PyTorch faster", "same")
 
-
-def positive_int(text: str) -> int:
-    value = positive_float(text)
-    if value != int(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
-    return int(value)
 
 
 def pairs(names: list[str]) -> list[tuple[int, int, str]]:
