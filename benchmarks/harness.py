@@ -25,7 +25,7 @@ from typing import Any, cast
 import numpy as np
 import pytest
 
-from benchmarks import frameworks, lightspeed, machine, memory, modes
+from benchmarks import frameworks, instructions, lightspeed, machine, memory, modes
 from benchmarks.spec import Spec, tolerance
 
 WARMUP_STEPS = 3
@@ -143,6 +143,9 @@ def _steady(benchmark, be: frameworks.Backend, work: Workload) -> Any:
         call()
     if child is not None:
         child.after_warmup()
+    if instructions.Counting.steps:
+        counted = instructions.count(call, benchmark.fullname, instructions.Counting.steps)
+        instructions.Counting.counts[benchmark.fullname] = benchmark.extra_info["instructions_per_step"] = counted
     before = be.compile_count()
     out = benchmark(call)
     compiled = be.compile_count() - before

@@ -11,7 +11,8 @@ plots draw it and which JAX-vs-PyTorch pairing it takes part in. Everything else
 - benchmarks/harness.py: `FIRSTCALL_INCLUDES`, the firstcall's `firstcall_includes` note;
 - benchmarks/frameworks.py: `TorchBackend.compile_mode` (JAX jits exactly the compiling modes);
 - reporting/style.py: `STYLES`, one look per row, in the table's (legend) order;
-- reporting/tables.py: `PAIRINGS`, the JAX-vs-PyTorch ratio pairs.
+- reporting/tables.py: `PAIRINGS`, the JAX-vs-PyTorch ratio pairs;
+- benchmarks/plugin/instructions.py: `uncounted`, the modes callgrind cannot count (left to time).
 
 Which modes a workload runs stays in its benchmark file (`MODES = [...]`); tests/test_modes.py
 checks those name rows of this table, and that the rows are complete and consistent. Standard
@@ -44,6 +45,9 @@ class Look(NamedTuple):
 
 
 NOTHING_TO_COMPILE = "the first call of a fresh callable (nothing to compile)"
+# Inductor builds its C++ kernels with the host compiler for the host CPU (AVX-512 here), which
+# valgrind's synthetic CPU cannot run ("Illegal instruction"): these modes are left to time.
+INDUCTOR_UNDER_VALGRIND = "Inductor's kernels are built for the host CPU, whose instructions valgrind cannot run"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +62,7 @@ class ModeRow:
     torch_compile_mode: str | None  # torch.compile(mode=...) for a compiling torch row; None otherwise
     look: Look
     pairing: Pairing | None  # its JAX-vs-PyTorch ratio pairing; None: not paired
+    uncounted: str | None  # why callgrind cannot count its steps (benchmarks/instructions.py); None: it can
 
     @property
     def key(self) -> str:
@@ -70,37 +75,46 @@ ROWS: tuple[ModeRow, ...] = (
     ModeRow(framework="jax", mode="jit", compiles=True, device=None,
             firstcall_includes="trace + lower + XLA compile + one step; jax.clear_caches() before each round, "
                                "persistent compilation cache off",
-            torch_compile_mode=None, look=Look("#0072B2", "o", "-", "circle", "solid"), pairing="compiled"),
+            torch_compile_mode=None, look=Look("#0072B2", "o", "-", "circle", "solid"), pairing="compiled",
+            uncounted=None),
     ModeRow(framework="jax", mode="eager", compiles=False, device=None,
             firstcall_includes="one eager step with every per-op compile cache cleared (jax.clear_caches())",
-            torch_compile_mode=None, look=Look("#56B4E9", "s", "-", "square", "solid"), pairing="eager"),
+            torch_compile_mode=None, look=Look("#56B4E9", "s", "-", "square", "solid"), pairing="eager",
+            uncounted=None),
     ModeRow(framework="jax", mode="scan", compiles=True, device=None,
             firstcall_includes="trace + lower + XLA compile + one call; jax.clear_caches() before each round, "
                                "persistent compilation cache off",
-            torch_compile_mode=None, look=Look("#009E73", "D", "-", "diamond", "solid"), pairing=None),
+            torch_compile_mode=None, look=Look("#009E73", "D", "-", "diamond", "solid"), pairing=None,
+            uncounted=None),
     # PyTorch: dashed lines, triangles
     ModeRow(framework="torch", mode="eager", compiles=False, device=None,
             firstcall_includes="the first eager step of a fresh model (nothing to compile)",
-            torch_compile_mode=None, look=Look("#E69F00", "^", "--", "triangle-up", "dash"), pairing="eager"),
+            torch_compile_mode=None, look=Look("#E69F00", "^", "--", "triangle-up", "dash"), pairing="eager",
+            uncounted=None),
     ModeRow(framework="torch", mode="compile", compiles=True, device=None,
             firstcall_includes="Dynamo trace + AOTAutograd + Inductor codegen and C++ build + one step; "
                                "torch._dynamo.reset(), a fresh empty Inductor/Triton cache directory and "
                                "in-memory kernel tables cleared before each round, caches force-disabled; "
                                "excludes Inductor's one-time process start-up (startup_s), paid untimed beforehand",
-            torch_compile_mode="default", look=Look("#D55E00", "v", "--", "triangle-down", "dash"), pairing="compiled"),
+            torch_compile_mode="default", look=Look("#D55E00", "v", "--", "triangle-down", "dash"), pairing="compiled",
+            uncounted=INDUCTOR_UNDER_VALGRIND),
     # torch.compile(mode="reduce-overhead") records CUDA graphs (as XLA:GPU does by default): CUDA only
     ModeRow(framework="torch", mode="cudagraphs", compiles=True, device="cuda",
             firstcall_includes="as torch-compile, with mode='reduce-overhead': CUDA graph recording on top",
             torch_compile_mode="reduce-overhead", look=Look("#000000", ">", "--", "triangle-right", "dash"),
-            pairing=None),
+            pairing=None,
+            uncounted=INDUCTOR_UNDER_VALGRIND),
     # DistributedDataParallel over CPU processes (benchmarks/dp_runner.py), eager inside each
     ModeRow(framework="torch", mode="ddp", compiles=False, device=None, firstcall_includes=NOTHING_TO_COMPILE,
-            torch_compile_mode=None, look=Look("#F0E442", "<", "--", "triangle-left", "dash"), pairing=None),
+            torch_compile_mode=None, look=Look("#F0E442", "<", "--", "triangle-left", "dash"), pairing=None,
+            uncounted="its ranks are separate processes"),
     # NumPy / SciPy references: dotted lines, crosses
     ModeRow(framework="numpy", mode="plain", compiles=False, device=None, firstcall_includes=NOTHING_TO_COMPILE,
-            torch_compile_mode=None, look=Look("#CC79A7", "X", ":", "x", "dot"), pairing=None),
+            torch_compile_mode=None, look=Look("#CC79A7", "X", ":", "x", "dot"), pairing=None,
+            uncounted=None),
     ModeRow(framework="scipy", mode="plain", compiles=False, device=None, firstcall_includes=NOTHING_TO_COMPILE,
-            torch_compile_mode=None, look=Look("#555555", "P", ":", "cross", "dot"), pairing=None),
+            torch_compile_mode=None, look=Look("#555555", "P", ":", "cross", "dot"), pairing=None,
+            uncounted=None),
 )
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ModeRow))

@@ -12,6 +12,12 @@ every LOOK_EVERY rounds each benchmark is decided: slower, faster, same or undec
 benchmarks are not measured again, the undecided get the next processes, until all are decided or the next round
 would overrun --budget. Exit 1 when a benchmark is slower, else 0 (undecided ones are listed with
 the smallest change this run could have resolved). Writes DIR/ab.json and DIR/ab.md.
+
+Before the time rounds, a second signal (--signals both, the default): each side's instructions
+per step counted once under callgrind, both sides at once (reporting/instructions.py), in at most
+--count-budget seconds of the budget. A benchmark whose instructions rose by more than
+--instructions-threshold (default 5%) is slower whatever its time says; the time rounds get what
+the counting left of --budget. Exit 1 when either signal says slower.
 """
 from __future__ import annotations
 
@@ -32,10 +38,12 @@ from pathlib import Path
 from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput
 from reporting.args import Parser, folder_name, percentage, positive_float
 from reporting.escape import for_markdown, for_terminal, for_terminal_lines
+from reporting.instructions import THRESHOLD_PCT, Count, aa_noise, compare, count_sides
 from reporting.load import load_run
 from reporting.sequential import CONFIDENCE, Decision, decide_all, interval_rank
 
 BUDGET_S = 600  # seconds of measuring; what a round costs on a given machine is in docs/regression-gate.md
+COUNT_BUDGET_S = 420  # at most this much of it counting instructions (both sides at once); time gets the rest
 MIN_PROCESSES = next(n for n in range(2, 20) if interval_rank(n, n) is not None)  # 7 at 99.9%
 LOOK_EVERY = 3  # decide after MIN_PROCESSES processes a side, then every 3 more: few looks, few false alarms
 
@@ -156,20 +164,49 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
     return decisions, sides
 
 
-def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spent: float) -> str:
+def combined(d: Decision, count: Count | None) -> str:
+    """One word from both signals: either one slower -> slower; else either faster -> faster; else
+    time's word (instructions alone never make "same": they do not see memory stalls or threads)."""
+    words = {d.verdict, count.verdict if count else "undecided"}
+    return "slower" if "slower" in words else "faster" if "faster" in words else d.verdict
+
+
+def instruction_cell(count: Count | None, noise: dict[str, float], why: str) -> str:
+    if count is None:
+        return "not counted" if not why else "-"
+    seen = noise.get(count.name)
+    return f"{count.change_pct:+.2f}% ({count.verdict})" + (f", A/A noise {seen:.2f}%" if seen is not None else "")
+
+
+def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spent: float,
+           counts: dict[str, Count] | None = None, why: str = "") -> str:
+    counts = counts or {}
+    noise, noise_files = aa_noise() if counts else ({}, "")
     head = (f"# A/B: the working tree vs {args.base} ({commit[:12]})\n\nEach value: one fresh process's fastest "
             f"round. Change: Hodges-Lehmann shift of log time, head vs base, with its {CONFIDENCE:.1%} interval "
             f"(Mann-Whitney). Slower: change > +{args.threshold:g}% and the interval above 0; same: the interval "
             f"inside +/-{args.threshold:g}%; else undecided (resolvable = half the interval's width). "
-            f"{spent:.0f} s of a {args.budget:g} s budget.\n\n")
-    rows = ["| benchmark | verdict | change | interval | resolvable | processes base / head |",
-            "|---|---|---|---|---|---|"]
-    for d in sorted(decisions, key=lambda d: (d.verdict != "slower", d.verdict, d.name)):
+            f"{spent:.0f} s of a {args.budget:g} s budget.\n\n" + signals_note(args, counts, why, noise_files))
+    rows = ["| benchmark | verdict | time change | time interval | resolvable | processes base / head | instructions |",
+            "|---|---|---|---|---|---|---|"]
+    for d in sorted(decisions, key=lambda d: (combined(d, counts.get(d.name)) != "slower", d.verdict, d.name)):
         interval = f"{d.low_pct:+.1f}% .. {d.high_pct:+.1f}%" if d.low_pct is not None else ""
         resolvable = f"{d.resolvable_pct:.1f}%" if d.resolvable_pct is not None else ""
-        rows.append(f"| {for_markdown(d.name.split('::')[-1])} | {d.verdict} | {d.change_pct:+.1f}% | {interval} | "
-                    f"{resolvable} | {d.n_base} / {d.n_head} |")
+        rows.append(f"| {for_markdown(d.name.split('::')[-1])} | {combined(d, counts.get(d.name))} | "
+                    f"{d.change_pct:+.1f}% ({d.verdict}) | {interval} | {resolvable} | {d.n_base} / {d.n_head} | "
+                    f"{instruction_cell(counts.get(d.name), noise, why)} |")
     return head + "\n".join(rows) + "\n"
+
+
+def signals_note(args: argparse.Namespace, counts: dict[str, Count], why: str, noise_files: str) -> str:
+    if args.signals == "time":
+        return "Instructions: not counted (--signals time).\n\n"
+    if why:
+        return f"Instructions: not compared: {for_markdown(why)}.\n\n"
+    return (f"Instructions per step: callgrind, one process a side, {len(counts)} benchmarks counted (torch-compile "
+            f"cases are time only); slower / faster beyond +/-{args.instructions_threshold:g}%; A/A noise from "
+            f"{noise_files or 'no stored A/A file for this machine'}. Instructions do not see memory stalls, "
+            "threads or GPU work.\n\n")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -181,6 +218,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threshold", type=percentage, default=10.0, metavar="PCT",
                    help="the smallest change that counts (default 10)")
     p.add_argument("--keep", type=folder_name, metavar="DIR", help="also keep the processes' JSON files in DIR")
+    p.add_argument("--signals", choices=("both", "time", "instructions"), default="both",
+                   help="time rounds, instructions counted under callgrind, or both (default both)")
+    p.add_argument("--instructions-threshold", type=percentage, default=THRESHOLD_PCT, metavar="PCT",
+                   help=f"instructions per step up by more than this: slower (default {THRESHOLD_PCT:g})")
+    p.add_argument("--count-budget", type=positive_float, default=COUNT_BUDGET_S, metavar="S",
+                   help=f"seconds of --budget the counting may take, at most (default {COUNT_BUDGET_S})")
     p.add_argument("pytest_args", nargs="*", metavar="PYTEST ARGS", help="after --: the selection to measure")
     return p.parse_args(argv)
 
@@ -202,6 +245,22 @@ def check_outputs(args: argparse.Namespace) -> None:
         check_folder(args.keep, "--keep")
 
 
+def count_instructions(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -> tuple[dict[str, Count], str]:
+    """Each side's instructions per step, head vs base ({node id: Count}), or ({}, why none)."""
+    if args.signals == "time":
+        return {}, ""
+    print(f"reporting.ab: counting instructions under callgrind, both sides at once (at most {args.count_budget:g} s)",
+          flush=True)
+    sides, why = count_sides(trees, args.pytest_args, folder, min(args.count_budget, args.budget))
+    if why:
+        print(for_terminal(f"reporting.ab: instructions not compared: {why}"), flush=True)
+        return {}, why
+    counts = {c.name: c for c in compare(sides["base"], sides["head"], args.instructions_threshold)}
+    print(f"reporting.ab: instructions counted for {len(counts)} benchmarks: " + ", ".join(
+        f"{sum(c.verdict == v for c in counts.values())} {v}" for v in ("slower", "faster", "same")), flush=True)
+    return counts, ""
+
+
 def _terminate(signum, frame):
     raise SystemExit(128 + signum)  # unwinds through worktree(): the checkout is removed
 
@@ -212,21 +271,30 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="reporting-ab-runs-") as tmp, worktree(args.base) as (base, commit):
         print(f"reporting.ab: base {args.base} ({commit[:12]}) vs the working tree, budget {args.budget:g} s",
               flush=True)
-        decisions, sides = sequential({"base": base, "head": ROOT}, args, Path(tmp))
+        trees = {"base": base, "head": ROOT}
+        counts, why = count_instructions(trees, args, Path(tmp))
+        if args.signals != "instructions":
+            args.budget = max(0.0, args.budget - (time.monotonic() - started))
+            decisions, sides = sequential(trees, args, Path(tmp))
+        else:
+            decisions, sides = [Decision(n, "undecided", None, None, None, 0, 0) for n in counts], Sides()
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for path in sides.runs:
                 shutil.copy2(path, args.keep / path.name)
     spent = time.monotonic() - started
     args.out.mkdir(parents=True, exist_ok=True)
-    text = render(decisions, args, commit, spent) + "".join(f"\nNote: {n}.\n" for n in sides.notes)
+    text = render(decisions, args, commit, spent, counts, why) + "".join(f"\nNote: {n}.\n" for n in sides.notes)
     (args.out / "ab.md").write_text(text, encoding="utf8")
     (args.out / "ab.json").write_text(json.dumps(
         {"base": args.base, "commit": commit, "threshold_pct": args.threshold, "confidence": CONFIDENCE,
-         "seconds": round(spent, 1), "notes": sides.notes, "decisions": [{**d.__dict__, "resolvable_pct": d.resolvable_pct}
-                                                   for d in decisions]}, indent=2) + "\n", encoding="utf8")
+         "seconds": round(spent, 1), "notes": sides.notes, "instructions_threshold_pct": args.instructions_threshold,
+         "instructions_note": why, "decisions": [
+             {**d.__dict__, "resolvable_pct": d.resolvable_pct, "verdict": combined(d, counts.get(d.name)),
+              "time_verdict": d.verdict, "instructions": counts[d.name].__dict__ if d.name in counts else None}
+             for d in decisions]}, indent=2) + "\n", encoding="utf8")
     print(for_terminal_lines(text), end="")
-    slower = [d for d in decisions if d.verdict == "slower"]
+    slower = [d for d in decisions if combined(d, counts.get(d.name)) == "slower"]
     undecided = [d for d in decisions if d.verdict == "undecided"]
     said = "SLOWER: " + ", ".join(d.name.split("::")[-1] for d in slower) if slower else "nothing slower"
     print(for_terminal(f"reporting.ab: {said} ({len(undecided)} undecided; head vs {args.base}; {spent:.0f} s; "

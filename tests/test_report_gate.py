@@ -367,7 +367,7 @@ def test_ab_interleaves_short_processes_decides_and_removes_its_worktree(tmp_pat
         return save(doc, json_path)
 
     monkeypatch.setattr(ab, "measure", fake_measure)
-    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--", "-k", "steady"])
+    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--signals", "time", "--", "-k", "steady"])
     out = capsys.readouterr().out
     sides = [side for side, _, _ in calls]
     assert sorted(sides[:2]) == ["base", "head"] and sides.count("base") == sides.count("head") >= ab.MIN_PROCESSES

@@ -11,6 +11,7 @@ conftest.py only registers it (`pytest_plugins = ["benchmarks.plugin"]`). Each c
                    "suite" key (what this run measured: reference probes, load, options)
   data.py          the `dataset` fixture (real training data, loaded once)
   memory_pass.py   the working set of each queued steady case, each in a fresh child, after timing
+  instructions.py  --count-instructions: instructions per steady step under callgrind
 """
 from __future__ import annotations
 
@@ -20,4 +21,4 @@ import os
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 pytest_plugins = [f"benchmarks.plugin.{name}"
-                  for name in ("options", "session", "cases", "machine_info", "data", "memory_pass")]
+                  for name in ("options", "session", "cases", "machine_info", "data", "memory_pass", "instructions")]

@@ -23,6 +23,7 @@ SIZE_KINDS = {
 MAX_FIRSTCALL_ROUNDS = 100
 MAX_EPOCHS = 100
 MAX_EPOCH_SAMPLES = 50_000  # the training split
+MAX_COUNT_STEPS = 1000  # instructions counted per case (benchmarks/instructions.py)
 MAX_DEVICES = 64  # data-parallel devices / ranks
 MIN_GPT_STEPS, MAX_GPT_STEPS = 10, 100_000
 ASCII_DIGITS = re.compile(r"[0-9]+")

@@ -1,0 +1,171 @@
+"""Instructions per steady step, counted in software by valgrind's callgrind: a second signal beside
+time, one that a shared or noisy machine does not disturb.
+
+Why: time between fresh processes of one commit varies by tens of percent on a 2-core VM, and its
+virtual CPU has no hardware counters (perf_event_open: "PMU not available due to virtualization").
+Callgrind runs the process on a synthetic CPU and counts the guest instructions it executes, so a
+count does not depend on what else runs on the machine.
+
+How: the benchmark process runs under `valgrind --tool=callgrind --instr-atstart=no`, so the
+imports, compiles and warm-up steps run uninstrumented (cheaper) and uncounted. Around the
+counted steps only, a few lines of C (built at first use with the system's C compiler from
+valgrind's own header, called through ctypes) start instrumentation, zero the counters, and after
+the steps dump them under the benchmark's name. The dump's `totals:` line divided by the steps is
+the figure. Everything runs on one thread (BLAS, XLA, OpenMP) and with a fixed hash seed, so that
+the count is the work of the step and not of how threads happened to wait for each other.
+
+    python -m benchmarks.instructions --out FILE [--steps N] -- PYTEST ARGS...
+
+runs `pytest benchmarks PYTEST ARGS --benchmark-disable --count-instructions FILE` under callgrind
+(only steady cases are counted; other cases run as usual under --benchmark-disable) and leaves FILE:
+{"steps": N, "counts": {node id: instructions per step}, "valgrind": version}.
+
+What a count cannot see: memory stalls and cache misses, threading and contention, GPU work, and
+time spent waiting. A change that makes the same instructions slower shows in time only.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import gc
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+STEPS = 5  # counted steps a benchmark; the count is their mean
+ONE_THREAD = {
+    "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+    "TORCHINDUCTOR_COMPILE_THREADS": "1", "PYTHONHASHSEED": "0",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+VALGRIND = ("valgrind", "--tool=callgrind", "--instr-atstart=no", "--dump-instr=no",
+            "--compress-strings=no", "--error-limit=no", "-q")
+SHIM = r"""
+#include <valgrind/callgrind.h>
+int on_callgrind(void) { return RUNNING_ON_VALGRIND; }
+void begin(void) { CALLGRIND_START_INSTRUMENTATION; CALLGRIND_ZERO_STATS; }
+void end(const char *name) { CALLGRIND_DUMP_STATS_AT(name); CALLGRIND_STOP_INSTRUMENTATION; }
+"""
+DUMPS_ENV = "BENCH_CALLGRIND_DUMPS"  # the folder callgrind writes its dumps into (set by start())
+
+
+class Counting:
+    """This process's counting run, set by the plugin (benchmarks/plugin/instructions.py): steps a
+    benchmark (0: not counting) and the figures so far, node id -> instructions per step."""
+    steps = 0
+    counts: dict[str, float] = {}
+
+
+class Unavailable(RuntimeError):
+    """Counting cannot work here (no valgrind, no C compiler, or not running under callgrind)."""
+
+
+@cache
+def shim() -> ctypes.CDLL:
+    """The client-request functions, compiled once per process into a temporary folder."""
+    if not Path("/usr/include/valgrind/callgrind.h").exists():
+        raise Unavailable("valgrind's header /usr/include/valgrind/callgrind.h is missing (apt-get install valgrind)")
+    compiler = shutil.which(os.environ.get("CC", "cc"))
+    if compiler is None:
+        raise Unavailable("no C compiler (cc) to build the callgrind client requests")
+    folder = Path(tempfile.mkdtemp(prefix="bench-callgrind-"))
+    source, library = folder / "shim.c", folder / "shim.so"
+    source.write_text(SHIM, encoding="utf8")
+    proc = subprocess.run([compiler, "-O1", "-shared", "-fPIC", "-o", str(library), str(source)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise Unavailable(f"building the callgrind client requests failed: {proc.stderr.strip()[:200]}")
+    lib = ctypes.CDLL(str(library))
+    lib.end.argtypes = [ctypes.c_char_p]
+    return lib
+
+
+def check_available() -> None:
+    """Unavailable unless this process runs under callgrind with its dump folder set."""
+    if not shim().on_callgrind() or not os.environ.get(DUMPS_ENV):
+        raise Unavailable("--count-instructions needs valgrind's callgrind around pytest: "
+                          "run `python -m benchmarks.instructions --out FILE -- PYTEST ARGS`")
+
+
+def count(call: Callable[[], Any], name: str, steps: int = STEPS) -> float:
+    """Instructions per call of `call` (already warm), counted over `steps` calls."""
+    lib, tag = shim(), re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()  # a collection's place among the steps would vary from process to process
+    try:
+        lib.begin()
+        for _ in range(steps):
+            call()
+        lib.end(tag.encode())
+    finally:
+        if enabled:
+            gc.enable()
+    return totals(Path(os.environ[DUMPS_ENV]), tag) / steps
+
+
+def totals(folder: Path, tag: str) -> int:
+    """The instruction total of the dump callgrind wrote for client request `tag`."""
+    trigger = f"desc: Trigger: Client Request: {tag}\n"
+    for path in sorted(folder.glob("callgrind.out.*"), key=lambda p: p.stat().st_mtime, reverse=True):
+        text = path.read_text(encoding="utf8", errors="replace")
+        if trigger in text:
+            found = re.search(r"^(?:totals|summary): (\d+)", text, re.MULTILINE)
+            if found:
+                return int(found.group(1))
+    raise Unavailable(f"callgrind wrote no dump for {tag} in {folder}")
+
+
+def command(out: Path, pytest_args: list[str], dumps: Path, steps: int = STEPS) -> list[str]:
+    """The valgrind command line of a counting run."""
+    return [*VALGRIND, f"--callgrind-out-file={dumps}/callgrind.out.%p", sys.executable, "-m", "pytest",
+            *pytest_args, "--benchmark-disable", "--memory", "off", "-q", "-p", "no:cacheprovider",
+            f"--count-instructions={out}", f"--count-steps={steps}"]
+
+
+def environment(dumps: Path) -> dict[str, str]:
+    return {**os.environ, **ONE_THREAD, DUMPS_ENV: str(dumps)}
+
+
+def start(out: Path, pytest_args: list[str], cwd: Path, steps: int = STEPS, **popen: Any) -> tuple[subprocess.Popen, Path]:
+    """A counting run started in `cwd` (a checkout); returns the process and its dump folder, which
+    the caller removes when the process has ended."""
+    if shutil.which("valgrind") is None:
+        raise Unavailable("valgrind is not installed (apt-get install valgrind)")
+    dumps = Path(tempfile.mkdtemp(prefix="bench-callgrind-dumps-"))
+    proc = subprocess.Popen(command(out, pytest_args, dumps, steps), cwd=cwd, env=environment(dumps), **popen)
+    return proc, dumps
+
+
+def read(path: Path) -> dict[str, float]:
+    """A counting run's figures: node id -> instructions per step."""
+    return {str(k): float(v) for k, v in json.loads(path.read_text(encoding="utf8"))["counts"].items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__.split("\n")[0])
+    p.add_argument("--out", type=Path, required=True, metavar="FILE")
+    p.add_argument("--steps", type=int, default=STEPS)
+    p.add_argument("pytest_args", nargs="*", metavar="PYTEST ARGS")
+    args = p.parse_args(argv)
+    try:
+        proc, dumps = start(args.out, ["benchmarks", *args.pytest_args], Path.cwd(), args.steps)
+    except Unavailable as exc:
+        print(f"benchmarks.instructions: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return proc.wait()
+    finally:
+        shutil.rmtree(dumps, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

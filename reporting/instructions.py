@@ -1,0 +1,137 @@
+"""The A/B's second signal: instructions per step, counted by callgrind once a side (benchmarks/instructions.py).
+
+A count barely moves between fresh processes of one commit (the A/A noise, stored per machine in
+baselines/ab-aa/instructions-*.json by `python -m reporting.instructions --aa`), so one process a
+side is enough: head vs base changes by more than the threshold (default 5%) -> slower / faster;
+within it -> same. Both sides are counted at the same time, one core each: valgrind runs a
+process on one thread, and a count does not depend on the load beside it.
+
+What a count cannot see (docs/regression-gate.md): memory stalls, threading, GPU work, waiting.
+Inductor-compiled cases (torch-compile) are not counted (benchmarks/modes.py `uncounted`): time only.
+
+    python -m reporting.instructions --aa OUT.json [--pairs 5] -- PYTEST ARGS   (the A/A noise file)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from reporting import ROOT, BadInput
+
+THRESHOLD_PCT = 5.0
+AA_GLOB = "baselines/ab-aa/instructions-*.json"
+
+
+@dataclass
+class Count:
+    name: str
+    verdict: str  # slower | faster | same
+    change_pct: float
+    base: float  # instructions per step
+    head: float
+
+
+def count_sides(trees: dict[str, Path], pytest_args: list[str], folder: Path, timeout: float
+                ) -> tuple[dict[str, dict[str, float]], str]:
+    """Both sides counted at once ({side: {node id: instructions per step}}), or ({}, why not)."""
+    from benchmarks import instructions
+
+    procs, dumps, logs = {}, [], {}
+    try:
+        for side, tree in trees.items():
+            logs[side] = open(folder / f"count-{side}.log", "w", encoding="utf8")
+            proc, dump = instructions.start(folder / f"count-{side}.json", ["benchmarks", *pytest_args], tree,
+                                            stdout=logs[side], stderr=subprocess.STDOUT, start_new_session=True)
+            procs[side] = proc
+            dumps.append(dump)
+        deadline = time.monotonic() + timeout
+        codes = {side: proc.wait(timeout=max(1.0, deadline - time.monotonic())) for side, proc in procs.items()}
+    except instructions.Unavailable as exc:
+        return {}, str(exc)
+    except subprocess.TimeoutExpired:
+        return {}, f"counting took over {timeout:.0f} s (its budget share): not compared"
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        for log in logs.values():
+            log.close()
+        for dump in dumps:
+            shutil.rmtree(dump, ignore_errors=True)
+    failed = [side for side, code in codes.items() if code != 0]
+    if failed:
+        return {}, (f"the counting run of {' and '.join(failed)} exited {codes[failed[0]]} "
+                    f"(an older base may lack --count-instructions; log: {folder}/count-{failed[0]}.log)")
+    return {side: instructions.read(folder / f"count-{side}.json") for side in trees}, ""
+
+
+def compare(base: dict[str, float], head: dict[str, float], threshold: float = THRESHOLD_PCT) -> list[Count]:
+    """Per benchmark counted on both sides: head vs base, and its word at `threshold` percent."""
+    out = []
+    for name in sorted(base.keys() & head.keys()):
+        change = (head[name] / base[name] - 1) * 100
+        verdict = "slower" if change > threshold else "faster" if change < -threshold else "same"
+        out.append(Count(name, verdict, change, base[name], head[name]))
+    return out
+
+
+def aa_noise(root: Path = ROOT) -> tuple[dict[str, float], str]:
+    """Per benchmark, the largest A/A difference (%) in the stored noise files, and their names."""
+    noise: dict[str, float] = {}
+    files = sorted(root.glob(AA_GLOB))
+    for path in files:
+        try:
+            pairs = json.loads(path.read_text(encoding="utf8"))["pairs"]
+            for pair in pairs:
+                for name in pair[0].keys() & pair[1].keys():
+                    diff = abs(pair[1][name] / pair[0][name] - 1) * 100
+                    noise[name] = max(noise.get(name, 0.0), diff)
+        except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError, AttributeError, IndexError):
+            raise BadInput(path, "not an instruction A/A file ({'pairs': [[{node id: count}, {...}], ...]})") from None
+    return noise, ", ".join(p.relative_to(root).as_posix() for p in files)
+
+
+def record_aa(out: Path, pairs: int, pytest_args: list[str]) -> int:
+    """`pairs` pairs of counting runs of this tree, both of a pair at once: the A/A noise file."""
+    if out.exists():
+        raise BadInput(out, "exists: choose a new file")
+    done = []
+    with tempfile.TemporaryDirectory(prefix="instructions-aa-") as tmp:
+        for number in range(pairs):
+            folder = Path(tmp) / str(number)
+            folder.mkdir()
+            counts, why = count_sides({"a": ROOT, "b": ROOT}, pytest_args, folder, timeout=3600)
+            if why:
+                raise BadInput(out, f"pair {number + 1}: {why}")
+            done.append([counts["a"], counts["b"]])
+            worst = max(abs(counts["b"][k] / counts["a"][k] - 1) * 100 for k in counts["a"].keys() & counts["b"].keys())
+            print(f"reporting.instructions: pair {number + 1} of {pairs}: {len(counts['a'])} benchmarks, "
+                  f"largest difference {worst:.3f}%", flush=True)
+    out.write_text(json.dumps({"pytest_args": pytest_args, "pairs": done}, indent=1, sort_keys=True) + "\n",
+                   encoding="utf8")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m reporting.instructions", description=__doc__.split("\n")[0])
+    p.add_argument("--aa", type=Path, required=True, metavar="OUT.json", help="write the A/A noise file here")
+    p.add_argument("--pairs", type=int, default=5)
+    p.add_argument("pytest_args", nargs="*", metavar="PYTEST ARGS")
+    args = p.parse_args(argv)
+    try:
+        return record_aa(args.aa, args.pairs, args.pytest_args)
+    except BadInput as exc:
+        print(f"reporting.instructions: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Instructions per step (benchmarks/instructions.py, reporting/instructions.py) and the A/B's verdict
+from both signals: a real callgrind count of a small loop, the dump parser, the words, and
+reporting.ab with doctored counts. No timing."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks import instructions
+from reporting import ab
+from reporting.instructions import Count, compare
+from reporting.sequential import Decision
+from tests.test_report import ROOT, SLOWED, load, save
+
+LOOP = """
+import json
+import numpy as np
+from benchmarks import instructions
+a = np.random.default_rng(0).standard_normal((128, 128))
+one = lambda: a @ a
+two = lambda: (a @ a, a @ a)
+one(); two()  # warm, as the harness warms a step before counting it
+print(json.dumps([instructions.count(f, f"step{k}", steps=3) for k, f in enumerate([one, one, two])]))
+"""
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_callgrind_counts_only_the_steps_and_repeats_them_to_a_tenth_of_a_percent(tmp_path):
+    """Under callgrind, the same step counted twice agrees within 0.1%, and a step doing twice the
+    work counts twice the instructions (within 2%): start-up and imports are not in the count."""
+    proc, dumps = instructions.start(tmp_path / "unused.json", [], ROOT)
+    proc.kill()
+    proc.wait()
+    cmd = [*instructions.VALGRIND, f"--callgrind-out-file={dumps}/callgrind.out.%p", sys.executable, "-c", LOOP]
+    out = subprocess.run(cmd, cwd=ROOT, env=instructions.environment(dumps), capture_output=True, text=True, timeout=300)
+    shutil.rmtree(dumps, ignore_errors=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    first, again, double = json.loads(out.stdout.strip().splitlines()[-1])
+    assert abs(again / first - 1) < 0.001
+    assert 1.96 < double / first < 2.04
+
+
+def test_counting_outside_callgrind_is_refused_in_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "pytest", "benchmarks/test_jit.py", "--benchmark-disable",
+                           f"--count-instructions={tmp_path / 'c.json'}", "-p", "no:cacheprovider"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr
+    assert "--count-instructions needs valgrind's callgrind around pytest" in proc.stderr
+    assert not (tmp_path / "c.json").exists()
+
+
+def test_the_dump_of_a_named_client_request_is_found(tmp_path):
+    (tmp_path / "callgrind.out.7.1").write_text("desc: Trigger: Client Request: other\nsummary: 5\ntotals: 5\n")
+    (tmp_path / "callgrind.out.7.2").write_text("desc: Trigger: Client Request: mine\nevents: Ir\nsummary: 1234\n")
+    assert instructions.totals(tmp_path, "mine") == 1234
+    with pytest.raises(instructions.Unavailable, match="no dump for absent"):
+        instructions.totals(tmp_path, "absent")
+
+
+def test_instruction_words_at_the_threshold():
+    counts = {c.name: c.verdict for c in compare({"a": 100.0, "b": 100.0, "c": 100.0, "d": 1.0},
+                                                 {"a": 105.1, "b": 94.0, "c": 104.9, "e": 1.0}, threshold=5)}
+    assert counts == {"a": "slower", "b": "faster", "c": "same"}  # d and e are on one side only
+
+
+@pytest.mark.parametrize("time_word, count_word, word", [
+    ("undecided", "slower", "slower"), ("faster", "slower", "slower"), ("slower", "faster", "slower"),
+    ("undecided", "faster", "faster"), ("undecided", "same", "undecided"), ("same", "same", "same"),
+    ("same", None, "same"), ("slower", None, "slower"),
+])
+def test_one_word_from_both_signals(time_word, count_word, word):
+    d = Decision("n", time_word, 0.0, -1.0, 1.0, 7, 7)
+    count = Count("n", count_word, 0.0, 1.0, 1.0) if count_word else None
+    assert ab.combined(d, count) == word
+
+
+def doctored_processes(monkeypatch, calls: list):
+    def fake_measure(tree, json_path, pytest_args, selection):
+        calls.append(tree)
+        return save(load(), json_path)
+    monkeypatch.setattr(ab, "measure", fake_measure)
+
+
+def test_ab_names_a_benchmark_whose_instructions_rose_and_nothing_else(tmp_path, capsys, monkeypatch):
+    """Time sees nothing (identical processes); head's SLOWED step runs 8% more instructions: exit 1,
+    SLOWED alone is slower, and ab.md shows both signals."""
+    calls: list = []
+    doctored_processes(monkeypatch, calls)
+    names = [b["fullname"] for b in load()["benchmarks"]]
+    base = {n: 1e6 for n in names}
+    head = {n: 1e6 * (1.08 if n.endswith(SLOWED) else 1.0003) for n in names}
+    monkeypatch.setattr(ab, "count_sides", lambda trees, args, folder, timeout: ({"base": base, "head": head}, ""))
+    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "30", "--", "-k", "steady"])
+    out = capsys.readouterr().out
+    assert code == 1 and f"reporting.ab: SLOWER: {SLOWED} " in out
+    doc = json.loads((tmp_path / "out" / "ab.json").read_text())
+    slower = [d["name"] for d in doc["decisions"] if d["verdict"] == "slower"]
+    assert [n.split("::")[-1] for n in slower] == [SLOWED]
+    row = next(line for line in (tmp_path / "out" / "ab.md").read_text().splitlines() if SLOWED in line)
+    assert "| slower |" in row and "+8.00% (slower)" in row
+
+
+def test_ab_without_counts_says_why_and_judges_time_alone(tmp_path, capsys, monkeypatch):
+    calls: list = []
+    doctored_processes(monkeypatch, calls)
+    monkeypatch.setattr(ab, "count_sides", lambda *a: ({}, "valgrind is not installed (apt-get install valgrind)"))
+    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "30", "--", "-k", "steady"])
+    out = capsys.readouterr().out
+    assert code == 0 and "instructions not compared: valgrind is not installed" in out
+    assert "Instructions: not compared: valgrind is not installed" in (tmp_path / "out" / "ab.md").read_text()
+    assert calls  # the time rounds ran
