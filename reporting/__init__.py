@@ -1,8 +1,9 @@
 """report.py's package: stored pytest-benchmark JSON -> tables, plots, CSV, verdicts, exit code.
 
 load (files -> Run/Bench, validated) -> machine (fingerprints, load) -> compare (verdicts) ->
-tables (side by side, ratios, compile, memory) -> render / csvout (text) -> plots -> output
-(atomic report folder). cli wires them; calibrate and ab are the two other commands.
+sections/ (one module per report section: its rows, Markdown, CSV columns, figures, PNGs; in one
+registry) -> render / csvout / html / plots (loop over the sections) -> output (atomic report
+folder). cli wires them; calibrate and ab are the two other commands.
 """
 from __future__ import annotations
 

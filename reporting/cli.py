@@ -12,31 +12,23 @@ import sys
 import traceback
 from pathlib import Path
 
-from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, html, plots, probes, ratios
+from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, html, plots, probes
 from reporting.args import Parser, percentage
 from reporting.calibrate import find_calibration
-from reporting.compare import by_name, comparison_rows, gate_blockers
-from reporting.consistency import agreements
+from reporting.compare import Comparison, by_name, comparison_rows, gate_blockers
 from reporting.csvout import render_csv
 from reporting.escape import for_terminal, for_terminal_lines
-from reporting.history import partial_note, series, summaries, timeline
+from reporting.history import partial_note, summaries, timeline
 from reporting.load import Run, check_distinct, load_run
 from reporting.machine import busy_reason, machine_differences, same_machine
 from reporting.model import Report
 from reporting.output import MARKER, publish
-from reporting.ratios import Ratio
 from reporting.render import render_markdown, render_summary
 from reporting.repeat import PROCESS_GLOB, processes_of
-from reporting.scaling import dispatch_rows, overhead_rows
+from reporting.sections import SECTIONS
+from reporting.sections.base import Context
 from reporting.storage import RUN_GLOB, baseline_paths, default_baseline, machine_id, newest_run, resolve_run
-from reporting.tables import (
-    compile_table,
-    implementation_size,
-    matmul_peaks,
-    memory_table,
-    roofline,
-    side_by_side,
-)
+from reporting.tables import matmul_peaks
 from reporting.verdict import verdict_of
 
 PROG = "report.py"
@@ -152,24 +144,21 @@ def repeated_processes(args, paths: list[Path]) -> tuple[list[Run], list[str]]:
     return runs, notes + [f"JAX/PyTorch ratios judged across the {len(runs)} repeated processes in {folder}"]
 
 
-def judged_ratios(current: dict, processes: list[Run]) -> tuple[list[Ratio], list[Ratio]]:
-    """Every JAX/PyTorch pair: judged across the processes where they measured it, else the run's own
-    single-process figure (no interval); and the geometric means over sizes."""
-    judged = ratios.from_processes(processes)
-    single = ratios.from_one_run(current, {(x.workload, x.device, x.pairing, x.size) for x in judged})
-    return judged + single, ratios.gmeans(processes, single)
-
-
-def comparison(args, runs: list[Run], base: list[Run], cur_fp: dict, paths: list[Path]) -> dict:
+def comparison(args, runs: list[Run], base: list[Run], cur_fp: dict, paths: list[Path], note: str) -> Comparison:
+    """The current runs against the baseline runs (none: a comparison with no rows, and why)."""
+    plain = Comparison(", ".join(str(run.path) for run in base) or None, note, args.threshold,
+                       args.firstcall_threshold)
     if not base:
-        return {"regressions": [], "blockers": [], "machine_diff": [], "calibration": None, "baseline_benches": {}}
+        return plain
     calibration, thresholds, cal_note = find_calibration(args.calibration, ROOT / "baselines",
                                                          machine_id(paths[-1], runs[-1].machine_info), cur_fp)
     base_fp = same_machine(base, "baseline")
-    rows = comparison_rows(by_name(runs), by_name(base), args.threshold, args.firstcall_threshold, thresholds)
-    return {"regressions": rows, "blockers": gate_blockers(runs, base, cur_fp, base_fp),
-            "machine_diff": machine_differences(runs[-1].machine_info, base[-1].machine_info),
-            "calibration": calibration or cal_note, "baseline_benches": by_name(base)}
+    return Comparison(plain.baseline, note, args.threshold, args.firstcall_threshold,
+                      rows=comparison_rows(by_name(runs), by_name(base), args.threshold, args.firstcall_threshold,
+                                           thresholds),
+                      blockers=gate_blockers(runs, base, cur_fp, base_fp),
+                      machine_diff=machine_differences(runs[-1].machine_info, base[-1].machine_info),
+                      calibration=calibration or cal_note, baseline_benches=by_name(base))
 
 
 def stored_beside(args, paths: list[Path], runs: list[Run], base: list[Run]) -> tuple[str, list[tuple] | None, list[str]]:
@@ -190,37 +179,27 @@ def stored_beside(args, paths: list[Path], runs: list[Run], base: list[Run]) -> 
 
 
 def build(args: argparse.Namespace) -> Report:
+    """Load the runs and what they are judged against, then every section's rows, then the verdict."""
     paths, runs, notes = current_runs(args)
     cur_fp = same_machine(runs, "current")
     base, baseline_note = baseline_runs(args, paths, runs)
     current = {name: bench for run in runs for name, bench in run.benches.items()}
     processes, process_notes = repeated_processes(args, paths)
-    ratios, gmeans = judged_ratios(current, processes)
-    notes += process_notes
-    peaks = matmul_peaks(current)
     partial, history, history_notes = stored_beside(args, paths, runs, base)
-    r = Report(runs=[str(p) for p in paths], current=current, notes=notes + history_notes, peaks=peaks,
-               side=side_by_side(current, peaks), ratios=ratios, gmeans=gmeans, compile=compile_table(current),
-               consistency=agreements(current),
-               memory=memory_table(current), overhead=overhead_rows(current), dispatch=dispatch_rows(current),
-               roofline=roofline(current, peaks), size=implementation_size(ROOT / "models"),
-               baseline=", ".join(str(run.path) for run in base) or None, baseline_note=baseline_note,
-               threshold=args.threshold, firstcall_threshold=args.firstcall_threshold, history=history,
-               partial=partial, warnings=[f"not gated: {reason}" for run in runs + base if (reason := busy_reason(run))],
-               previous=args.out.resolve() if (args.out / MARKER).is_file() else None,  # its unchanged PNGs are reused
-               **comparison(args, runs, base, cur_fp, paths))
-    r.baseline_rows = plots.compute_baseline_rows(r)
-    r.history_series = series(r.history) if r.history else {}
-    r.verdict = verdict_of(r.blockers, r.regressions, r.baseline, r.baseline_note, r.runs)
+    cmp = comparison(args, runs, base, cur_fp, paths, baseline_note)
+    ctx = Context(current, matmul_peaks(current), processes, cmp, history, ROOT / "models")
+    r = Report(runs=[str(p) for p in paths], current=current, notes=notes + process_notes + history_notes,
+               rows={section.name: section.rows(ctx) for section in SECTIONS}, partial=partial,
+               warnings=[f"not gated: {reason}" for run in runs + base if (reason := busy_reason(run))],
+               previous=args.out.resolve() if (args.out / MARKER).is_file() else None)  # its unchanged PNGs are reused
+    r.verdict = verdict_of(cmp.blockers, cmp.rows, cmp.baseline, cmp.note, r.runs)
     return r
 
 
 def write_files(r: Report, folder: Path) -> tuple[str, bool]:
-    """Every output into `folder`; returns the whole markdown and whether index.html was written."""
-    training = html.training(r, folder)  # reporting/training.py's section, when that module exists
+    """Every output into `folder`; returns report.md's text and whether index.html was written."""
     markdown = render_markdown(r)
-    whole = markdown + (f"\n{training.markdown}\n" if training.markdown else "")
-    (folder / "report.md").write_text(whole, encoding="utf8")
+    (folder / "report.md").write_text(markdown, encoding="utf8")
     (folder / "results.csv").write_text(render_csv(r), encoding="utf8")
     verdict = r.verdict
     assert verdict is not None  # build() sets it
@@ -228,7 +207,7 @@ def write_files(r: Report, folder: Path) -> tuple[str, bool]:
                                           encoding="utf8")  # pytest node ids, for a confirming re-run
     verdict.write(folder / "verdict.json")
     plots.render_plots(r, folder)
-    return whole, html.write_page(r, markdown, folder, training)
+    return markdown, html.write_page(r, markdown, folder)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,6 +18,8 @@ smaller / similar) get verdicts but do not set the exit code.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from reporting import probes
@@ -27,6 +29,10 @@ from reporting.stats import ALPHA_ROUNDS, ratio_interval, side_stat, significanc
 
 MEMORY_PCT = 10.0  # a memory change flagged when above this share ...
 MEMORY_MIN_BYTES = 1 << 20  # ... and above this many bytes
+ROW_COLUMNS = ["baseline_median_s", "baseline_min_s", "current_min_s", "baseline_runs", "baseline_spread_pct",
+               "threshold_pct", "change_pct", "median_run_threshold_pct", "median_run_change_pct", "p_value",
+               "interval_low_pct", "interval_high_pct", "resolvable_pct", "test", "gated", "not_gated", "verdict",
+               "baseline_peak_memory_bytes", "memory_change_pct", "memory_verdict"]  # results.csv's, in its order
 
 
 def _median(values: list[float]) -> float | None:
@@ -180,3 +186,17 @@ def gated_slower(rows: list[dict], blockers: list[str]) -> list[dict]:
     if blockers:
         return []
     return [x for x in rows if x["verdict"] == "slower" and x["gated"]]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The current runs against their baseline, as reporting/cli.py found it (baseline None: none)."""
+    baseline: str | None  # the baseline runs, comma-separated
+    note: str  # why there is none, or which stored runs were left out
+    threshold: float  # steady regression threshold, %
+    firstcall_threshold: float
+    rows: list[dict] = field(default_factory=list)  # one comparison row per benchmark
+    blockers: list[str] = field(default_factory=list)  # why nothing gates
+    machine_diff: list[tuple] = field(default_factory=list)  # machine_info differences noted
+    calibration: str | None = None  # the calibration file used, or why none
+    baseline_benches: dict[str, list[Bench]] = field(default_factory=dict)

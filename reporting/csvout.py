@@ -1,11 +1,14 @@
 """results.csv: one row per benchmark, every number the tables show, and its verdict (against a
-baseline: slower / faster / same / undecided, new, missing; memory: larger / smaller / similar)."""
+baseline: slower / faster / same / undecided, new, missing; memory: larger / smaller / similar).
+Each section fills its own columns (reporting.sections.base.Section.csv)."""
 from __future__ import annotations
 
 import csv
 import io
 from typing import TYPE_CHECKING
 
+from reporting.compare import ROW_COLUMNS
+from reporting.sections import SECTIONS
 from reporting.tables import gflops, throughput
 
 if TYPE_CHECKING:
@@ -16,11 +19,7 @@ CSV_COLUMNS = (["name", "fullname", "run"] + ID_COLUMNS +
                ["median_s", "min_s", "iqr_s", "rounds", "items_per_s", "gflops", "share_of_peak",
                 "share_of_own_matmul", "peak_memory_bytes", "memory_note", "other_cpu_share", "jax_torch_ratio",
                 "jax_torch_ratio_low", "jax_torch_ratio_high", "jax_torch_processes", "jax_torch_verdict",
-                "firstcall_s", "steady_s", "overhead_s", "break_even_steps", "baseline_median_s", "baseline_min_s",
-                "current_min_s", "baseline_runs", "baseline_spread_pct", "threshold_pct", "change_pct",
-                "median_run_threshold_pct", "median_run_change_pct", "p_value", "interval_low_pct",
-                "interval_high_pct", "resolvable_pct", "test", "gated", "not_gated", "verdict",
-                "baseline_peak_memory_bytes", "memory_change_pct", "memory_verdict"])
+                "firstcall_s", "steady_s", "overhead_s", "break_even_steps"] + ROW_COLUMNS)
 
 
 def _bench_row(b) -> dict:
@@ -29,31 +28,10 @@ def _bench_row(b) -> dict:
             **{k: b.get(k) for k in ID_COLUMNS + ["peak_memory_bytes", "memory_note", "other_cpu_share"]}}
 
 
-REGRESSION_COLUMNS = CSV_COLUMNS[CSV_COLUMNS.index("baseline_median_s"):]
-
-
-def _regression_row(x: dict) -> dict:
-    """A comparison row (reporting.compare: its keys are these CSV columns)."""
-    return {k: x[k] for k in REGRESSION_COLUMNS}
-
-
 def render_csv(r: Report) -> str:
     rows = {b.name: _bench_row(b) for b in r.current.values()}
-    for x in r.side:
-        rows[x["name"]].update(share_of_peak=x["share_of_peak"], share_of_own_matmul=x["share_of_own_matmul"])
-    for ratio in r.ratios:
-        for name in ratio.names:
-            if name in rows:  # processes may hold benchmarks the run itself did not measure
-                rows[name].update(jax_torch_ratio=ratio.ratio, jax_torch_ratio_low=ratio.low,
-                                  jax_torch_ratio_high=ratio.high, jax_torch_processes=ratio.processes,
-                                  jax_torch_verdict=ratio.word)
-    for x in r.compile:
-        for name in x["names"]:
-            rows[name].update(firstcall_s=x["firstcall_s"], steady_s=x["steady_s"], overhead_s=x["overhead_s"],
-                              break_even_steps=x["break_even"])
-    for x in r.regressions:
-        row = rows.setdefault(x["name"], {"name": x["name"], "fullname": x["fullname"], "phase": x["phase"]})
-        row.update(_regression_row(x))
+    for section in SECTIONS:
+        section.csv(r, rows)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()

@@ -10,17 +10,12 @@ other folders (baselines/, copies) are read without one. A broken index is rebui
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from reporting import BadInput, style
+from reporting import BadInput
 from reporting.load import DATA_RE, ID_FIELDS, parse_bench, parse_json
-
-if TYPE_CHECKING:
-    from reporting.model import Report
 
 INDEX = ".report-index.json"
 VERSION = 1
@@ -183,63 +178,3 @@ def series(line: list[tuple[Summary, bool]]) -> dict[tuple, dict[str, list[Point
             for p in points:
                 p.relative = p.median / mid
     return out
-
-
-def series_key(r: Report) -> list:
-    """What the history figures are drawn from, as plain tuples (cheaper to hash than the repr of many dataclasses):
-    every point, and the timeline's tick labels (dates and commits)."""
-    panels = r.history_series
-    assert r.history is not None  # _jobs asks for this key only when there is a history
-    return [[tick_label(s) for s, _ in r.history]] + [
-        (key, name, [(p.x, p.median, p.name, p.framework, p.mode, p.baseline) for p in points])
-        for key, by_name in sorted(panels.items(), key=lambda kv: str(kv[0]))
-        for name, points in sorted(by_name.items())]
-
-
-def _history_traces(points_by_name: dict, xref: str, yref: str, shown: set) -> list[dict]:
-    """One trace per framework-mode in a panel (benchmarks separated by gaps), plus its baseline runs."""
-    groups: dict[str, list] = {}
-    for points in points_by_name.values():
-        groups.setdefault(style.key(points[0].framework, points[0].mode), []).append(points)
-    traces = []
-    for key in sorted(groups, key=style.order):
-        look, xs, ys, names = style.STYLES.get(key, style.OTHER), [], [], []
-        for points in groups[key]:
-            xs += [p.x for p in points] + [None]
-            ys += [p.relative for p in points] + [None]
-            names += [f"{p.name}: {p.median:.4g} s" for p in points] + [None]
-        traces.append({"type": "scatter", "mode": "lines+markers", "name": key, "legendgroup": key,
-                       "showlegend": key not in shown, "xaxis": xref, "yaxis": yref, "x": xs, "y": ys,
-                       "text": names, "line": {"color": look.colour, "dash": look.plotly_dash, "width": 1},
-                       "marker": {**style.marker(look), "size": 5}, "hovertemplate": "%{text}<extra></extra>"})
-        shown.add(key)
-    base = [p for points in points_by_name.values() for p in points if p.baseline]
-    if base:
-        traces.append({"type": "scatter", "mode": "markers", "name": "baseline run", "legendgroup": "baseline",
-                       "showlegend": "baseline" not in shown, "xaxis": xref, "yaxis": yref,
-                       "x": [p.x for p in base], "y": [p.relative for p in base], "hoverinfo": "skip",
-                       "marker": {"symbol": "square-open", "size": 11, "color": "black"}})
-        shown.add("baseline")
-    return traces
-
-
-def history_figure(r: Report) -> dict | None:
-    line = r.history
-    if not line or len(line) < 2:
-        return None
-    panels = r.history_series
-    keys = sorted(panels, key=str)
-    step = max(1, math.ceil(len(line) / 6))
-    ticks = list(range(0, len(line), step))
-    axis_x = {"tickvals": ticks, "ticktext": [tick_label(line[i][0]).replace("\n", "<br>") for i in ticks],
-              "range": [-0.5, len(line) - 0.5], "gridcolor": "#ddd", "automargin": True}
-    grid, refs = style.grid(len(keys), 3, 260, {"x": axis_x, "y": {"title": {"text": "median / own median"},
-                                                              "gridcolor": "#ddd"}})
-    data: list[dict] = []
-    shown: set[str] = set()
-    for key, (xref, yref) in zip(keys, refs, strict=False):
-        data += _history_traces(panels[key], xref, yref, shown)
-    layout = style.layout(f"History: each benchmark's median over {len(line)} runs (date UTC, commit)",
-                     grid.pop("height"), **grid)
-    layout["annotations"] = style.panel_titles([f"{w} ({p})" for w, p in keys], layout)
-    return {"data": data, "layout": layout}

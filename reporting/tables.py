@@ -1,5 +1,5 @@
 """Tables of one set of runs: frameworks side by side, JAX/PyTorch ratios, compile vs steady,
-peak memory, implementation size. Rows are plain dicts; render.py and csvout.py format them."""
+peak memory, implementation size. Rows are plain dicts; the sections (reporting/sections/) format them."""
 from __future__ import annotations
 
 import math

@@ -1,9 +1,7 @@
-"""The training benchmarks' report section (benchmarks/test_epoch.py, benchmarks/test_convergence.py).
-
-`render_training(benchmarks, out)` takes pytest-benchmark's `doc["benchmarks"]` list, writes
-into `out`: training_curves.png, benchmark_results.csv, first_layer_weights.png, and returns the
-markdown section (time to accuracy, lax.scan vs Python-loop epochs, first vs steady epochs), or ""
-when the list holds no training benchmark. Pure functions of the dicts: no framework imported.
+"""The training benchmarks' tables and figures (benchmarks/test_epoch.py, benchmarks/test_convergence.py),
+which reporting/sections/training.py puts in the report: time to accuracy, lax.scan vs Python-loop
+epochs, first vs steady epochs; training_curves.png, first_layer_weights.png, benchmark_results.csv.
+Pure functions of pytest-benchmark's benchmark dicts: no framework imported.
 """
 from __future__ import annotations
 
@@ -14,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from reporting.drawing import pyplot
 from reporting.escape import for_markdown
-from reporting.machine import BUSY_SHARE
-from reporting.plots import draw_or_reuse, pyplot
 
 CSV_FIELDS = ("framework", "mode", "model", "dataset", "batch_size", "epoch", "epoch_seconds", "train_loss",
               "validation_loss", "validation_accuracy", "test_accuracy")
@@ -200,47 +197,3 @@ def epoch_table(runs: list[dict]) -> str:
             f"{scan / loop:.2f}x slower" if scan and loop else "n/a")
         lines.append(row([model, dataset, batch, steps, *times, ratio]))
     return "\n".join(lines)
-
-
-def _drawn(name: str, runs: list[dict], draw, out: Path, previous: Path | None) -> bool:
-    """draw_or_reuse, keyed on the runs and this module's code."""
-    return draw_or_reuse(name, (runs, Path(__file__).read_bytes()), draw, out, previous)
-
-
-def render_training(benchmarks: list[dict], out: Path, previous: Path | None = None) -> str:
-    """Write the training files into `out` and return the markdown section ("" if nothing to say).
-    `previous`: the report folder being replaced; its PNGs drawn from the same inputs are reused."""
-    convergence, epochs = convergence_runs(benchmarks), epoch_runs(benchmarks)
-    if not convergence and not epochs:
-        return ""
-    out.mkdir(parents=True, exist_ok=True)
-    names = sorted({str(b["extra_info"].get("dataset")) for b in convergence + epochs})
-    parts = [f"## Training on {for_markdown(', '.join(DATASET_TITLES.get(n, n) for n in names))}", ""]
-    datasets = sorted({f"{b['extra_info'].get('dataset')} ({b['extra_info'].get('dataset_path')})"
-                       for b in convergence + epochs})
-    if any(b["extra_info"].get("dataset_fallback") for b in convergence + epochs):
-        parts += ["**No MNIST/Fashion-MNIST IDX files were found: these runs trained on scikit-learn's 8x8 "
-                  "digits (64 input features), see docs/data.md.**", ""]
-    parts += [f"Data set(s): {for_markdown(', '.join(datasets))}.", ""]
-    busy = [b["extra_info"]["other_cpu_share"] for b in convergence + epochs
-            if (b["extra_info"].get("other_cpu_share") or 0) > BUSY_SHARE]
-    if busy:
-        parts += [f"Other processes used up to {max(busy):.0%} of the CPU during {len(busy)} of these "
-                  f"benchmarks: their times are upper bounds.", ""]
-    if convergence:
-        write_csv(convergence, out / "benchmark_results.csv")
-        _drawn("training_curves.png", convergence, lambda p, m: plot_curves(convergence, p, m), out, previous)
-        parts += ["### Convergence and time to accuracy", "",
-                  "Time to target: training seconds from a cold start (compile included, evaluation "
-                  "excluded) until the validation accuracy first reached the target.", "",
-                  accuracy_table(convergence), "",
-                  "Per-epoch figures: benchmark_results.csv; curves: training_curves.png."]
-        if _drawn("first_layer_weights.png", convergence, lambda p, m: plot_first_layers(convergence, p, m), out, previous):
-            parts += ["First-layer weights of the trained models (16 hidden units each, JAX and PyTorch "
-                      "side by side): first_layer_weights.png."]
-        parts.append("")
-    if epochs:
-        parts += ["### One epoch: steady (later epochs, median) / first (compile included)", "",
-                  "jax-scan compiles the whole epoch as one lax.scan; jax-jit loops over jitted steps in Python.",
-                  "", epoch_table(epochs), ""]
-    return "\n".join(parts)

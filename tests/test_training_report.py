@@ -2,7 +2,7 @@
 that stayed below its data set's floor. Hand-made benchmark dicts shaped like test_convergence's."""
 from __future__ import annotations
 
-from reporting import training
+from reporting.sections import training
 
 
 def convergence(framework: str, dataset: str, accuracy: float, floor: float | None) -> dict:
@@ -16,14 +16,14 @@ def convergence(framework: str, dataset: str, accuracy: float, floor: float | No
                            "time_to_accuracy_epoch": 1}}
 
 
-def test_the_heading_names_the_data_set_and_a_model_that_learned_gets_its_time(tmp_path):
-    md = training.render_training([convergence("jax", "fashion", 0.80, 0.75),
-                                   convergence("torch", "fashion", 0.80, 0.75)], tmp_path)
+def test_the_heading_names_the_data_set_and_a_model_that_learned_gets_its_time():
+    md = training.text(training.Runs.of([convergence("jax", "fashion", 0.80, 0.75),
+                                         convergence("torch", "fashion", 0.80, 0.75)]))
     assert md.startswith("## Training on Fashion-MNIST\n") and md.count("| 0.7 s (1) |") == 2
 
 
-def test_no_time_to_accuracy_from_a_model_below_its_floor(tmp_path):
-    md = training.render_training([convergence("jax", "digits", 0.17, 0.90),
-                                   convergence("torch", "digits", 0.18, None)], tmp_path)
+def test_no_time_to_accuracy_from_a_model_below_its_floor():
+    md = training.text(training.Runs.of([convergence("jax", "digits", 0.17, 0.90),
+                                         convergence("torch", "digits", 0.18, None)]))
     assert md.startswith("## Training on the digits fallback")
     assert "0.7 s" not in md and md.count("| none: test accuracy") == 2
