@@ -51,7 +51,7 @@ VALGRIND = ("valgrind", "--tool=callgrind", "--instr-atstart=no", "--dump-instr=
 SHIM = r"""
 #include <valgrind/callgrind.h>
 int on_callgrind(void) { return RUNNING_ON_VALGRIND; }
-void begin(void) { CALLGRIND_START_INSTRUMENTATION; CALLGRIND_ZERO_STATS; }
+void begin(void) { CALLGRIND_START_INSTRUMENTATION; }
 void end(const char *name) { CALLGRIND_DUMP_STATS_AT(name); CALLGRIND_STOP_INSTRUMENTATION; }
 """
 DUMPS_ENV = "BENCH_CALLGRIND_DUMPS"  # the folder callgrind writes its dumps into (set by start())

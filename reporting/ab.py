@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput
-from reporting.args import Parser, folder_name, percentage, positive_float
+from reporting.args import Parser, folder_name, percentage, positive_float, positive_int
 from reporting.escape import for_markdown, for_terminal, for_terminal_lines
 from reporting.instructions import THRESHOLD_PCT, Count, aa_noise, compare, count_sides
 from reporting.load import load_run
@@ -81,15 +81,43 @@ def worktree(ref: str):
         subprocess.run(["git", "worktree", "prune"], cwd=ROOT, capture_output=True)
 
 
-def measure(tree: Path, json_path: Path, pytest_args: list[str], selection: list[str]) -> Path:
-    """One fresh pytest process in `tree` over `selection` (node ids; none: all of benchmarks/ that
-    PYTEST ARGS select), its results in `json_path`."""
-    cmd = [sys.executable, "-m", "pytest", *(selection or ["benchmarks"]), *pytest_args, *SHORT_ARGS, "-q",
-           "-p", "no:cacheprovider", f"--benchmark-json={json_path}"]
-    code = subprocess.run(cmd, cwd=tree, stdout=subprocess.DEVNULL).returncode
+def pytest_command(json_path: Path, pytest_args: list[str], selection: list[str]) -> list[str]:
+    """One short process over `selection` (node ids; none: all of benchmarks/ that PYTEST ARGS select)."""
+    return [sys.executable, "-m", "pytest", *(selection or ["benchmarks"]), *pytest_args, *SHORT_ARGS, "-q",
+            "-p", "no:cacheprovider", f"--benchmark-json={json_path}"]
+
+
+def check_exit(code: int, tree: Path, cmd: list[str]) -> None:
     if code != 0:
         raise BadInput(tree, f"the benchmark run exited {code}: nothing to compare (run `{' '.join(cmd[1:])}` there)")
+
+
+def measure(tree: Path, json_path: Path, pytest_args: list[str], selection: list[str]) -> Path:
+    """One fresh pytest process in `tree`, alone on the machine, its results in `json_path`."""
+    cmd = pytest_command(json_path, pytest_args, selection)
+    check_exit(subprocess.run(cmd, cwd=tree, stdout=subprocess.DEVNULL).returncode, tree, cmd)
     return json_path
+
+
+def measure_duet(runs: list[tuple[Path, Path]], pytest_args: list[str], selection: list[str]) -> list[Path]:
+    """Duet: one fresh process per (tree, json_path) at the same time, the i-th pinned to core i
+    (taskset) with one thread (benchmarks/instructions.ONE_THREAD's variables); their JSON paths."""
+    from benchmarks.instructions import ONE_THREAD
+
+    procs = []
+    try:
+        for core, (tree, json_path) in enumerate(runs):
+            cmd = ["taskset", "-c", str(core), *pytest_command(json_path, pytest_args, selection)]
+            procs.append((subprocess.Popen(cmd, cwd=tree, stdout=subprocess.DEVNULL, env={**os.environ, **ONE_THREAD},
+                                           start_new_session=True), tree, cmd))
+        for proc, tree, cmd in procs:
+            check_exit(proc.wait(), tree, cmd)
+    finally:
+        for proc, _, _ in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    return [json_path for _, json_path in runs]
 
 
 def fastest_rounds(path: Path) -> dict[str, float]:
@@ -136,16 +164,24 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
     rounds: list[float] = []  # seconds each round took
     for number in range(1, 1000):
         round_start = time.monotonic()
-        for side in rng.sample(["base", "head"], 2):
-            sides.add(side, measure(trees[side], folder / f"{side}-{number:02d}.json", args.pytest_args, selection))
+        order = rng.sample(["base", "head"], 2)
+        paths = {side: folder / f"{side}-{number:02d}.json" for side in order}
+        if args.duet:  # at once, one core each; the sides swap cores every round
+            order = ["base", "head"] if number % 2 else ["head", "base"]
+            measure_duet([(trees[side], paths[side]) for side in order], args.pytest_args, selection)
+        else:
+            for side in order:
+                measure(trees[side], paths[side], args.pytest_args, selection)
+        for side in order:
+            sides.add(side, paths[side])
         spent, last = time.monotonic() - started, time.monotonic() - round_start
-        final = spent + last > args.budget
+        final = number >= args.rounds if args.rounds else spent + last > args.budget
         rounds.append(last)
         # judged on the cheaper of the first two rounds: the first also pays one-off costs (the worktree's caches)
         if (number == 2 or (final and number == 1)) and (note := too_short(min(rounds), args.budget)):
             sides.notes.append(note)
             print(f"reporting.ab: {note}", flush=True)
-        if looks_at(number) or (final and number >= MIN_PROCESSES):
+        if (looks_at(number) and not args.rounds) or (final and number >= MIN_PROCESSES):
             decisions = sides.decisions(args.threshold)
             undecided = [d.name for d in decisions if d.verdict == "undecided"]
             print(f"reporting.ab: round {number} ({spent:.0f} s): " + ", ".join(
@@ -218,6 +254,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threshold", type=percentage, default=10.0, metavar="PCT",
                    help="the smallest change that counts (default 10)")
     p.add_argument("--keep", type=folder_name, metavar="DIR", help="also keep the processes' JSON files in DIR")
+    p.add_argument("--rounds", type=positive_int, default=0, metavar="N",
+                   help="exactly N rounds of the whole selection, decided once at the end, whatever --budget "
+                        "(to collect A/A processes with --keep for python -m reporting.validate_ab)")
+    p.add_argument("--duet", action="store_true",
+                   help="time both sides at once, one core and one thread each, swapping cores every round")
     p.add_argument("--signals", choices=("both", "time", "instructions"), default="both",
                    help="time rounds, instructions counted under callgrind, or both (default both)")
     p.add_argument("--instructions-threshold", type=percentage, default=THRESHOLD_PCT, metavar="PCT",
