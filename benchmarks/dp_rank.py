@@ -242,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         die_with_parent(args.parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C: the parent stops the group
     replies = Connection(int(args.serve.split(",")[1]), readable=False) if args.serve else None
+    report = os.fdopen(os.dup(1), "w")  # stdout holds the JSON line alone: the libraries' prints go to stderr
+    os.dup2(2, 1)
     try:
         where = place(args.framework)
         devices = args.devices or (1 if args.mode == "jit" else where.world)
@@ -263,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             result = alone(rank, args.steps)
             if where.rank == 0:
                 print(json.dumps({"framework": args.framework, "mode": args.mode, "processes": where.world,
-                                  "devices": devices, "global_batch": args.batch, "steps": args.steps, **result}))
+                                  "devices": devices, "global_batch": args.batch, "steps": args.steps, **result}),
+                      file=report, flush=True)
     finally:
         rank.close()
     return 0
