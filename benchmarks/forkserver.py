@@ -3,7 +3,7 @@
 A working set is read in a fresh process running one case (docs/measuring.md, Memory), and most
 of such a child's time was its imports (PyTorch with Dynamo, JAX with optax), most of what a small
 case took on two cores (docs/measuring.md has the figures). A `Server` is one process per framework that imports
-pytest and that framework once (and benchmarks/dp_runner.py's helpers, which import no framework)
+pytest and that framework once (and benchmarks/dp_rank.py's helpers, which import no framework)
 and then forks a child for each case it is sent. It imports modules only: no runtime is started
 (no XLA client, no PyTorch thread pool, no compile worker), so
 nothing but the import is shared, and fork copies no running thread's state. The child then
@@ -30,7 +30,7 @@ import sys
 import traceback
 from typing import IO, Any
 
-from benchmarks.dp_runner import die_with_parent
+from benchmarks.dp_rank import die_with_parent
 
 # what a server imports once; a NumPy case's children import neither framework
 PRELOAD = {"jax": ("jax", "jax.numpy", "optax"), "torch": ("torch", "torch._dynamo"), "numpy": ()}

@@ -2,7 +2,8 @@
 
 A mode is how a framework runs a step: `jit` (jax.jit), `eager`, `scan` (the whole loop in one
 compiled lax.scan), `compile` (torch.compile), `cudagraphs` (torch.compile recording CUDA graphs),
-`ddp` (DistributedDataParallel), `plain` (NumPy / SciPy). Its row says whether it compiles, on which
+`spmd` (jax.jit over a global mesh of N processes, multi-controller), `ddp` (DistributedDataParallel),
+`plain` (NumPy / SciPy). Its row says whether it compiles, on which
 device alone it exists, what its first call contains, which torch.compile mode it asks for, how the
 plots draw it and which JAX-vs-PyTorch pairing it takes part in. Everything else reads the table:
 
@@ -29,9 +30,12 @@ if TYPE_CHECKING:
 
 # the mode words of the rows below (mypy checks each row's word is one; tests/test_modes.py that
 # each one has a row)
-Mode = Literal["jit", "eager", "scan", "compile", "cudagraphs", "ddp", "plain"]
-# a JAX-vs-PyTorch pairing: the ratio table pairs the one jax row and the one torch row that name it
-Pairing = Literal["compiled", "eager"]
+Mode = Literal["jit", "eager", "scan", "spmd", "compile", "cudagraphs", "ddp", "plain"]
+# a JAX-vs-PyTorch pairing: the ratio table pairs the one jax row and the one torch row that name it.
+# compiled and eager pair like with like; multi-process pairs each framework's multi-host data-parallel
+# path as users run it (JAX's is compiled, DDP's eager): the one pairing that may mix them
+Pairing = Literal["compiled", "eager", "multi-process"]
+MIXED_PAIRINGS: tuple[str, ...] = ("multi-process",)
 
 
 class Look(NamedTuple):
@@ -47,6 +51,7 @@ class Look(NamedTuple):
 NOTHING_TO_COMPILE = "the first call of a fresh callable (nothing to compile)"
 # Inductor builds its C++ kernels with the host compiler for the host CPU (AVX-512 here), which
 # valgrind's synthetic CPU cannot run ("Illegal instruction"): these modes are left to time.
+RANK_PROCESSES = "its steps run in rank processes that callgrind does not follow"
 INDUCTOR_UNDER_VALGRIND = "Inductor's kernels are built for the host CPU, whose instructions valgrind cannot run"
 
 
@@ -86,6 +91,13 @@ ROWS: tuple[ModeRow, ...] = (
                                "persistent compilation cache off",
             torch_compile_mode=None, look=Look("#009E73", "D", "-", "diamond", "solid"), pairing=None,
             uncounted=None),
+    # multi-controller: one process per device (per host across machines), jax.distributed
+    # (benchmarks/dp_rank.py); what a multi-host JAX user runs against torch-ddp
+    ModeRow(framework="jax", mode="spmd", compiles=True, device=None,
+            firstcall_includes="trace + lower + XLA compile + one step in every process (each compiles the same "
+                               "SPMD program); jax.clear_caches() before each round, persistent compilation cache off",
+            torch_compile_mode=None, look=Look("#332288", "h", "-", "hexagon", "solid"), pairing="multi-process",
+            uncounted=RANK_PROCESSES),
     # PyTorch: dashed lines, triangles
     ModeRow(framework="torch", mode="eager", compiles=False, device=None,
             firstcall_includes="the first eager step of a fresh model (nothing to compile)",
@@ -104,10 +116,10 @@ ROWS: tuple[ModeRow, ...] = (
             torch_compile_mode="reduce-overhead", look=Look("#000000", ">", "--", "triangle-right", "dash"),
             pairing=None,
             uncounted=INDUCTOR_UNDER_VALGRIND),
-    # DistributedDataParallel over CPU processes (benchmarks/dp_runner.py), eager inside each
+    # DistributedDataParallel over rank processes (benchmarks/dp_rank.py), eager inside each
     ModeRow(framework="torch", mode="ddp", compiles=False, device=None, firstcall_includes=NOTHING_TO_COMPILE,
-            torch_compile_mode=None, look=Look("#F0E442", "<", "--", "triangle-left", "dash"), pairing=None,
-            uncounted="its ranks are separate processes"),
+            torch_compile_mode=None, look=Look("#F0E442", "<", "--", "triangle-left", "dash"),
+            pairing="multi-process", uncounted=RANK_PROCESSES),
     # NumPy / SciPy references: dotted lines, crosses
     ModeRow(framework="numpy", mode="plain", compiles=False, device=None, firstcall_includes=NOTHING_TO_COMPILE,
             torch_compile_mode=None, look=Look("#CC79A7", "X", ":", "x", "dot"), pairing=None,

@@ -2,9 +2,10 @@
 
 The global batch (the largest of --batch-sizes) is split over N devices (--devices; the size word
 says both: batch1024x2). jax-jit: one process, a mesh of N devices, the batch sharded and the
-parameters replicated; torch-ddp: N rank processes, DistributedDataParallel. The steps run in
-resident worker processes (benchmarks/dp_runner.py); pytest-benchmark times, in this process,
-"run one step on every device / rank and wait for rank 0's reply".
+parameters replicated; jax-spmd: the same step over a global mesh of N processes (jax.distributed);
+torch-ddp: N rank processes, DistributedDataParallel. The steps run in resident rank processes
+(benchmarks/dp_rank.py, launched by benchmarks/dp_runner.py); pytest-benchmark times, in this
+process, "run one step on every rank and wait for every rank's reply".
 """
 from __future__ import annotations
 
@@ -14,16 +15,31 @@ import statistics
 import pytest
 
 from benchmarks import harness
-from benchmarks.dp_runner import Group, measure, timings, visible_gpus
+from benchmarks.dp_runner import Group, WorkerError, measure, timings, visible_gpus
 from benchmarks.plugin.session import Settings, settings
 from models import costs, data
 
-MODES = [("jax", "jit"), ("torch", "ddp")]
+MODES = [("jax", "jit"), ("jax", "spmd"), ("torch", "ddp")]
 REFERENCE_STEPS = 20  # steps of an N=1 reference measured on demand
 
-TIMING = ("pytest-benchmark times, in the pytest process, one command to the resident workers: one "
-          "step on every device/rank, then rank 0's reply over a pipe; the round-trip of an empty "
-          "command is ipc_roundtrip_s, the workers' own timing of the step worker_step_s_*")
+TIMING = ("pytest-benchmark times, in the pytest process, one command to every resident rank process: one "
+          "step, then every rank's reply over its pipe once the step has ended there; the round-trip of an "
+          "empty command is ipc_roundtrip_s, rank 0's own timing of the step worker_step_s_*")
+# How each mode lays out N-way data parallelism: what a benchmark records beside its times
+COLLECTIVE = {
+    "jit": "jax.jit with in/out shardings over one process's N devices (batch axis sharded, params "
+           "replicated): XLA inserts the all-reduce of the gradients and of the loss",
+    "spmd": "jax.jit with in/out shardings over a global mesh of N processes (jax.distributed; Gloo on the "
+            "CPU, NCCL on GPUs): XLA inserts the cross-process all-reduce of the gradients and of the loss",
+    "ddp": "DistributedDataParallel all-reduces (averages) the gradients during backward; the loss is "
+           "all-reduced after the step",
+}
+STEP_ENDS = {
+    "jax": "every process has replied after jax.block_until_ready on its shards of the outputs (params, loss)",
+    "torch": "every rank has replied after the loss all-reduce that follows its optimizer.step()",
+}
+DDP_FIRSTCALL = ("the first step of a fresh model in a fresh DDP wrapper (built untimed, parameter broadcast "
+                 "included); nothing to compile")
 EFFICIENCY = ("t(1) / (N * t(N)), t = the fastest round of the steady benchmark (scaling_efficiency) "
               "or its median (scaling_efficiency_median), t(1) from the N=1 benchmark of this run "
               "(or measured on demand: reference_source)")
@@ -36,15 +52,15 @@ def sizes(run: Settings) -> list[tuple[str, int]]:
 
 
 class _Groups:
-    """One live worker group at a time, kept across the steady and firstcall cases of one
-    (framework, device, N)."""
+    """One live group of ranks at a time, kept across the steady and firstcall cases of one
+    (framework, mode, device, N)."""
 
     def __init__(self):
         self.key, self.group = None, None
 
     def get(self, spec, n: int, batch: int) -> Group:
-        key = (spec.framework, spec.device, spec.matmul_precision, n, batch)
-        if self.group is None or self.key != key or not self.group.conns:
+        key = (spec.framework, spec.mode, spec.device, spec.matmul_precision, n, batch)
+        if self.group is None or self.key != key or not self.group.pipes:
             self.close()
             self.group, self.key = Group(spec, n, batch), key
         return self.group
@@ -64,6 +80,15 @@ def groups():
 
 @pytest.mark.cases(modes=MODES, sizes=sizes)
 def test_data_parallel(benchmark, spec, groups, pytestconfig):
+    try:
+        _measure(benchmark, spec, groups, pytestconfig)
+        return
+    except WorkerError as error:  # a rank died, failed or hung: its one line, not a traceback
+        failure = str(error)
+    pytest.fail(failure, pytrace=False)
+
+
+def _measure(benchmark, spec, groups, pytestconfig) -> None:
     n, batch = spec.size_value, max(settings(pytestconfig).sizes["batch"])
     _skip_unless_possible(spec, n, batch)
     group = groups.get(spec, n, batch)
@@ -77,18 +102,26 @@ def test_data_parallel(benchmark, spec, groups, pytestconfig):
     stats = group.stats()
     info = benchmark.extra_info
     info.update({
-        "devices": n, "global_batch": batch, "per_device_batch": batch // n, **group.describe(), "timing": TIMING,
-        "peak_memory_bytes": None, "memory_note": "not measured: the step runs in worker processes",
+        "devices": n, "global_batch": batch, "per_device_batch": batch // n, **_layout(spec, group), "timing": TIMING,
+        "peak_memory_bytes": None, "memory_note": "not measured: the step runs in the rank processes",
     })
     if spec.phase == "firstcall":
-        info.update(stats["stages"])  # the workers' trace / lower / compile medians, not this process's
-        info.update(group.firstcall_includes())
+        info.update(stats["stages"])  # rank 0's trace / lower / compile medians, not this process's
+        if spec.mode == "ddp":
+            info["firstcall_includes"] = DDP_FIRSTCALL
     else:
         if stats["compiles_after_warmup"]:
             raise AssertionError(f"{spec.id}: {stats['compiles_after_warmup']} compilation(s) while timing")
         _efficiency(benchmark, spec, n, batch, stats, groups)
     x, y = data.synthetic_batch(batch, seed=1)
     harness.check_training_loss(spec, info["loss"], data.reference_loss(data.mlp_weights(seed=0), x, y))
+
+
+def _layout(spec, group: Group) -> dict:
+    """What ran where: processes, simulated devices, threads, the collective and when a step ends."""
+    return {"processes": len(group.procs), "simulated_devices": spec.device == "cpu" and spec.mode == "jit",
+            "torch_threads_per_rank": group.threads if spec.framework == "torch" else None,
+            "collective": COLLECTIVE[spec.mode], "step_ends": STEP_ENDS[spec.framework]}
 
 
 def _efficiency(benchmark, spec, n: int, batch: int, stats: dict, groups: _Groups) -> None:

@@ -1,9 +1,9 @@
 """The MLP training step of models/mlp_torch.py, data-parallel over N ranks with DistributedDataParallel.
 
-One process per rank (benchmarks/dp_runner.py starts them); rank r holds rows
+One process per rank (benchmarks/dp_rank.py; started like torchrun starts them); rank r holds rows
 [r*B/N, (r+1)*B/N) of the global batch, DDP all-reduces (averages) the gradients during
 backward, and `mlp_torch.update` does the SGD step unchanged. Gloo on the CPU, NCCL on CUDA
-(rank r on cuda:r).
+(LOCAL_RANK r on cuda:r).
 """
 from __future__ import annotations
 
@@ -17,14 +17,15 @@ from torch.nn.parallel import DistributedDataParallel
 from models import mlp_torch
 
 
-def init(rank: int, world: int, port: int, device: str, timeout_s: float) -> torch.device:
-    """Join the process group on loopback (rendezvous bounded by timeout_s); this rank's device."""
+def init(coordinator: str, rank: int, world: int, local_rank: int, device: str, timeout_s: float) -> torch.device:
+    """Join the process group whose rendezvous (rank 0's TCP store) is `coordinator` (host:port),
+    bounded by timeout_s; this rank's device (cuda:local_rank on CUDA)."""
     cuda = device == "cuda"
     if cuda:
-        torch.cuda.set_device(rank)
-    dist.init_process_group("nccl" if cuda else "gloo", init_method=f"tcp://127.0.0.1:{port}",
+        torch.cuda.set_device(local_rank)
+    dist.init_process_group("nccl" if cuda else "gloo", init_method=f"tcp://{coordinator}",
                             rank=rank, world_size=world, timeout=timedelta(seconds=timeout_s))
-    return torch.device("cuda", rank) if cuda else torch.device("cpu")
+    return torch.device("cuda", local_rank) if cuda else torch.device("cpu")
 
 
 def shard(array: np.ndarray, rank: int, world: int) -> np.ndarray:

@@ -146,7 +146,8 @@ def gmeans(processes: list[Run], single: list[Ratio]) -> list[Ratio]:
 
 WORKLOAD_ORDER = ("mlp_train_step", "mlp_epoch", "gpt_train_step", "mlp_predict", "matmul", "grad_sum", "grad_vmap",
                   "grad_scalar", "jit_elementwise", "bfgs")
-PAIRING_WORDS = {"jit/compile": "compiled (jax.jit vs torch.compile)", "eager/eager": "eager (JAX vs PyTorch eager)"}
+PAIRING_WORDS = {"jit/compile": "compiled (jax.jit vs torch.compile)", "eager/eager": "eager (JAX vs PyTorch eager)",
+                 "spmd/ddp": "multi-process data parallel (jax.distributed vs DDP)"}
 MAX_SENTENCES = 6
 
 

@@ -1,13 +1,16 @@
-"""Data-parallel training (benchmarks/dp_runner.py, models/dp_*.py) equals one-device training, and
-its worker processes never outlive a run or a dead rank.
+"""Data-parallel training (benchmarks/dp_rank.py, dp_runner.py, models/dp_*.py) equals one-device
+training, and its rank processes never outlive a run, a dead rank or a Ctrl-C.
 
-Parity: from the same weights, K=4 SGD steps on the same global batch (64, split over 2 devices)
-give the one-device parameters to atol 1e-6 / rtol 1e-5 (float32, true-fp32 matmuls; the only
-difference is the summation order of the per-shard gradient means); the ranks' replicas agree exactly.
+Parity: from the same weights, K=4 SGD steps on the same global batch (64, split over 2 devices,
+the same rows to each device at every step) give the one-device parameters to atol 1e-6 / rtol 1e-5
+for jax-jit (one process, 2 devices), jax-spmd (2 processes, jax.distributed) and torch-ddp (2 ranks)
+(float32, true-fp32 matmuls; the only difference is the summation order of the per-shard gradient
+means); the processes' replicas agree exactly.
 """
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,8 +35,11 @@ BATCH, STEPS, DEVICES = 64, 4, 2
 RTOL, ATOL = 1e-5, 1e-6
 
 
-def spec(framework: str, n: int = DEVICES) -> Spec:
-    return Spec(framework, "jit" if framework == "jax" else "ddp", "cpu", f"batch{BATCH}x{n}", n, "steady")
+MODES = [("jax", "jit"), ("jax", "spmd"), ("torch", "ddp")]
+
+
+def spec(framework: str, mode: str, n: int = DEVICES) -> Spec:
+    return Spec(framework, mode, "cpu", f"batch{BATCH}x{n}", n, "steady")  # type: ignore[arg-type]
 
 
 def one_device_params(framework: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -79,16 +85,17 @@ def children(parent: int | None = None) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("framework", ["jax", "torch"])
-def test_n_devices_train_like_one(framework):
-    with Group(spec(framework), DEVICES, BATCH) as group:
+@pytest.mark.parametrize("framework, mode", MODES)
+def test_n_devices_train_like_one(framework, mode):
+    with Group(spec(framework, mode), DEVICES, BATCH) as group:
         group.build(cold=False)
         losses = [group.step() for _ in range(STEPS)]
         replicas = group.params()
     expected = one_device_params(framework)
     initial = data.reference_loss(data.mlp_weights(seed=0), *data.synthetic_batch(BATCH, seed=1))
     assert losses[0] == pytest.approx(initial, rel=1e-5) and losses[-1] < losses[0]
-    for replica in replicas:  # one per process: JAX 1, PyTorch one per rank
+    assert len(replicas) == (1 if mode == "jit" else DEVICES)  # one per process
+    for replica in replicas:
         for (w, b), (ew, eb) in zip(replica, expected, strict=False):
             np.testing.assert_allclose(w, ew, rtol=RTOL, atol=ATOL)
             np.testing.assert_allclose(b, eb, rtol=RTOL, atol=ATOL)
@@ -99,57 +106,83 @@ def test_n_devices_train_like_one(framework):
     assert not children()
 
 
-def test_a_rank_killed_mid_run_fails_the_group_and_leaves_no_process():
-    group = Group(spec("torch"), DEVICES, 1024)
+@pytest.mark.parametrize("framework, mode", [("jax", "spmd"), ("torch", "ddp")])
+def test_a_rank_killed_mid_run_fails_the_group_and_leaves_no_process(framework, mode):
+    group = Group(spec(framework, mode), DEVICES, 1024)
     try:
         group.build(cold=False)
         group.step()
         victim = group.pids[1]
         threading.Timer(0.2, os.kill, (victim, signal.SIGKILL)).start()  # during the steps below
         with pytest.raises(WorkerError, match=rf"rank 1 \(pid {victim}\) died during step \(exit code -9\); "
-                                              r"all workers stopped"):
+                                              r"all ranks stopped \(their output: \S+\)$") as failure:
             for _ in range(10_000):
                 group.step()
     finally:
         group.close()
     assert not children()
+    remove_log(str(failure.value))
     with pytest.raises(WorkerError, match="the group is stopped"):
         group.step()
 
 
 def test_start_up_is_bounded():
-    with pytest.raises(WorkerError, match=r"no reply to start-up from rank\(s\) \[0\] within 0 s; all workers stopped"):
-        Group(spec("jax"), DEVICES, BATCH, start_timeout=0.01)
+    with pytest.raises(WorkerError, match=r"no reply to start-up from rank\(s\) \[0, 1\] within 0 s; "
+                                          r"all ranks stopped") as failure:
+        Group(spec("jax", "spmd"), DEVICES, BATCH, start_timeout=0.01)
     assert not children()
+    remove_log(str(failure.value))
 
 
-def test_the_benchmark_fails_clearly_when_a_rank_is_killed():
-    """The pytest run of the benchmark itself: kill one rank while pytest-benchmark is timing."""
+def remove_log(message: str) -> None:
+    """The ranks' output a failure names exists (kept for the user); removed here."""
+    log = Path(re.search(r"their output: (\S+)\)", message).group(1))  # type: ignore[union-attr]
+    assert log.is_file(), message
+    log.unlink()
+
+
+def benchmark_run(case: str, act) -> tuple[int, str, list[int]]:
+    """Run the benchmark `case` (a -k expression) in a pytest process; once pytest-benchmark is timing,
+    act(pytest pid, rank pids). Its exit code, its output and the rank pids."""
     run = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "benchmarks/test_data_parallel.py", "-k", "torch and x2 and steady",
+        [sys.executable, "-m", "pytest", "benchmarks/test_data_parallel.py", "-k", case,
          "--devices", "2", "--batch-sizes", "1024", "--benchmark-max-time", "60", "--benchmark-verbose",
          "-p", "no:cacheprovider", "-q"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = []
+    output, ranks = [], []
     try:
-        for line in run.stdout:  # pytest-benchmark says when it starts measuring
+        for line in run.stdout:  # type: ignore[union-attr]  # pytest-benchmark says when it starts measuring
             output.append(line)
             if "Measuring" in line or "Calibrating" in line:
                 break
         table = processes()
-        ranks = [pid for pid in children(run.pid) if b"spawn_main" in table[pid][2]]
+        ranks = [pid for pid in children(run.pid) if b"benchmarks.dp_rank" in table[pid][2]]
         assert len(ranks) == DEVICES, "".join(output)
         time.sleep(0.5)
-        os.kill(max(ranks), signal.SIGKILL)
-        output.append(run.stdout.read())
+        act(run.pid, ranks)
+        output.append(run.stdout.read())  # type: ignore[union-attr]
         run.wait(timeout=120)
     finally:
         if run.poll() is None:
             run.kill()
             run.wait()
-    text = "".join(output)
-    assert run.returncode == 1, text
-    assert "died during step (exit code -9); all workers stopped" in text, text
+    return run.returncode, "".join(output), ranks
+
+
+def test_the_benchmark_fails_clearly_when_a_rank_is_killed():
+    """The pytest run of the benchmark itself: kill one rank while pytest-benchmark is timing."""
+    code, text, ranks = benchmark_run("torch and x2 and steady", lambda _, ranks: os.kill(max(ranks), signal.SIGKILL))
+    assert code == 1, text
+    assert "died during step (exit code -9); all ranks stopped" in text, text
+    assert "Traceback" not in text and "another exception" not in text, text  # the one line, no wall
+    remove_log(text)
+    assert not [pid for pid in ranks if Path(f"/proc/{pid}").exists()], "a rank outlived the run"
+
+
+def test_ctrl_c_stops_the_benchmark_and_its_ranks():
+    """SIGINT to the pytest process while it times jax-spmd: pytest stops, no rank is left."""
+    code, text, ranks = benchmark_run("spmd and x2 and steady", lambda pid, _: os.kill(pid, signal.SIGINT))
+    assert code == 2 and "KeyboardInterrupt" in text, text
     assert not [pid for pid in ranks if Path(f"/proc/{pid}").exists()], "a rank outlived the run"
 
 

@@ -105,3 +105,21 @@ def test_disjoint_runs_of_the_stored_processes_never_contradict_each_other():
     result = validate_ratios.check(values, names, per_run=8, trials=2)
     assert result["pairs"] == 12 and result["compared"] > 0
     assert result["contradictions"] == 0 and result["decided_share"] > 0.8
+
+
+def test_the_report_pairs_jax_spmd_with_torch_ddp():
+    """The multi-process pairing of the mode table (benchmarks/modes.py) reaches the JAX vs PyTorch
+    ratios: jax-spmd against torch-ddp, while jax-jit (paired with torch-compile) finds no partner."""
+    def dp_bench(framework: str, mode: str, seconds: float) -> Bench:
+        name = f"test_data_parallel[{framework}-{mode}-cpu-batch1024x2-steady]"
+        info = {"workload": "mlp_data_parallel", "framework": framework, "mode": mode, "device": "cpu",
+                "size": "batch1024x2", "size_value": 2, "phase": "steady"}
+        return Bench(name, name, "run.json", seconds, seconds, None, 5, None, info)
+
+    runs = [Run(Path(f"proc-{i}.json"), {}, {b.name: b for b in (
+        dp_bench("jax", "spmd", 0.03 + i * 1e-4), dp_bench("jax", "jit", 0.01), dp_bench("torch", "ddp", 0.02))})
+        for i in range(3)]
+    (x,) = ratios.from_processes(runs)
+    assert (x.pairing, x.size, x.processes) == ("spmd/ddp", "batch1024x2", 3)
+    assert x.ratio == pytest.approx(1.505)
+    assert "multi-process data parallel (jax.distributed vs DDP), mlp_data_parallel" in ratios.sentences([x])[1]
