@@ -46,12 +46,15 @@ ONE_THREAD = {
     "TORCHINDUCTOR_COMPILE_THREADS": "1", "PYTHONHASHSEED": "0",
     "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
 }
+# counting also runs JAX's CPU computations on the calling thread, so no thread waits on another
+# while it is counted (the same computation: only where it runs changes)
+COUNTING_ENV = {**ONE_THREAD, "JAX_CPU_ENABLE_ASYNC_DISPATCH": "false"}
 VALGRIND = ("valgrind", "--tool=callgrind", "--instr-atstart=no", "--dump-instr=no",
             "--compress-strings=no", "--error-limit=no", "-q")
 SHIM = r"""
 #include <valgrind/callgrind.h>
 int on_callgrind(void) { return RUNNING_ON_VALGRIND; }
-void begin(void) { CALLGRIND_START_INSTRUMENTATION; }
+void begin(const char *name) { CALLGRIND_START_INSTRUMENTATION; CALLGRIND_DUMP_STATS_AT(name); }
 void end(const char *name) { CALLGRIND_DUMP_STATS_AT(name); CALLGRIND_STOP_INSTRUMENTATION; }
 """
 DUMPS_ENV = "BENCH_CALLGRIND_DUMPS"  # the folder callgrind writes its dumps into (set by start())
@@ -84,7 +87,7 @@ def shim() -> ctypes.CDLL:
     if proc.returncode != 0:
         raise Unavailable(f"building the callgrind client requests failed: {proc.stderr.strip()[:200]}")
     lib = ctypes.CDLL(str(library))
-    lib.end.argtypes = [ctypes.c_char_p]
+    lib.begin.argtypes = lib.end.argtypes = [ctypes.c_char_p]
     return lib
 
 
@@ -96,13 +99,17 @@ def check_available() -> None:
 
 
 def count(call: Callable[[], Any], name: str, steps: int = STEPS) -> float:
-    """Instructions per call of `call` (already warm), counted over `steps` calls."""
+    """Instructions per call of `call` (already warm), counted over `steps` calls.
+
+    A dump is taken right after instrumentation starts and another after the steps: the second
+    one's total is what ran between them. (Zeroing the counters instead, CALLGRIND_ZERO_STATS, left
+    an earlier case's costs in some later dumps' totals here.)"""
     lib, tag = shim(), re.sub(r"[^A-Za-z0-9_.-]", "_", name)
     gc.collect()
     enabled = gc.isenabled()
     gc.disable()  # a collection's place among the steps would vary from process to process
     try:
-        lib.begin()
+        lib.begin(f"before-{tag}".encode())
         for _ in range(steps):
             call()
         lib.end(tag.encode())
@@ -113,15 +120,20 @@ def count(call: Callable[[], Any], name: str, steps: int = STEPS) -> float:
 
 
 def totals(folder: Path, tag: str) -> int:
-    """The instruction total of the dump callgrind wrote for client request `tag`."""
-    trigger = f"desc: Trigger: Client Request: {tag}\n"
-    for path in sorted(folder.glob("callgrind.out.*"), key=lambda p: p.stat().st_mtime, reverse=True):
+    """The instruction total of the dump callgrind wrote for client request `tag`; that dump and
+    the one before it are removed (a run writes two a case)."""
+    found = None
+    for path in folder.glob("callgrind.out.*"):
         text = path.read_text(encoding="utf8", errors="replace")
-        if trigger in text:
-            found = re.search(r"^(?:totals|summary): (\d+)", text, re.MULTILINE)
-            if found:
-                return int(found.group(1))
-    raise Unavailable(f"callgrind wrote no dump for {tag} in {folder}")
+        if f"desc: Trigger: Client Request: {tag}\n" in text:
+            total = re.search(r"^(?:totals|summary): (\d+)", text, re.MULTILINE)
+            found = int(total.group(1)) if total else None
+        elif f"desc: Trigger: Client Request: before-{tag}\n" not in text:
+            continue
+        path.unlink()
+    if found is None:
+        raise Unavailable(f"callgrind wrote no dump for {tag} in {folder}")
+    return found
 
 
 def command(out: Path, pytest_args: list[str], dumps: Path, steps: int = STEPS) -> list[str]:
@@ -132,7 +144,7 @@ def command(out: Path, pytest_args: list[str], dumps: Path, steps: int = STEPS) 
 
 
 def environment(dumps: Path) -> dict[str, str]:
-    return {**os.environ, **ONE_THREAD, DUMPS_ENV: str(dumps)}
+    return {**os.environ, **COUNTING_ENV, DUMPS_ENV: str(dumps)}
 
 
 def start(out: Path, pytest_args: list[str], cwd: Path, steps: int = STEPS, **popen: Any) -> tuple[subprocess.Popen, Path]:

@@ -55,8 +55,10 @@ def test_counting_outside_callgrind_is_refused_in_one_line(tmp_path):
 
 def test_the_dump_of_a_named_client_request_is_found(tmp_path):
     (tmp_path / "callgrind.out.7.1").write_text("desc: Trigger: Client Request: other\nsummary: 5\ntotals: 5\n")
-    (tmp_path / "callgrind.out.7.2").write_text("desc: Trigger: Client Request: mine\nevents: Ir\nsummary: 1234\n")
+    (tmp_path / "callgrind.out.7.2").write_text("desc: Trigger: Client Request: before-mine\nsummary: 0\n")
+    (tmp_path / "callgrind.out.7.3").write_text("desc: Trigger: Client Request: mine\nevents: Ir\nsummary: 1234\n")
     assert instructions.totals(tmp_path, "mine") == 1234
+    assert [p.name for p in tmp_path.iterdir()] == ["callgrind.out.7.1"]  # its two dumps are removed
     with pytest.raises(instructions.Unavailable, match="no dump for absent"):
         instructions.totals(tmp_path, "absent")
 
