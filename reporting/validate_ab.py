@@ -13,6 +13,13 @@ stop the run):
 - detection: the same with one benchmark's head values scaled by 1 + s (s = 10, 15, 25%), one
   benchmark at a time, and the share called slower, or at least not "same".
 
+With --instructions AA.json (reporting/instructions.py's A/A file: counting runs of one commit),
+each trial also draws two distinct counting processes as base and head, and a benchmark counted
+there is slower when its head count (scaled by 1 + s for a slow-down) is above base by more than
+--instructions-threshold: the columns then give time alone, instructions alone and either (the
+verdict make compare gives from both). A slow-down is modelled as more work for instructions: one
+that comes from the same instructions running slower shows in time only.
+
 Prints a Markdown table (docs/regression-gate.md has the one measured here).
 """
 from __future__ import annotations
@@ -43,31 +50,43 @@ def looks(base: np.ndarray, head: np.ndarray, threshold: float) -> str:
     return verdict
 
 
-def evaluate(values: dict[str, np.ndarray], per_side: int, threshold: float, trials: int, seed: int = 0) -> dict:
-    """{benchmark: {"false_alarm": rate, "same": rate, 0.1: (slower rate, not-same rate), ...}}."""
+def evaluate(values: dict[str, np.ndarray], per_side: int, threshold: float, trials: int, seed: int = 0,
+             counts: dict[str, np.ndarray] | None = None, count_threshold: float = 5.0) -> dict:
+    """{benchmark: {"false_alarm": rate, "same": rate, s: (slower rate, not-same rate), ("both", s):
+    rate of either signal slower}}; s = 0 is the A/A false alarm of either signal."""
     rng = np.random.default_rng(seed)
     n = len(next(iter(values.values())))
-    out: dict[str, dict] = {name: {"false_alarm": 0, "same": 0, **{s: [0, 0] for s in SLOWDOWNS}} for name in values}
+    counts = counts or {}
+    out: dict[str, dict] = {name: {"false_alarm": 0, "same": 0, **{s: [0, 0] for s in SLOWDOWNS},
+                                   **{("both", s): 0 for s in (0.0, *SLOWDOWNS)},
+                                   **{("count", s): 0 for s in (0.0, *SLOWDOWNS)}} for name in values}
     for _ in range(trials):
         order = rng.permutation(n)
         a, b = order[:per_side], order[per_side:2 * per_side]
         for name, v in values.items():
-            verdict = looks(v[a], v[b], threshold)
-            out[name]["false_alarm"] += verdict == "slower"
-            out[name]["same"] += verdict == "same"
-            for s in SLOWDOWNS:
+            row = out[name]
+            pair = rng.choice(len(counts[name]), 2, replace=False) if name in counts else None
+            for s in (0.0, *SLOWDOWNS):
                 verdict = looks(v[a], v[b] * (1 + s), threshold)
-                out[name][s][0] += verdict == "slower"
-                out[name][s][1] += verdict != "same"
+                counted = pair is not None and (
+                    counts[name][pair[1]] * (1 + s) / counts[name][pair[0]] - 1) * 100 > count_threshold
+                row["count", s] += counted
+                row["both", s] += verdict == "slower" or counted
+                if s == 0.0:
+                    row["false_alarm"] += verdict == "slower"
+                    row["same"] += verdict == "same"
+                else:
+                    row[s][0] += verdict == "slower"
+                    row[s][1] += verdict != "same"
     for row in out.values():
-        row["false_alarm"] /= trials
-        row["same"] /= trials
-        for s in SLOWDOWNS:
-            row[s] = (row[s][0] / trials, row[s][1] / trials)
+        for key in list(row):
+            row[key] = (row[key][0] / trials, row[key][1] / trials) if isinstance(row[key], list) else row[key] / trials
     return out
 
 
-def table(rows: dict[str, dict], per_side: int) -> str:
+def table(rows: dict[str, dict], per_side: int, counted: set[str] | None = None) -> str:
+    if counted is not None:
+        return both_table(rows, per_side, counted)
     head = (f"| benchmark ({per_side} processes a side at most) | false 'slower' (A/A) | 'same' (A/A) | "
             + " | ".join(f"+{s:.0%}: slower / not same" for s in SLOWDOWNS) + " |")
     lines = [head, "|" + "---|" * (3 + len(SLOWDOWNS))]
@@ -75,6 +94,33 @@ def table(rows: dict[str, dict], per_side: int) -> str:
         cells = " | ".join(f"{r[s][0]:.0%} / {r[s][1]:.0%}" for s in SLOWDOWNS)
         lines.append(f"| {name.split('::')[-1]} | {r['false_alarm']:.1%} | {r['same']:.0%} | {cells} |")
     return "\n".join(lines)
+
+
+def both_table(rows: dict[str, dict], per_side: int, counted: set[str]) -> str:
+    """Time, instructions and either, per benchmark; the last line counts those caught in 80%."""
+    head = (f"| benchmark ({per_side} processes a side at most) | false 'slower' (A/A): time / either | "
+            + " | ".join(f"+{s:.0%} slower: time / instructions / either" for s in SLOWDOWNS) + " |")
+    lines = [head, "|" + "---|" * (2 + len(SLOWDOWNS))]
+    for name, r in sorted(rows.items()):
+        cells = " | ".join(f"{r[s][0]:.0%} / {r['count', s]:.0%} / {r['both', s]:.0%}" if name in counted
+                           else f"{r[s][0]:.0%} / not counted / {r['both', s]:.0%}" for s in SLOWDOWNS)
+        lines.append(f"| {name.split('::')[-1]} | {r['false_alarm']:.1%} / {r['both', 0.0]:.1%} | {cells} |")
+    caught = {s: sum(r["both", s] >= 0.8 for r in rows.values()) for s in SLOWDOWNS}
+    lines.append("\nCaught in at least 80% of the splits by either signal: " + ", ".join(
+        f"+{s:.0%}: {caught[s]} of {len(rows)}" for s in SLOWDOWNS) + "; largest false 'slower' by either: "
+        f"{max(r['both', 0.0] for r in rows.values()):.1%}.")
+    return "\n".join(lines)
+
+
+def instruction_counts(path: Path) -> dict[str, np.ndarray]:
+    """{benchmark: every counting process's instructions per step} from an instruction A/A file."""
+    try:
+        pairs = json.loads(path.read_text(encoding="utf8"))["pairs"]
+        runs = [run for pair in pairs for run in pair]
+        names = set.intersection(*(set(run) for run in runs))
+        return {name: np.array([float(run[name]) for run in runs]) for name in names}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(path, f"not an instruction A/A file ({exc})") from None
 
 
 def processes(paths: list[Path]) -> list[dict[str, float]]:
@@ -122,12 +168,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-side", type=int, nargs="+", default=[8])
     p.add_argument("--threshold", type=float, default=10.0)
     p.add_argument("--trials", type=int, default=400)
+    p.add_argument("--instructions", type=Path, metavar="AA.json",
+                   help="an instruction A/A file (python -m reporting.instructions --aa): judge both signals")
+    p.add_argument("--instructions-threshold", type=float, default=5.0)
     p.add_argument("--save", type=Path, metavar="FILE",
                    help="also write the processes' values (one fastest round per benchmark each) to FILE, "
                         "a compact A/A set that this command reads back in place of the RUN.json files")
     args = p.parse_args(argv)
     try:
         per_run = processes(args.runs)
+        counts = instruction_counts(args.instructions) if args.instructions else None
     except (BadInput, OSError, ValueError, KeyError) as exc:
         print(f"validate_ab: error: {exc}", file=sys.stderr)
         return 2
@@ -139,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         if 2 * k > len(per_run):
             print(f"validate_ab: {k} a side needs {2 * k} runs, {len(per_run)} given", file=sys.stderr)
             return 2
-        print(table(evaluate(values, k, args.threshold, args.trials), k) + "\n")
+        rows = evaluate(values, k, args.threshold, args.trials, counts=counts,
+                        count_threshold=args.instructions_threshold)
+        print(table(rows, k, set(counts) & set(values) if counts is not None else None) + "\n")
     return 0
 
 

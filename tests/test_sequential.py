@@ -90,3 +90,23 @@ def test_a_stored_aa_set_reads_back_without_the_partial_processes(tmp_path, caps
     stored.write_text("{not json")
     assert validate_ab.main([str(stored)]) == 2
     assert "validate_ab: error:" in capsys.readouterr().err
+
+
+def test_instruction_counts_catch_more_work_that_time_cannot_see_without_false_alarms(tmp_path, capsys):
+    """A benchmark too noisy for time (30% between processes) but counted with 0.1% A/A noise: +10%
+    more work is caught in every split by instructions (threshold 5%), none of the A/A splits is."""
+    from reporting import validate_ab
+
+    rng = np.random.default_rng(2)
+    values = {"noisy": 1e-3 * np.exp(0.3 * rng.standard_normal(16)), "uncounted": 1e-3 * np.ones(16)}
+    counts = {"noisy": 1e6 * (1 + 0.001 * rng.standard_normal(10))}
+    rows = validate_ab.evaluate(values, per_side=8, threshold=10, trials=50, counts=counts, count_threshold=5)
+    assert rows["noisy"][0.10][0] < 0.5 and rows["noisy"]["count", 0.10] == rows["noisy"]["both", 0.10] == 1.0
+    assert rows["noisy"]["both", 0.0] == rows["noisy"]["count", 0.0] == 0.0
+    assert rows["uncounted"]["count", 0.10] == 0.0
+    text = validate_ab.table(rows, 8, {"noisy"})
+    assert "| noisy | " in text and "| uncounted | 0.0% / 0.0% | " in text and "not counted" in text
+    assert "+10%: 1 of 2, +15%: 2 of 2" in text  # +10% is not above a 10% threshold; +15% is, by time alone
+    aa = tmp_path / "aa.json"
+    aa.write_text(json.dumps({"pairs": [[{"noisy": 1.0, "x": 2.0}, {"noisy": 1.001}]]}))
+    assert list(validate_ab.instruction_counts(aa)) == ["noisy"]
