@@ -24,6 +24,7 @@ def test_the_workflow_tests_every_push_and_compares_pull_requests():
     runs = {name: " ".join(s.get("run", "") for s in job) for name, job in steps().items()}
     assert "make lint" in runs["test"] and "make test" in runs["test"]
     assert "make compare BASE=origin/" in runs["compare"] and "GITHUB_STEP_SUMMARY" in runs["compare"]
+    assert "install -y valgrind" in runs["compare"]  # the instruction counts need it
     assert doc["jobs"]["compare"]["if"] == "github.event_name == 'pull_request'"
     checkout = next(s for s in steps()["compare"] if s.get("uses", "").startswith("actions/checkout"))
     assert checkout["with"]["fetch-depth"] == 0  # the base commit must be there for the worktree
