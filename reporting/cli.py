@@ -7,27 +7,22 @@ Exit 0: nothing gated is slower (also: not gated at all, with the reason on a `N
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 from pathlib import Path
 
-from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, html, plots, probes
+from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, ROOT, BadInput, html, inputs, plots
 from reporting.args import Parser, percentage
 from reporting.calibrate import find_calibration
-from reporting.compare import Comparison, by_name, comparison_rows, gate_blockers
+from reporting.compare import compare
 from reporting.csvout import render_csv
 from reporting.escape import for_terminal, for_terminal_lines
-from reporting.history import partial_note, summaries, timeline
-from reporting.load import Run, check_distinct, load_run
-from reporting.machine import busy_reason, machine_differences, same_machine
+from reporting.history import beside
 from reporting.model import Report
 from reporting.output import MARKER, publish
 from reporting.render import render_markdown, render_summary
-from reporting.repeat import PROCESS_GLOB, processes_of
 from reporting.sections import SECTIONS
 from reporting.sections.base import Context
-from reporting.storage import RUN_GLOB, baseline_paths, default_baseline, machine_id, newest_run, resolve_run
 from reporting.tables import matmul_peaks
 from reporting.verdict import verdict_of
 
@@ -67,130 +62,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def current_runs(args) -> tuple[list[Path], list[Run], list[str]]:
-    notes = []
-    paths = [resolve_run(a) for a in args.runs]
-    if not paths:
-        paths = [newest_run(Path(".benchmarks"))]
-        notes.append(f"No RUN.json given: picked the newest run in .benchmarks/, {paths[0]}")
-    runs = [load_run(p) for p in paths]
-    check_distinct(paths, runs)
-    return paths, runs, notes
-
-
-def baseline_runs(args, paths: list[Path], runs: list[Run]) -> tuple[list[Run], str]:
-    names = {name for run in runs for name in run.benches}
-    if args.no_baseline:
-        if args.baseline:
-            raise BadInput("--no-baseline", "cannot be given with --baseline")
-        return [], "No baseline asked for (--no-baseline): the run is reported alone."
-    if args.baseline:
-        machine = machine_id(paths[-1], runs[-1].machine_info)
-        base_paths = [p for arg in args.baseline for p in baseline_paths(arg, machine, names)]
-        note = ""
-    else:
-        base_paths, note = default_baseline(paths[-1], ROOT / "baselines", runs[-1].machine_info, names)
-    base, own = _without_current(paths, runs, base_paths)
-    if own:
-        if args.baseline and not base:
-            raise BadInput(own[0], "is the run being judged: a run cannot be its own baseline")
-        note = "; ".join(filter(None, [note, f"baseline: left out {', '.join(own)}, the run being judged itself "
-                                             "(a run never counts in its own baseline)"]))
-    if base and (not args.baseline or any(Path(arg).is_dir() for arg in args.baseline)):
-        base, older = probes.newest_machine(base)
-        if older:
-            note = "; ".join(filter(None, [note, (
-                f"baseline: the newest {len(base)} run(s) of this selection and of the machine that measures like "
-                f"them; {len(older)} older run(s) of a machine that measured otherwise left out "
-                f"({', '.join(run.path.name for run in older)})")]))
-    if base and not names & {name for run in base for name in run.benches}:
-        if args.baseline:
-            raise BadInput(base_paths[0], "baseline has no benchmark in common with "
-                           + ", ".join(str(p) for p in paths))
-        return [], f"No baseline: the default {base_paths[0].parent} has no benchmark in common with this run."
-    return base, note
-
-
-def _without_current(paths: list[Path], runs: list[Run], base_paths: list[Path]) -> tuple[list[Run], list[str]]:
-    """The baseline runs that are not a current run (by path or by content), and those left out."""
-    own_paths = {os.path.realpath(p) for p in paths}
-    own_digests = {run.digest for run in runs}
-    base, own = [], []
-    for p in base_paths:
-        run = None if os.path.realpath(p) in own_paths else load_run(p)
-        if run is None or run.digest in own_digests:
-            own.append(str(p))
-        else:
-            base.append(run)
-    return base, own
-
-
-def repeated_processes(args, paths: list[Path]) -> tuple[list[Run], list[str]]:
-    """The repeated processes the ratios are judged across (--processes, else <run>.processes/ beside
-    the newest run), each checked; a broken one is named and left out."""
-    folder = args.processes or processes_of(paths[-1])
-    if args.processes is not None and not folder.is_dir():
-        raise BadInput(folder, "no such folder of repeated processes")
-    if not folder.is_dir():
-        return [], []
-    runs, notes = [], []
-    for path in sorted(folder.glob(PROCESS_GLOB)):
-        try:
-            runs.append(load_run(path))
-        except BadInput as exc:
-            notes.append(f"repeated process left out: {exc}")
-    if args.processes is not None and not runs:
-        raise BadInput(folder, f"holds no readable repeated process ({PROCESS_GLOB})")
-    return runs, notes + [f"JAX/PyTorch ratios judged across the {len(runs)} repeated processes in {folder}"]
-
-
-def comparison(args, runs: list[Run], base: list[Run], cur_fp: dict, paths: list[Path], note: str) -> Comparison:
-    """The current runs against the baseline runs (none: a comparison with no rows, and why)."""
-    plain = Comparison(", ".join(str(run.path) for run in base) or None, note, args.threshold,
-                       args.firstcall_threshold)
-    if not base:
-        return plain
-    calibration, thresholds, cal_note = find_calibration(args.calibration, ROOT / "baselines",
-                                                         machine_id(paths[-1], runs[-1].machine_info), cur_fp)
-    base_fp = same_machine(base, "baseline")
-    return Comparison(plain.baseline, note, args.threshold, args.firstcall_threshold,
-                      rows=comparison_rows(by_name(runs), by_name(base), args.threshold, args.firstcall_threshold,
-                                           thresholds),
-                      blockers=gate_blockers(runs, base, cur_fp, base_fp),
-                      machine_diff=machine_differences(runs[-1].machine_info, base[-1].machine_info),
-                      calibration=calibration or cal_note, baseline_benches=by_name(base))
-
-
-def stored_beside(args, paths: list[Path], runs: list[Run], base: list[Run]) -> tuple[str, list[tuple] | None, list[str]]:
-    """The partial-run line, and with --history the timeline of stored and baseline runs (and a
-    note when there is too little of it)."""
-    stored = sorted(paths[-1].parent.glob(RUN_GLOB), key=lambda f: f.name)
-    if not args.history and paths[-1] not in stored:
-        return "", None, []
-    broken: list[str] = []
-    stored_runs = summaries(stored or paths, broken)
-    partial = partial_note(paths[-1], set(runs[-1].benches), stored_runs) if paths[-1] in stored else ""
-    notes = [f"stored beside it, left out: {problem}" for problem in broken]
-    if not args.history:
-        return partial, None, notes
-    if len(stored_runs) < 2:
-        notes.append(f"history: only {len(stored_runs)} run in {paths[-1].parent}; no history plot")
-    return partial, timeline(stored_runs, summaries([b.path for b in base])), notes
-
-
 def build(args: argparse.Namespace) -> Report:
     """Load the runs and what they are judged against, then every section's rows, then the verdict."""
-    paths, runs, notes = current_runs(args)
-    cur_fp = same_machine(runs, "current")
-    base, baseline_note = baseline_runs(args, paths, runs)
-    current = {name: bench for run in runs for name, bench in run.benches.items()}
-    processes, process_notes = repeated_processes(args, paths)
-    partial, history, history_notes = stored_beside(args, paths, runs, base)
-    cmp = comparison(args, runs, base, cur_fp, paths, baseline_note)
-    ctx = Context(current, matmul_peaks(current), processes, cmp, history, ROOT / "models")
-    r = Report(runs=[str(p) for p in paths], current=current, notes=notes + process_notes + history_notes,
+    cur = inputs.current(args)
+    base = inputs.baseline(args, cur, ROOT / "baselines")
+    partial, history, history_notes = beside(cur.runs[-1], base.runs, args.history)
+    calibration: tuple[str | None, dict] = (None, {})
+    if base.runs:
+        path, thresholds, why_none = find_calibration(args.calibration, ROOT / "baselines", base.machine, cur.fingerprint)
+        calibration = (path or why_none, thresholds)
+    cmp = compare(cur.runs, base.runs, cur.fingerprint, base.note, (args.threshold, args.firstcall_threshold),
+                  calibration)
+    current = {name: bench for run in cur.runs for name, bench in run.benches.items()}
+    ctx = Context(current, matmul_peaks(current), cur.processes, cmp, history, ROOT / "models")
+    r = Report(runs=[str(p) for p in cur.paths], current=current, notes=cur.notes + history_notes,
                rows={section.name: section.rows(ctx) for section in SECTIONS}, partial=partial,
-               warnings=[f"not gated: {reason}" for run in runs + base if (reason := busy_reason(run))],
+               warnings=[f"not gated: {reason}" for reason in cmp.busy],
                previous=args.out.resolve() if (args.out / MARKER).is_file() else None)  # its unchanged PNGs are reused
     r.verdict = verdict_of(cmp.blockers, cmp.rows, cmp.baseline, cmp.note, r.runs)
     return r

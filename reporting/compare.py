@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reporting import probes
-from reporting.load import Bench, Run, number
-from reporting.machine import bench_busy, busy_reason, describe_diff, fingerprint_diff
-from reporting.stats import ALPHA_ROUNDS, ratio_interval, side_stat, significance, spread_pct
+from reporting.load import Bench, Run
+from reporting.machine import BUSY_SHARE, check
+from reporting.stats import ALPHA_ROUNDS, Evidence, evidence
 
 MEMORY_PCT = 10.0  # a memory change flagged when above this share ...
 MEMORY_MIN_BYTES = 1 << 20  # ... and above this many bytes
@@ -39,45 +39,23 @@ def _median(values: list[float]) -> float | None:
     return float(np.median(values)) if values else None
 
 
-def sides(curs: list[Bench], bases: list[Bench]) -> tuple[float, float]:
-    """(current, baseline) gate statistics. Several runs on both sides (make compare): each side's
-    fastest round. One run on a side: the current side's fastest against the *slowest* baseline
-    run's, so that several baseline runs set the noise floor in place of a calibration for k."""
-    if runs_a_side(curs, bases) >= 2:
-        return side_stat(curs), side_stat(bases)
-    return side_stat(curs), max(b.min_s for b in bases)
-
-
-def interval_pct(curs: list[Bench], bases: list[Bench]) -> tuple[float, float] | None:
-    """(low, high) in % of the 95% intervals of median(current) / median(baseline), widened over every
-    current/baseline pair; None when a pair has none (fewer than 6 raw rounds, or none stored)."""
-    intervals = [ratio_interval(c, b) for c in curs for b in bases]
-    if not intervals or any(i is None for i in intervals):
-        return None
-    lows, highs = zip(*[i for i in intervals if i is not None], strict=True)
-    return 100 * (min(lows) - 1), 100 * (max(highs) - 1)
-
-
-def judge(curs: list[Bench], bases: list[Bench], limit: float, median_limit: float, matters: float) -> dict:
+def judge(ev: Evidence, limit: float, median_limit: float, matters: float) -> dict:
     """change (of the sides' gate statistics, "min"), p, test, interval and verdict for one benchmark.
     With several runs on both sides the sides' median runs must differ beyond `median_limit` too
     (why: docs/regression-gate.md); with one run a side, the rounds' significance test must agree.
     same: the ratio's interval and the change inside +/- `matters`, and the gate's thresholds no wider
     than `matters` (no calibrated noise floor above it); else undecided."""
-    cur_s, base_s = sides(curs, bases)
-    change = 100 * (cur_s / base_s - 1)
-    p, how = significance(curs, bases, "greater" if change >= 0 else "less")
-    significant = p is None or p < ALPHA_ROUNDS
-    median_change = None
-    if runs_a_side(curs, bases) >= 2:
-        median_change = 100 * (side_stat(curs, "median") / side_stat(bases, "median") - 1)
+    change, median_change, interval = ev.change_pct, ev.median_run_change_pct, ev.interval_pct
+    assert change is not None and ev.slowest_change_pct is not None  # both sides have runs
+    significant = ev.p_value is None or ev.p_value < ALPHA_ROUNDS
+    how = ev.test
+    if median_change is not None:
         how += f"; median run {median_change:+.1f}% vs threshold {median_limit:g}%"
         slower = change > limit and median_change > median_limit
         faster = change < -limit and median_change < -median_limit
     else:  # faster: the slowest current run beats the fastest baseline run
         slower = change > limit and significant
-        faster = 100 * (max(c.min_s for c in curs) / side_stat(bases) - 1) < -limit and significant
-    interval = interval_pct(curs, bases)
+        faster = ev.slowest_change_pct < -limit and significant
     floor = max(limit, median_limit if median_change is not None else 0.0)  # the gate's noise floor
     widened = floor > matters  # a calibration found runs further apart than the smallest change that matters
     same = (interval is not None and not widened and -matters < interval[0] and interval[1] < matters
@@ -85,13 +63,9 @@ def judge(curs: list[Bench], bases: list[Bench], limit: float, median_limit: flo
     verdict = "slower" if slower else "faster" if faster else "same" if same else "undecided"
     half = (interval[1] - interval[0]) / 2 if interval else None
     resolvable = max(half or 0.0, floor) if widened else half
-    return {"change_pct": change, "median_run_change_pct": median_change, "p_value": p, "test": how,
+    return {"change_pct": change, "median_run_change_pct": median_change, "p_value": ev.p_value, "test": how,
             "interval_low_pct": interval[0] if interval else None, "interval_high_pct": interval[1] if interval else None,
             "resolvable_pct": resolvable, "verdict": verdict}
-
-
-def runs_a_side(curs: list[Bench], bases: list[Bench]) -> int:
-    return min(len(curs), len(bases)) or 1
 
 
 def calibrated_limits(by_runs: dict[int, tuple[float, float]], k: int) -> tuple[float, float]:
@@ -104,15 +78,15 @@ def calibrated_limits(by_runs: dict[int, tuple[float, float]], k: int) -> tuple[
 def not_gated_because(curs: list[Bench], bases: list[Bench], firstcall: bool) -> str:
     if firstcall:
         return str((curs or bases)[0].get("phase"))
-    busy = [share for b in curs + bases if bench_busy(b) and (share := number(b.get("other_cpu_share"))) is not None]
+    busy = [b.other_cpu_share for b in curs + bases if b.other_cpu_share is not None and b.other_cpu_share > BUSY_SHARE]
     return f"busy (other processes {max(busy):.0%} of the CPU)" if busy else ""
 
 
 def memory(curs: list[Bench], bases: list[Bench]) -> dict:
     """Peak memory change and its verdict: larger or smaller beyond MEMORY_PCT and MEMORY_MIN_BYTES,
     else similar (words of their own: a peak has no interval, so not the time verdicts' "same")."""
-    cur = _median([peak for b in curs if (peak := number(b.get("peak_memory_bytes")))])
-    base = _median([peak for b in bases if (peak := number(b.get("peak_memory_bytes")))])
+    cur = _median([peak for b in curs if (peak := b.peak_memory_bytes)])
+    base = _median([peak for b in bases if (peak := b.peak_memory_bytes)])
     if cur is None or base is None:
         return {"current_peak_memory_bytes": cur, "baseline_peak_memory_bytes": base, "memory_change_pct": None,
                 "memory_verdict": ""}
@@ -123,22 +97,20 @@ def memory(curs: list[Bench], bases: list[Bench]) -> dict:
             "memory_verdict": verdict}
 
 
-def compare_one(name: str, curs: list[Bench], bases: list[Bench], limits: tuple[float, float],
+def compare_one(name: str, curs: list[Bench], bases: list[Bench], ev: Evidence, limits: tuple[float, float],
                 firstcall: bool, matters: float) -> dict:
     any_b = (curs or bases)[0]
     reason = not_gated_because(curs, bases, firstcall)
-    cur_s, base_s = (sides(curs, bases) if curs and bases else
-                     (side_stat(curs) if curs else None, side_stat(bases) if bases else None))
-    row = {"name": any_b.name, "fullname": name, "phase": any_b.get("phase"), "current_min_s": cur_s, "baseline_min_s": base_s,
-           "baseline_median_s": _median([b.median for b in bases]), "baseline_runs": len(bases),
-           "current_runs": len(curs), "baseline_spread_pct": spread_pct([b.min_s for b in bases]),
-           "threshold_pct": limits[0], "median_run_threshold_pct": limits[1] if runs_a_side(curs, bases) >= 2 else None,
+    row = {"name": any_b.name, "fullname": name, "phase": any_b.get("phase"), "current_min_s": ev.current_s,
+           "baseline_min_s": ev.baseline_s, "baseline_median_s": _median([b.median for b in bases]),
+           "baseline_runs": len(bases), "current_runs": len(curs), "baseline_spread_pct": ev.spread_pct,
+           "threshold_pct": limits[0], "median_run_threshold_pct": limits[1] if ev.runs_a_side >= 2 else None,
            "gated": not reason, "not_gated": reason,
            "change_pct": None, "median_run_change_pct": None, "p_value": None, "test": "",
            "interval_low_pct": None, "interval_high_pct": None, "resolvable_pct": None, **memory(curs, bases)}
     if not bases or not curs:
         return {**row, "verdict": "new" if curs else "missing"}
-    return {**row, **judge(curs, bases, *limits, matters)}
+    return {**row, **judge(ev, *limits, matters)}
 
 
 def comparison_rows(current: dict[str, list[Bench]], baseline: dict[str, list[Bench]], threshold: float,
@@ -151,26 +123,13 @@ def comparison_rows(current: dict[str, list[Bench]], baseline: dict[str, list[Be
     rows = []
     for name in sorted(set(current) | set(baseline)):
         curs, bases = current.get(name, []), baseline.get(name, [])
+        ev = evidence(curs, bases)
         firstcall = (curs or bases)[0].get("phase") != "steady"  # a first call, cold or warm: reported, never gated
-        cal = calibrated_limits((calibrated or {}).get(name, {}), runs_a_side(curs, bases))
+        cal = calibrated_limits((calibrated or {}).get(name, {}), ev.runs_a_side)
         limits = (firstcall_threshold,) * 2 if firstcall else (max(threshold, cal[0]), max(threshold, cal[1]))
-        rows.append(compare_one(name, curs, bases, limits, firstcall,
+        rows.append(compare_one(name, curs, bases, ev, limits, firstcall,
                                 firstcall_threshold if firstcall else threshold))
     return rows
-
-
-def gate_blockers(current: list[Run], baseline: list[Run], cur_fp: dict, base_fp: dict) -> list[str]:
-    """Why this comparison must not set the exit code at all: another machine (its fingerprint, or
-    reference probes that do not agree), a busy machine."""
-    reasons = []
-    diff = fingerprint_diff(base_fp, cur_fp)
-    if diff:
-        reasons.append(f"baseline machine differs in {describe_diff(diff)}")
-    probe_check = probes.compare(current, baseline)
-    if not probe_check.agree:
-        reasons.append(probe_check.reason)
-    reasons += [reason for run in current + baseline if (reason := busy_reason(run))]
-    return reasons
 
 
 def by_name(runs: list[Run]) -> dict[str, list[Bench]]:
@@ -181,11 +140,23 @@ def by_name(runs: list[Run]) -> dict[str, list[Bench]]:
     return out
 
 
-def gated_slower(rows: list[dict], blockers: list[str]) -> list[dict]:
-    """The rows that set exit code 1: slower and gated, when nothing blocks the comparison."""
-    if blockers:
-        return []
-    return [x for x in rows if x["verdict"] == "slower" and x["gated"]]
+def compare(current: list[Run], baseline: list[Run], cur_fp: dict, note: str, thresholds: tuple[float, float],
+            calibration: tuple[str | None, dict[str, dict[int, tuple[float, float]]]] = (None, {})) -> Comparison:
+    """The current runs against the baseline runs (none: a comparison with no rows, and why), with
+    `thresholds` (steady, firstcall) and the calibration found for this machine (its file or why
+    none, and its thresholds). Nothing may gate on another machine (its fingerprint, or reference
+    probes that do not agree) or a busy one: `blockers` says so."""
+    cur, base = by_name(current), by_name(baseline)
+    rows = comparison_rows(cur, base, *thresholds, calibration[1]) if baseline else []
+    machines = check(current, baseline, cur_fp)
+    if not baseline:
+        return Comparison(None, note, *thresholds, busy=machines.busy)
+    probe_check = probes.compare(current, baseline)
+    blockers = (([machines.differs] if machines.differs else []) + ([] if probe_check.agree else [probe_check.reason])
+                + machines.busy)
+    return Comparison(", ".join(str(run.path) for run in baseline), note, *thresholds, rows=rows, blockers=blockers,
+                      machine_diff=machines.differences, calibration=calibration[0], baseline_benches=base,
+                      busy=machines.busy)
 
 
 @dataclass(frozen=True)
@@ -200,3 +171,4 @@ class Comparison:
     machine_diff: list[tuple] = field(default_factory=list)  # machine_info differences noted
     calibration: str | None = None  # the calibration file used, or why none
     baseline_benches: dict[str, list[Bench]] = field(default_factory=dict)
+    busy: list[str] = field(default_factory=list)  # why a run of either side, measured on a busy machine, gates nothing

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reporting import BadInput
-from reporting.load import DATA_RE, ID_FIELDS, parse_bench, parse_json
+from reporting.load import DATA_RE, ID_FIELDS, Run, parse_bench, parse_json
+from reporting.storage import RUN_GLOB
 
 INDEX = ".report-index.json"
 VERSION = 1
@@ -138,6 +139,23 @@ def partial_note(current: Path, names: set[str], stored: list[Summary]) -> str:
         return ""
     return (f"Partial run: {len(names & set(full.benches))} of the {most} benchmarks of the last full run "
             f"({full.path.name}, {full.datetime or 'no date'}); its plots and tables show only these.")
+
+
+def beside(current: Run, baseline: list[Run], with_history: bool) -> tuple[str, list[tuple] | None, list[str]]:
+    """The partial-run line of the newest current run, and with --history the timeline of the runs
+    stored beside it and the baseline runs (and a note when there is too little of it)."""
+    stored = sorted(current.path.parent.glob(RUN_GLOB), key=lambda f: f.name)
+    if not with_history and current.path not in stored:
+        return "", None, []
+    broken: list[str] = []
+    stored_runs = summaries(stored or [current.path], broken)
+    partial = partial_note(current.path, set(current.benches), stored_runs) if current.path in stored else ""
+    notes = [f"stored beside it, left out: {problem}" for problem in broken]
+    if not with_history:
+        return partial, None, notes
+    if len(stored_runs) < 2:
+        notes.append(f"history: only {len(stored_runs)} run in {current.path.parent}; no history plot")
+    return partial, timeline(stored_runs, summaries([b.path for b in baseline])), notes
 
 
 @dataclass

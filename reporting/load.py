@@ -42,6 +42,8 @@ class Bench:
     rounds: int
     data: np.ndarray | None  # raw per-round seconds (--benchmark-save-data)
     info: dict  # extra_info, with workload/framework/... filled from the id where missing
+    peak_memory_bytes: float | None = None  # extra_info's, as a number (checked above: finite, >= 0)
+    other_cpu_share: float | None = None  # extra_info's: the share of the CPU other processes took
 
     def get(self, key: str):
         return self.info.get(key)
@@ -56,6 +58,7 @@ class Run:
     datetime: str = ""  # pytest-benchmark's ISO start time of the run ("" if absent)
     suite: dict = field(default_factory=dict)  # the JSON's "suite" key: this run's probes, load, options
     notes: list[str] = field(default_factory=list)
+    load: dict | None = None  # suite.load, checked ({other_cpu_share: number or None, busy, note}); None: unrecorded
 
 
 def number(value) -> float | None:
@@ -133,7 +136,8 @@ def parse_bench(raw: dict, index: int, path: Path) -> Bench:
     min_s = float(data.min()) if data is not None else number(st.get("min")) or median
     rounds = _check_stats(st, name, path, median, iqr, data)
     return Bench(name=name, fullname=raw.get("fullname") or name, run=str(path), median=median, min_s=min_s,
-                 iqr=iqr, rounds=rounds, data=data, info=info)
+                 iqr=iqr, rounds=rounds, data=data, info=info, peak_memory_bytes=number(info.get("peak_memory_bytes")),
+                 other_cpu_share=number(info.get("other_cpu_share")))
 
 
 def _stat(st: dict, key: str, name: str, path: Path) -> float | None:
@@ -229,7 +233,22 @@ def load_run(path: Path, keep_data: bool = True) -> Run:
         raise BadInput(path, "the suite key is not an object")
     when = doc.get("datetime")
     return Run(path=path, machine_info=machine_info, benches=benches, digest=hashlib.sha256(blob).hexdigest(),
-               datetime=when if isinstance(when, str) else "", suite=suite)
+               datetime=when if isinstance(when, str) else "", suite=suite, load=_load_of(path, machine_info, suite))
+
+
+def _load_of(path: Path, machine_info: dict, suite: dict) -> dict | None:
+    """The run's suite.load (machine_info.suite.load in runs of older versions), checked, with its
+    other_cpu_share as a number; None when the run did not record it."""
+    legacy = machine_info.get("suite")
+    load = suite.get("load") or (legacy.get("load") if isinstance(legacy, dict) else None)
+    if load is None:
+        return None
+    share = load.get("other_cpu_share") if isinstance(load, dict) else None
+    if not isinstance(load, dict) or not isinstance(load.get("busy", False), bool) or (
+            share is not None and number(share) is None) or not isinstance(load.get("note", ""), str):
+        raise BadInput(path, f"suite.load is {load!r}, not "
+                             "{other_cpu_share: number, busy: bool, note: str}")
+    return {**load, "other_cpu_share": number(share)}
 
 
 def check_distinct(paths: list[Path], runs: list[Run]) -> None:
@@ -240,3 +259,29 @@ def check_distinct(paths: list[Path], runs: list[Run]) -> None:
             if key in seen:
                 raise BadInput(path, f"is the same run as {seen[key]} (given twice, it cannot confirm itself)")
             seen[key] = path
+
+
+def load_each(paths: list[Path]) -> tuple[list[Run], list[str]]:
+    """The runs in `paths` that load, and the one-line problem of each that does not."""
+    runs, problems = [], []
+    for path in paths:
+        try:
+            runs.append(load_run(path))
+        except BadInput as exc:
+            problems.append(str(exc))
+    return runs, problems
+
+
+def load_others(paths: list[Path], runs: list[Run], others: list[Path]) -> tuple[list[Run], list[str]]:
+    """The runs in `others` that are none of `runs` (read from `paths`), by path or by content, and
+    those left out: a run never counts against itself."""
+    own_paths = {os.path.realpath(p) for p in paths}
+    own_digests = {run.digest for run in runs}
+    kept, own = [], []
+    for p in others:
+        run = None if os.path.realpath(p) in own_paths else load_run(p)
+        if run is None or run.digest in own_digests:
+            own.append(str(p))
+        else:
+            kept.append(run)
+    return kept, own

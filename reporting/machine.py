@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from reporting import BadInput
-from reporting.load import Run, number
+from reporting.load import Run
 
 # machine_info keys that decide speed (flattened with dots); suite.env.* is taken whole. A CPU name
 # is not enough (virtual machines report generic ones): what cpuinfo says beyond it counts too, and
@@ -80,35 +81,34 @@ def machine_differences(current: dict, baseline: dict) -> list[tuple[str, object
             if cur.get(k) != base.get(k) and not k.startswith(NOISE)]
 
 
-def load_of(run: Run) -> dict | None:
-    """The run's suite.load (machine_info.suite.load in runs of older versions), checked, or None
-    when the run did not record it."""
-    legacy = run.machine_info.get("suite")
-    load = run.suite.get("load") or (legacy.get("load") if isinstance(legacy, dict) else None)
-    if load is None:
-        return None
-    share = load.get("other_cpu_share") if isinstance(load, dict) else None
-    if not isinstance(load, dict) or not isinstance(load.get("busy", False), bool) or (
-            share is not None and number(share) is None) or not isinstance(load.get("note", ""), str):
-        raise BadInput(run.path, f"suite.load is {load!r}, not "
-                                 "{other_cpu_share: number, busy: bool, note: str}")
-    return load
-
-
 def busy_reason(run: Run) -> str | None:
     """Why this run must not gate (the machine was busy), or None."""
-    load = load_of(run)
+    load = run.load
     if not load or not load.get("busy"):
         return None
-    share = number(load.get("other_cpu_share"))
+    share = load.get("other_cpu_share")
     what = f"other processes used {share:.0%} of the CPU" if share is not None else "marked busy"
     note = f" ({load['note']})" if load.get("note") else ""
     return f"{run.path}: machine busy during the run: {what}{note}"
 
 
-def bench_busy(bench) -> bool:
-    share = number(bench.get("other_cpu_share"))
-    return share is not None and share > BUSY_SHARE
+@dataclass(frozen=True)
+class MachineCheck:
+    """The machines of the two sides, held against each other once."""
+    differs: str  # "baseline machine differs in ...": its fingerprint is another machine's; "" when the same
+    differences: list[tuple[str, object, object]]  # every machine_info difference worth a note
+    busy: list[str]  # why a run (current or baseline) measured on a busy machine gates nothing
+
+
+def check(current: list[Run], baseline: list[Run], cur_fp: dict) -> MachineCheck:
+    """The baseline runs' one fingerprint against the current runs' (`cur_fp`), and which runs of
+    either side were measured on a busy machine."""
+    busy = [reason for run in current + baseline if (reason := busy_reason(run))]
+    if not baseline:
+        return MachineCheck("", [], busy)
+    diff = fingerprint_diff(same_machine(baseline, "baseline"), cur_fp)
+    return MachineCheck(f"baseline machine differs in {describe_diff(diff)}" if diff else "",
+                        machine_differences(current[-1].machine_info, baseline[-1].machine_info), busy)
 
 
 def calibration_path(folder: Path, machine: str, fp: dict) -> Path:

@@ -30,12 +30,6 @@ from reporting.sequential import interval_rank
 BUDGET_S = 240.0
 MIN_PROCESSES = next(n for n in range(2, 20) if interval_rank(n, n, CONFIDENCE) is not None)  # 4 at 95%
 MAX_PROCESSES = 40
-PROCESS_GLOB = "proc-*.json"
-
-
-def processes_of(run: Path) -> Path:
-    """Where the repeated processes of a saved run live: `<run without .json>.processes/` beside it."""
-    return run.with_name(run.stem + ".processes")
 
 
 def measure(json_path: Path, pytest_args: list[str], seed: int) -> None:

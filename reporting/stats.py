@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -175,3 +176,55 @@ def ratio_interval(cur: Bench, base: Bench) -> tuple[float, float] | None:
     """Conservative interval of median(current) / median(baseline) from the two medians' intervals."""
     c, b = median_interval(cur), median_interval(base)
     return (c[0] / b[1], c[1] / b[0]) if c and b else None
+
+
+def runs_a_side(curs: list[Bench], bases: list[Bench]) -> int:
+    return min(len(curs), len(bases)) or 1
+
+
+def sides(curs: list[Bench], bases: list[Bench]) -> tuple[float, float]:
+    """(current, baseline) gate statistics. Several runs on both sides (make compare): each side's
+    fastest round. One run on a side: the current side's fastest against the *slowest* baseline
+    run's, so that several baseline runs set the noise floor in place of a calibration for k."""
+    if runs_a_side(curs, bases) >= 2:
+        return side_stat(curs), side_stat(bases)
+    return side_stat(curs), max(b.min_s for b in bases)
+
+
+def interval_pct(curs: list[Bench], bases: list[Bench]) -> tuple[float, float] | None:
+    """(low, high) in % of the 95% intervals of median(current) / median(baseline), widened over every
+    current/baseline pair; None when a pair has none (fewer than 6 raw rounds, or none stored)."""
+    intervals = [ratio_interval(c, b) for c in curs for b in bases]
+    if not intervals or any(i is None for i in intervals):
+        return None
+    lows, highs = zip(*[i for i in intervals if i is not None], strict=True)
+    return 100 * (min(lows) - 1), 100 * (max(highs) - 1)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Every figure one benchmark's verdict is judged from (reporting.compare.judge sets the words).
+    With a side missing only the sides' statistics: the rest stays None."""
+    current_s: float | None  # the current side's gate statistic (sides())
+    baseline_s: float | None
+    runs_a_side: int
+    spread_pct: float | None  # the baseline runs' A/A spread
+    change_pct: float | None = None  # of the gate statistics
+    median_run_change_pct: float | None = None  # of the sides' median runs: several runs on both sides only
+    p_value: float | None = None  # significance(), one-sided in the direction of the change
+    test: str = ""  # how p (or the verdict without one) was reached
+    interval_pct: tuple[float, float] | None = None  # interval_pct()
+    slowest_change_pct: float | None = None  # the slowest current run against the fastest baseline round
+
+
+def evidence(curs: list[Bench], bases: list[Bench]) -> Evidence:
+    """The statistics of one benchmark's current runs against its baseline runs."""
+    k, spread = runs_a_side(curs, bases), spread_pct([b.min_s for b in bases])
+    if not curs or not bases:
+        return Evidence(side_stat(curs) if curs else None, side_stat(bases) if bases else None, k, spread)
+    cur_s, base_s = sides(curs, bases)
+    change = 100 * (cur_s / base_s - 1)
+    p, how = significance(curs, bases, "greater" if change >= 0 else "less")
+    median_change = 100 * (side_stat(curs, "median") / side_stat(bases, "median") - 1) if k >= 2 else None
+    return Evidence(cur_s, base_s, k, spread, change, median_change, p, how, interval_pct(curs, bases),
+                    100 * (max(c.min_s for c in curs) / side_stat(bases) - 1))

@@ -1,4 +1,5 @@
-"""Which files to read: pytest-benchmark storage folders, the newest run, the matching baselines."""
+"""Which files to read: pytest-benchmark storage folders, the newest run, the matching baselines, a
+run's repeated processes."""
 from __future__ import annotations
 
 import re
@@ -8,6 +9,12 @@ from reporting import BadInput
 from reporting.load import load_run
 
 RUN_GLOB = "[0-9][0-9][0-9][0-9]_*.json"  # pytest-benchmark storage: <storage>/<machine-id>/NNNN_name.json
+PROCESS_GLOB = "proc-*.json"  # python -m reporting.repeat's repeated processes, in processes_of(run)
+
+
+def processes_of(run: Path) -> Path:
+    """Where the repeated processes of a saved run live: `<run without .json>.processes/` beside it."""
+    return run.with_name(run.stem + ".processes")
 
 
 def stored_runs(folder: Path) -> list[Path]:

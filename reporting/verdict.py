@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from reporting import EXIT_OK, EXIT_REGRESSION
-from reporting.compare import gated_slower
 
 NOTHING_SLOWER = "Nothing gated is slower."  # the sentence when a baseline gates and no benchmark is slower
 MACHINE_HINT = ("A stored baseline judges only a machine that measures the same: run `make baseline` on this "
@@ -42,6 +41,13 @@ class Verdict:
     def write(self, path: Path) -> None:
         doc = {k: v for k, v in asdict(self).items() if k != "slower_names"}
         path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf8")
+
+
+def gated_slower(rows: list[dict], blockers: list[str]) -> list[dict]:
+    """The rows that set exit code 1: slower and gated, when nothing blocks the comparison."""
+    if blockers:
+        return []
+    return [x for x in rows if x["verdict"] == "slower" and x["gated"]]
 
 
 def verdict_of(blockers: list[str], rows: list[dict], baseline: str | None, baseline_note: str,

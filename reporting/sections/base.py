@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 Figure = tuple[str, str, dict]  # (the page's key, its heading, the plotly figure)
 Draw = Callable[[Any, Path, dict], Any]  # draw(pyplot, path, metadata); False: nothing to draw
 Png = tuple[str, Draw, Any]  # (file name, how it is drawn, the data it is drawn from)
+File = tuple[str, Callable[[Path], None]]  # (file name, how it is written to a path)
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,15 @@ class Section:
         """Its PNG figures."""
         return []
 
+    def files(self, r: Report) -> list[File]:
+        """Its files other than PNGs (a CSV of its own)."""
+        return []
+
     def write(self, r: Report, folder: Path) -> None:
-        """Its files into the report folder: each PNG drawn, or reused from the report being replaced
-        when drawn from the same data by the same code."""
+        """Its files into the report folder, then each PNG drawn, or reused from the report being
+        replaced when drawn from the same data by the same code."""
+        for name, write in self.files(r):
+            write(folder / name)
         code = Path(str(sys.modules[type(self).__module__].__file__)).read_bytes()
         for name, draw, data in self.pngs(r):
             draw_or_reuse(name, (data, code), _with_pyplot(draw), folder, r.previous)

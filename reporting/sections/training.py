@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from reporting import training
 from reporting.escape import for_html, for_markdown
 from reporting.machine import BUSY_SHARE
-from reporting.sections.base import Context, Png, Section
+from reporting.sections.base import Context, File, Png, Section
 
 if TYPE_CHECKING:
     from reporting.model import Report
@@ -94,10 +94,9 @@ class Training(Section):
         return [("training_curves.png", lambda plt, p, m: training.plot_curves(runs, p, m), (runs, code)),
                 ("first_layer_weights.png", lambda plt, p, m: training.plot_first_layers(runs, p, m), (runs, code))]
 
-    def write(self, r: Report, folder: Path) -> None:
-        if r.rows[self.name].convergence:
-            training.write_csv(r.rows[self.name].convergence, folder / "benchmark_results.csv")
-        super().write(r, folder)
+    def files(self, r: Report) -> list[File]:
+        runs = r.rows[self.name].convergence
+        return [("benchmark_results.csv", lambda path: training.write_csv(runs, path))] if runs else []
 
     def html(self, r: Report, folder: Path) -> str:
         """Its PNGs on the page (its tables are among report.md's)."""
