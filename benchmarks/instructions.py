@@ -58,6 +58,7 @@ void begin(const char *name) { CALLGRIND_START_INSTRUMENTATION; CALLGRIND_DUMP_S
 void end(const char *name) { CALLGRIND_DUMP_STATS_AT(name); CALLGRIND_STOP_INSTRUMENTATION; }
 """
 DUMPS_ENV = "BENCH_CALLGRIND_DUMPS"  # the folder callgrind writes its dumps into (set by start())
+KEEP_ENV = "BENCH_CALLGRIND_KEEP"  # set (to anything): keep each case's dumps there, for callgrind_annotate
 
 
 class Counting:
@@ -130,7 +131,8 @@ def totals(folder: Path, tag: str) -> int:
             found = int(total.group(1)) if total else None
         elif f"desc: Trigger: Client Request: before-{tag}\n" not in text:
             continue
-        path.unlink()
+        if not os.environ.get(KEEP_ENV):
+            path.unlink()
     if found is None:
         raise Unavailable(f"callgrind wrote no dump for {tag} in {folder}")
     return found
