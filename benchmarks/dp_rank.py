@@ -9,6 +9,9 @@ code runs on one machine or across several:
   JAX_PROCESS_ID, LOCAL_RANK; torchrun's variables stand in for any that is unset;
 - jax-jit: one process, its N devices (on the CPU, XLA_FLAGS=--xla_force_host_platform_device_count=N).
 
+A torch-ddp rank and a jax-spmd process each get --threads intra-op threads (default cores /
+LOCAL_WORLD_SIZE): torch.set_num_threads, PJRT_NPROC for XLA's CPU client (`limit_jax_threads`).
+
 Unset, it is a world of one. Run alone (`torchrun ... -m benchmarks.dp_rank --mode ddp`, or with
 the variables set on each host) it times --steps steps after a warm-up and process 0 prints one
 JSON line. With `--serve R,W` (benchmarks/dp_runner.py starts N such processes on loopback) it
@@ -25,9 +28,10 @@ import socket
 import statistics
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -84,6 +88,28 @@ def one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
+def limit_jax_threads(threads: int, env: MutableMapping[str, str] = os.environ) -> None:
+    """Size this process's XLA CPU client for `threads` cores, as torch.set_num_threads does a torch
+    rank's intra-op threads: XLA reads PJRT_NPROC when it creates the client and sizes both its
+    intra-op (Eigen) pool and its PjRt client pool by it, so call this before JAX is first used.
+    XLA_FLAGS has no such knob: --xla_cpu_multi_thread_eigen=false leaves both pools as they are and
+    intra_op_parallelism_threads is not an XLA flag (docs/data-parallel.md)."""
+    env["PJRT_NPROC"] = str(threads)
+
+
+def intra_op_threads(framework: str) -> int | None:
+    """The intra-op threads this process has: torch's, or the threads of XLA's intra-op pool
+    (named tf_XLAEigen) once JAX's CPU client exists; None where /proc cannot tell."""
+    if framework == "torch":
+        import torch
+
+        return torch.get_num_threads()
+    try:
+        return sum((task / "comm").read_text().strip() == "tf_XLAEigen" for task in Path("/proc/self/task").iterdir())
+    except OSError:
+        return None
+
+
 def die_with_parent(parent: int) -> None:
     """SIGKILL this process when its parent `parent` dies, however it dies (Linux); exit now if it already has."""
     import ctypes
@@ -107,7 +133,7 @@ class Rank:
         self.be = frameworks.backend(spec)
         self.weights = data.mlp_weights(seed=0)
         self.x, self.y = data.synthetic_batch(batch, seed=1)
-        self.info = {"pid": os.getpid(), "threads": threads}
+        self.info = {"pid": os.getpid(), "threads": intra_op_threads(spec.framework)}  # as measured here
         self.cold = contextlib.ExitStack()
         self.record: dict = {}
         self.new_round: Callable[[], None] | None = None
@@ -120,6 +146,8 @@ class Rank:
         """Import the framework, join the other processes; sets self.target (the mesh or device)."""
         cuda, spec = self.spec.device == "cuda", self.spec
         if spec.framework == "jax":
+            if spec.mode == "spmd":  # jax-jit: one process, XLA's default (all cores)
+                limit_jax_threads(threads)
             import jax
 
             from models import dp_jax
@@ -226,7 +254,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=20, help="timed steps when run alone (default 20)")
     parser.add_argument("--precision", choices=("highest", "tf32"), default="highest")
     parser.add_argument("--threads", type=int, default=max(1, (os.cpu_count() or 1) // int(
-        os.environ.get("LOCAL_WORLD_SIZE") or 1)), help="torch intra-op threads (default cores / LOCAL_WORLD_SIZE)")
+        os.environ.get("LOCAL_WORLD_SIZE") or 1)),
+        help="intra-op threads of a torch-ddp rank or a jax-spmd process (default cores / LOCAL_WORLD_SIZE)")
     parser.add_argument("--serve", metavar="R,W", help="follow the parent's commands on these pipe fds")
     parser.add_argument("--parent", type=int, help="the parent's pid: die with it")
     args = parser.parse_args(argv)
@@ -265,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
             result = alone(rank, args.steps)
             if where.rank == 0:
                 print(json.dumps({"framework": args.framework, "mode": args.mode, "processes": where.world,
-                                  "devices": devices, "global_batch": args.batch, "steps": args.steps, **result}),
+                                  "devices": devices, "global_batch": args.batch, "steps": args.steps,
+                                  "threads": rank.info["threads"], **result}),
                       file=report, flush=True)
     finally:
         rank.close()

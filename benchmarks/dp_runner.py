@@ -79,6 +79,7 @@ class Group:
         self.name = f"data-parallel {spec.framework}-{spec.mode} x{n}"
         ranks = 1 if spec.mode == "jit" else n
         self.threads = max(1, (os.cpu_count() or 1) // ranks)  # ranks share the cores, not oversubscribe
+        # (torch-ddp and jax-spmd ranks alike; the jax-jit process keeps XLA's default, all cores)
         port = free_port()
         self.procs: list[subprocess.Popen] = []
         self.pipes: list[tuple[Connection, Connection]] = []  # (commands, replies) per rank
@@ -87,7 +88,8 @@ class Group:
         try:
             for rank in range(ranks):
                 self._start(rank, port)
-            self.info = self._ask("start-up", None, start_timeout)[0]
+            self.infos: list[dict] = self._ask("start-up", None, start_timeout)  # each rank's pid and threads
+            self.info = self.infos[0]
         except BaseException:
             self.close()
             raise

@@ -34,6 +34,12 @@ COLLECTIVE = {
     "ddp": "DistributedDataParallel all-reduces (averages) the gradients during backward; the loss is "
            "all-reduced after the step",
 }
+# How each mode's intra-op threads are set: threads_per_rank is what the ranks measure in themselves
+THREADS_SET_BY = {
+    "jit": "XLA's default: its CPU client's pools sized for all cores, shared by the N simulated devices",
+    "spmd": "PJRT_NPROC=cores/N in each process: its XLA CPU client's pools sized for that many cores",
+    "ddp": "torch.set_num_threads(cores/N) in each rank",
+}
 STEP_ENDS = {
     "jax": "every process has replied after jax.block_until_ready on its shards of the outputs (params, loss)",
     "torch": "every rank has replied after the loss all-reduce that follows its optimizer.step()",
@@ -119,8 +125,9 @@ def _measure(benchmark, spec, groups, pytestconfig) -> None:
 
 def _layout(spec, group: Group) -> dict:
     """What ran where: processes, simulated devices, threads, the collective and when a step ends."""
+    threads = sorted({info["threads"] for info in group.infos}, key=str)  # the same in every rank, normally
     return {"processes": len(group.procs), "simulated_devices": spec.device == "cpu" and spec.mode == "jit",
-            "torch_threads_per_rank": group.threads if spec.framework == "torch" else None,
+            "threads_per_rank": threads[0] if len(threads) == 1 else threads, "threads_set_by": THREADS_SET_BY[spec.mode],
             "collective": COLLECTIVE[spec.mode], "step_ends": STEP_ENDS[spec.framework]}
 
 

@@ -85,6 +85,18 @@ def children(parent: int | None = None) -> list[int]:
     return found
 
 
+def test_jax_and_torch_ranks_get_the_same_thread_budget():
+    """Each jax-spmd process and each torch-ddp rank measures cores / N intra-op threads in itself
+    (XLA's intra-op pool, torch.get_num_threads); the one jax-jit process keeps XLA's default, the
+    cores it may run on."""
+    budget = max(1, (os.cpu_count() or 1) // DEVICES)
+    reported = {}
+    for framework, mode in MODES:
+        with Group(spec(framework, mode), DEVICES, BATCH) as group:
+            reported[mode] = [info["threads"] for info in group.infos]
+    assert reported == {"spmd": [budget] * DEVICES, "ddp": [budget] * DEVICES, "jit": [len(os.sched_getaffinity(0))]}
+
+
 @pytest.mark.parametrize("framework, mode", MODES)
 def test_n_devices_train_like_one(framework, mode):
     with Group(spec(framework, mode), DEVICES, BATCH) as group:

@@ -1,6 +1,7 @@
 """The rank program (benchmarks/dp_rank.py) reads its place from the variables launchers set, refuses
 bad ones in one line, and runs alone the way users launch it: torchrun for PyTorch, the JAX_*
-variables per process for JAX (here two processes on loopback, as two hosts would)."""
+variables per process for JAX (here two processes on loopback, as two hosts would), each of two local
+processes with half the cores' intra-op threads."""
 from __future__ import annotations
 
 import json
@@ -14,6 +15,7 @@ import pytest
 from benchmarks.dp_rank import Place, free_port, place
 
 ROOT = Path(__file__).resolve().parent.parent
+HALF_THE_CORES = max(1, (os.cpu_count() or 1) // 2)  # the intra-op threads of each of 2 local ranks
 TORCHRUN = {"MASTER_ADDR": "10.0.0.1", "MASTER_PORT": "29500", "RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "0"}
 
 
@@ -65,13 +67,14 @@ def test_a_bad_variable_stops_the_rank_program_with_one_line():
 
 def test_jax_processes_placed_by_their_variables_run_the_step_together():
     port, args = free_port(), ["--framework", "jax", "--mode", "spmd", "--batch", "64", "--steps", "2"]
-    envs = [{"JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}", "JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": str(i)}
-            for i in range(2)]
+    envs = [{"JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}", "JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": str(i),
+             "LOCAL_WORLD_SIZE": "2"} for i in range(2)]
     results = run_ranks([[sys.executable, "-m", "benchmarks.dp_rank", *args]] * 2, envs)
     assert [r.returncode for r in results] == [0, 0], [r.stderr[-2000:] for r in results]
     report = json.loads(results[0].stdout)  # process 0 reports; the other prints nothing
     assert (report["processes"], report["devices"], report["global_batch"]) == (2, 2, 64) and not results[1].stdout
     assert report["step_s_min"] > 0 and report["loss"] > 0
+    assert report["threads"] == HALF_THE_CORES  # as a torchrun rank's below
 
 
 def test_torchrun_launches_the_torch_ranks():
@@ -83,3 +86,4 @@ def test_torchrun_launches_the_torch_ranks():
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
     assert (report["mode"], report["processes"], report["global_batch"]) == ("ddp", 2, 64)
+    assert report["threads"] == HALF_THE_CORES  # torchrun sets LOCAL_WORLD_SIZE=2
