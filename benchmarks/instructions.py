@@ -29,6 +29,7 @@ import argparse
 import ctypes
 import gc
 import json
+import math
 import os
 import re
 import shutil
@@ -44,11 +45,19 @@ STEPS = 5  # counted steps a benchmark; the count is their mean
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
     "TORCHINDUCTOR_COMPILE_THREADS": "1", "PYTHONHASHSEED": "0",
-    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+    "PJRT_NPROC": "1",  # the size of XLA's CPU client pools (XLA_FLAGS' thread options leave them as they are)
 }
 # counting also runs JAX's CPU computations on the calling thread, so no thread waits on another
 # while it is counted (the same computation: only where it runs changes)
 COUNTING_ENV = {**ONE_THREAD, "JAX_CPU_ENABLE_ASYNC_DISPATCH": "false"}
+# Every thread's instructions are counted, but for one function: an idle pool thread of XLA's (Eigen's
+# non-blocking pool) spins in MaybeGetTask looking for work for as long as the steps take. That is
+# not the step's work, and its share moved a count by several percent between processes here; its
+# cost (with what it calls) is taken out of each dump's total. (Toggling collection inside it,
+# --toggle-collect, stopped the counting of the other threads too.)
+SPINNING = "MaybeGetTask"
+MIN_COUNTED = 10_000_000  # instructions a count spans at least: a one-off event in a small step averages out
+MAX_STEPS = 1000
 VALGRIND = ("valgrind", "--tool=callgrind", "--instr-atstart=no", "--dump-instr=no",
             "--compress-strings=no", "--error-limit=no", "-q")
 SHIM = r"""
@@ -100,11 +109,20 @@ def check_available() -> None:
 
 
 def count(call: Callable[[], Any], name: str, steps: int = STEPS) -> float:
-    """Instructions per call of `call` (already warm), counted over `steps` calls.
+    """Instructions per call of `call` (already warm), counted over `steps` calls, or over as many
+    more (up to MAX_STEPS) as make the count span MIN_COUNTED instructions when a step is small.
 
     A dump is taken right after instrumentation starts and another after the steps: the second
     one's total is what ran between them. (Zeroing the counters instead, CALLGRIND_ZERO_STATS, left
     an earlier case's costs in some later dumps' totals here.)"""
+    per_step = _count(call, name, steps) / steps
+    if per_step * steps < MIN_COUNTED and steps < MAX_STEPS:
+        more = min(MAX_STEPS, math.ceil(MIN_COUNTED / max(per_step, 1.0)))
+        per_step = _count(call, name, more) / more
+    return per_step
+
+
+def _count(call: Callable[[], Any], name: str, steps: int) -> int:
     lib, tag = shim(), re.sub(r"[^A-Za-z0-9_.-]", "_", name)
     gc.collect()
     enabled = gc.isenabled()
@@ -117,18 +135,18 @@ def count(call: Callable[[], Any], name: str, steps: int = STEPS) -> float:
     finally:
         if enabled:
             gc.enable()
-    return totals(Path(os.environ[DUMPS_ENV]), tag) / steps
+    return totals(Path(os.environ[DUMPS_ENV]), tag)
 
 
 def totals(folder: Path, tag: str) -> int:
-    """The instruction total of the dump callgrind wrote for client request `tag`; that dump and
-    the one before it are removed (a run writes two a case)."""
+    """The instruction total of the dump callgrind wrote for client request `tag`, less the pool's
+    spinning; that dump and the one before it are removed (a run writes two a case)."""
     found = None
     for path in folder.glob("callgrind.out.*"):
         text = path.read_text(encoding="utf8", errors="replace")
         if f"desc: Trigger: Client Request: {tag}\n" in text:
             total = re.search(r"^(?:totals|summary): (\d+)", text, re.MULTILINE)
-            found = int(total.group(1)) if total else None
+            found = int(total.group(1)) - spinning(text) if total else None
         elif f"desc: Trigger: Client Request: before-{tag}\n" not in text:
             continue
         if not os.environ.get(KEEP_ENV):
@@ -136,6 +154,19 @@ def totals(folder: Path, tag: str) -> int:
     if found is None:
         raise Unavailable(f"callgrind wrote no dump for {tag} in {folder}")
     return found
+
+
+def spinning(text: str) -> int:
+    """The cost in a dump (callgrind's format, uncompressed names, Ir only) of the SPINNING
+    function: its own lines and the calls it makes."""
+    cost, inside = 0, False
+    for line in text.splitlines():
+        if line.startswith("fn="):
+            inside = SPINNING in line
+        elif inside and line[:1] in "0123456789+-*":
+            parts = line.split()
+            cost += int(parts[1]) if len(parts) > 1 else 0
+    return cost
 
 
 def command(out: Path, pytest_args: list[str], dumps: Path, steps: int = STEPS) -> list[str]:

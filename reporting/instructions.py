@@ -100,10 +100,11 @@ def aa_noise(root: Path = ROOT) -> tuple[dict[str, float], str]:
 
 
 def record_aa(out: Path, pairs: int, pytest_args: list[str]) -> int:
-    """`pairs` pairs of counting runs of this tree, both of a pair at once: the A/A noise file."""
+    """`pairs` pairs of counting runs of this tree, both of a pair at once: the A/A noise file,
+    rewritten after each pair (a stopped recording keeps the pairs it finished)."""
     if out.exists():
         raise BadInput(out, "exists: choose a new file")
-    done = []
+    done: list[list[dict[str, float]]] = []
     with tempfile.TemporaryDirectory(prefix="instructions-aa-") as tmp:
         for number in range(pairs):
             folder = Path(tmp) / str(number)
@@ -112,11 +113,13 @@ def record_aa(out: Path, pairs: int, pytest_args: list[str]) -> int:
             if why:
                 raise BadInput(out, f"pair {number + 1}: {why}")
             done.append([counts["a"], counts["b"]])
+            partial = out.with_name(f".{out.name}.tmp")
+            partial.write_text(json.dumps({"pytest_args": pytest_args, "pairs": done}, indent=1, sort_keys=True) + "\n",
+                               encoding="utf8")
+            partial.replace(out)
             worst = max(abs(counts["b"][k] / counts["a"][k] - 1) * 100 for k in counts["a"].keys() & counts["b"].keys())
             print(f"reporting.instructions: pair {number + 1} of {pairs}: {len(counts['a'])} benchmarks, "
                   f"largest difference {worst:.3f}%", flush=True)
-    out.write_text(json.dumps({"pytest_args": pytest_args, "pairs": done}, indent=1, sort_keys=True) + "\n",
-                   encoding="utf8")
     return 0
 
 

@@ -63,6 +63,17 @@ def test_the_dump_of_a_named_client_request_is_found(tmp_path):
         instructions.totals(tmp_path, "absent")
 
 
+def test_the_spinning_pool_thread_is_taken_out_of_a_dump_with_what_it_calls(tmp_path):
+    dump = ("desc: Trigger: Client Request: step\npositions: line\nevents: Ir\nsummary: 1000\n"
+            "fn=main_loop\n10 500\n+2 100\n"
+            "fn=Eigen::ThreadPoolTempl<tsl::thread::EigenEnvironment>::MaybeGetTask(Task*)\n5 300\n"
+            "cfn=spin_helper\ncalls=3 0\n* 50\n"
+            "fn=spin_helper\n1 50\ntotals: 1000\n")
+    assert instructions.spinning(dump) == 350
+    (tmp_path / "callgrind.out.9.2").write_text(dump)
+    assert instructions.totals(tmp_path, "step") == 650
+
+
 def test_instruction_words_at_the_threshold():
     counts = {c.name: c.verdict for c in compare({"a": 100.0, "b": 100.0, "c": 100.0, "d": 1.0},
                                                  {"a": 105.1, "b": 94.0, "c": 104.9, "e": 1.0}, threshold=5)}
