@@ -41,7 +41,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-STEPS = 5  # counted steps a benchmark; the count is their mean
+STEPS = 2  # counted steps a benchmark at first; the count is their mean
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
     "TORCHINDUCTOR_COMPILE_THREADS": "1", "PYTHONHASHSEED": "0",
@@ -56,7 +56,7 @@ COUNTING_ENV = {**ONE_THREAD, "JAX_CPU_ENABLE_ASYNC_DISPATCH": "false"}
 # cost (with what it calls) is taken out of each dump's total. (Toggling collection inside it,
 # --toggle-collect, stopped the counting of the other threads too.)
 SPINNING = "MaybeGetTask"
-MIN_COUNTED = 10_000_000  # instructions a count spans at least: a one-off event in a small step averages out
+MIN_COUNTED = 20_000_000  # instructions a count spans at least: a one-off event in a small step averages out
 MAX_STEPS = 1000
 VALGRIND = ("valgrind", "--tool=callgrind", "--instr-atstart=no", "--dump-instr=no",
             "--compress-strings=no", "--error-limit=no", "-q")
