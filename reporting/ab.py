@@ -142,17 +142,21 @@ class Sides:
         return decide_all(self.values["base"], self.values["head"], threshold)
 
 
-def too_short(first_round_s: float, budget: float) -> str:
+def too_short(first_round_s: float, budget: float, before: float = 0.0) -> str:
     """Why no benchmark can be decided, when a round (a process a side) costs so much here that the
-    budget cannot reach the first decision; else "". (A real run has spent the first round or two
-    before it knows: the fit is counted from zero, so a borderline budget may still reach it.)"""
+    `budget` left for time (after `before` seconds of counting) cannot reach the first decision;
+    else "". (A real run has spent the first round or two before it knows: the fit is counted from
+    zero, so a borderline budget may still reach it.)"""
     fits = int(budget // first_round_s)
     if fits >= MIN_PROCESSES:
         return ""
-    need = math.ceil((MIN_PROCESSES + 1) * first_round_s / 100) * 100  # a round of slack: rounds vary
-    return (f"a round (one process a side) takes {first_round_s:.0f} s on this machine, so the {budget:g} s budget "
+    need = math.ceil(((MIN_PROCESSES + 1) * first_round_s + before) / 100) * 100  # a round of slack: rounds vary
+    left = f"the {budget:.0f} s the budget left after counting instructions ({before:.0f} s)" if before else \
+        f"the {budget:g} s budget"
+    return (f"a round (one process a side) takes {first_round_s:.0f} s on this machine, so {left} "
             f"fits about {fits} processes a side, fewer than the {MIN_PROCESSES} the {CONFIDENCE:.1%} interval needs "
-            f"for a first decision: every benchmark will stay undecided (a budget of about {need:.0f} s would decide)")
+            f"for a first decision: every benchmark will stay undecided by time (a budget of about {need:.0f} s "
+            "would decide)")
 
 
 def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -> tuple[list[Decision], Sides]:
@@ -175,10 +179,11 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
         for side in order:
             sides.add(side, paths[side])
         spent, last = time.monotonic() - started, time.monotonic() - round_start
-        final = number >= args.rounds if args.rounds else spent + last > args.budget
+        final = number >= args.rounds if args.rounds else spent + last > args.time_budget
         rounds.append(last)
         # judged on the cheaper of the first two rounds: the first also pays one-off costs (the worktree's caches)
-        if (number == 2 or (final and number == 1)) and (note := too_short(min(rounds), args.budget)):
+        counting = args.budget - args.time_budget
+        if (number == 2 or (final and number == 1)) and (note := too_short(min(rounds), args.time_budget, counting)):
             sides.notes.append(note)
             print(f"reporting.ab: {note}", flush=True)
         if (looks_at(number) and not args.rounds) or (final and number >= MIN_PROCESSES):
@@ -266,7 +271,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--count-budget", type=positive_float, default=COUNT_BUDGET_S, metavar="S",
                    help=f"seconds of --budget the counting may take, at most (default {COUNT_BUDGET_S})")
     p.add_argument("pytest_args", nargs="*", metavar="PYTEST ARGS", help="after --: the selection to measure")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.time_budget = args.budget  # less what counting instructions took, once it has
+    return args
 
 
 def check_folder(path: Path, option: str) -> None:
@@ -315,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
         trees = {"base": base, "head": ROOT}
         counts, why = count_instructions(trees, args, Path(tmp))
         if args.signals != "instructions":
-            args.budget = max(0.0, args.budget - (time.monotonic() - started))
+            args.time_budget = max(0.0, args.budget - (time.monotonic() - started))  # what counting left
             decisions, sides = sequential(trees, args, Path(tmp))
         else:
             decisions, sides = [Decision(n, "undecided", None, None, None, 0, 0) for n in counts], Sides()
