@@ -48,9 +48,23 @@ MIN_PROCESSES = next(n for n in range(2, 20) if interval_rank(n, n) is not None)
 LOOK_EVERY = 3  # decide after MIN_PROCESSES processes a side, then every 3 more: few looks, few false alarms
 
 
-def looks_at(n: int) -> bool:
-    """Whether the decision is taken after n processes a side."""
+def looks_at(n: int, duet: bool = False) -> bool:
+    """Whether the decision is taken after n processes a side. Duet: after every even number from
+    MIN_PROCESSES on, when each side has run as often on one core as on the other."""
+    if duet:
+        return n >= MIN_PROCESSES and n % 2 == 0
     return n >= MIN_PROCESSES and (n - MIN_PROCESSES) % LOOK_EVERY == 0
+
+
+def last_round(number: int, spent: float, last: float, args: argparse.Namespace) -> bool:
+    """Whether round `number` is the last: --rounds reached, or the next would overrun the time
+    budget. Duet ends on an even round only: after an odd one the next always runs, and after an
+    even one the next two must fit."""
+    if args.rounds:
+        return number >= args.rounds
+    if args.duet:
+        return number % 2 == 0 and spent + 2 * last > args.time_budget
+    return spent + last > args.time_budget
 SHORT_ARGS = ["--memory", "off", "--benchmark-max-time=0.2", "--benchmark-min-rounds=5"]
 SEED = 0
 
@@ -179,14 +193,14 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
         for side in order:
             sides.add(side, paths[side])
         spent, last = time.monotonic() - started, time.monotonic() - round_start
-        final = number >= args.rounds if args.rounds else spent + last > args.time_budget
+        final = last_round(number, spent, last, args)
         rounds.append(last)
         # judged on the cheaper of the first two rounds: the first also pays one-off costs (the worktree's caches)
         counting = args.budget - args.time_budget
         if (number == 2 or (final and number == 1)) and (note := too_short(min(rounds), args.time_budget, counting)):
             sides.notes.append(note)
             print(f"reporting.ab: {note}", flush=True)
-        if (looks_at(number) and not args.rounds) or (final and number >= MIN_PROCESSES):
+        if (looks_at(number, args.duet) and not args.rounds) or (final and number >= MIN_PROCESSES):
             decisions = sides.decisions(args.threshold)
             undecided = [d.name for d in decisions if d.verdict == "undecided"]
             print(f"reporting.ab: round {number} ({spent:.0f} s): " + ", ".join(

@@ -38,11 +38,11 @@ from reporting.sequential import decide
 SLOWDOWNS = (0.10, 0.15, 0.25)
 
 
-def looks(base: np.ndarray, head: np.ndarray, threshold: float) -> str:
+def looks(base: np.ndarray, head: np.ndarray, threshold: float, duet: bool = False) -> str:
     """The verdict a sequential run reaches: the first decided one over looks MIN_PROCESSES..K a side."""
     verdict = "undecided"
     for n in range(MIN_PROCESSES, len(base) + 1):
-        if not (looks_at(n) or n == len(base)):  # as reporting.ab: every LOOK_EVERY rounds, and at the end
+        if not (looks_at(n, duet) or n == len(base)):  # as reporting.ab: every LOOK_EVERY rounds, and at the end
             continue
         verdict = decide("b", list(base[:n]), list(head[:n]), threshold).verdict
         if verdict != "undecided":
@@ -51,7 +51,7 @@ def looks(base: np.ndarray, head: np.ndarray, threshold: float) -> str:
 
 
 def evaluate(values: dict[str, np.ndarray], per_side: int, threshold: float, trials: int, seed: int = 0,
-             counts: dict[str, np.ndarray] | None = None, count_threshold: float = 5.0) -> dict:
+             counts: dict[str, np.ndarray] | None = None, count_threshold: float = 5.0, duet: bool = False) -> dict:
     """{benchmark: {"false_alarm": rate, "same": rate, s: (slower rate, not-same rate), ("both", s):
     rate of either signal slower}}; s = 0 is the A/A false alarm of either signal."""
     rng = np.random.default_rng(seed)
@@ -67,7 +67,7 @@ def evaluate(values: dict[str, np.ndarray], per_side: int, threshold: float, tri
             row = out[name]
             pair = rng.choice(len(counts[name]), 2, replace=False) if name in counts else None
             for s in (0.0, *SLOWDOWNS):
-                verdict = looks(v[a], v[b] * (1 + s), threshold)
+                verdict = looks(v[a], v[b] * (1 + s), threshold, duet)
                 counted = pair is not None and (
                     counts[name][pair[1]] * (1 + s) / counts[name][pair[0]] - 1) * 100 > count_threshold
                 row["count", s] += counted
@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--instructions", type=Path, metavar="AA.json",
                    help="an instruction A/A file (python -m reporting.instructions --aa): judge both signals")
     p.add_argument("--instructions-threshold", type=float, default=5.0)
+    p.add_argument("--duet", action="store_true", help="look as make compare --duet does (even rounds from 8 on)")
     p.add_argument("--save", type=Path, metavar="FILE",
                    help="also write the processes' values (one fastest round per benchmark each) to FILE, "
                         "a compact A/A set that this command reads back in place of the RUN.json files")
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"validate_ab: {k} a side needs {2 * k} runs, {len(per_run)} given", file=sys.stderr)
             return 2
         rows = evaluate(values, k, args.threshold, args.trials, counts=counts,
-                        count_threshold=args.instructions_threshold)
+                        count_threshold=args.instructions_threshold, duet=args.duet)
         print(table(rows, k, set(counts) & set(values) if counts is not None else None) + "\n")
     return 0
 

@@ -126,3 +126,16 @@ def test_ab_without_counts_says_why_and_judges_time_alone(tmp_path, capsys, monk
     assert code == 0 and "instructions not compared: valgrind is not installed" in out
     assert "Instructions: not compared: valgrind is not installed" in (tmp_path / "out" / "ab.md").read_text()
     assert calls  # the time rounds ran
+
+
+def test_duet_decides_and_ends_on_even_rounds_only():
+    """Each side must have run as often on one core as on the other when it is judged."""
+    import argparse
+
+    assert [n for n in range(1, 15) if ab.looks_at(n, duet=True)] == [8, 10, 12, 14]
+    args = argparse.Namespace(rounds=0, duet=True, time_budget=100.0)
+    assert not ab.last_round(7, spent=95, last=10, args=args)  # odd: the next one always runs
+    assert ab.last_round(8, spent=85, last=10, args=args)  # two more would overrun
+    assert not ab.last_round(8, spent=70, last=10, args=args)
+    args.duet = False
+    assert ab.last_round(7, spent=95, last=10, args=args)
