@@ -59,13 +59,14 @@ def evaluate(values: dict[str, np.ndarray], per_side: int, threshold: float, tri
     counts = counts or {}
     out: dict[str, dict] = {name: {"false_alarm": 0, "same": 0, **{s: [0, 0] for s in SLOWDOWNS},
                                    **{("both", s): 0 for s in (0.0, *SLOWDOWNS)},
-                                   **{("count", s): 0 for s in (0.0, *SLOWDOWNS)}} for name in values}
+                                   **{("count", s): 0 for s in (0.0, *SLOWDOWNS)}, "resolvable": []} for name in values}
     for _ in range(trials):
         order = rng.permutation(n)
         a, b = order[:per_side], order[per_side:2 * per_side]
         for name, v in values.items():
             row = out[name]
             pair = rng.choice(len(counts[name]), 2, replace=False) if name in counts else None
+            row["resolvable"].append(decide("b", list(v[a]), list(v[b]), threshold).resolvable_pct)
             for s in (0.0, *SLOWDOWNS):
                 verdict = looks(v[a], v[b] * (1 + s), threshold, duet)
                 counted = pair is not None and (
@@ -79,6 +80,8 @@ def evaluate(values: dict[str, np.ndarray], per_side: int, threshold: float, tri
                     row[s][0] += verdict == "slower"
                     row[s][1] += verdict != "same"
     for row in out.values():
+        widths = [w for w in row.pop("resolvable") if w is not None]
+        row["resolvable"] = float(np.median(widths)) if widths else None
         for key in list(row):
             row[key] = (row[key][0] / trials, row[key][1] / trials) if isinstance(row[key], list) else row[key] / trials
     return out
@@ -98,13 +101,15 @@ def table(rows: dict[str, dict], per_side: int, counted: set[str] | None = None)
 
 def both_table(rows: dict[str, dict], per_side: int, counted: set[str]) -> str:
     """Time, instructions and either, per benchmark; the last line counts those caught in 80%."""
-    head = (f"| benchmark ({per_side} processes a side at most) | false 'slower' (A/A): time / either | "
+    head = (f"| benchmark ({per_side} processes a side at most) | time resolvable at {per_side} (median) | "
+            "false 'slower' (A/A): time / either | "
             + " | ".join(f"+{s:.0%} slower: time / instructions / either" for s in SLOWDOWNS) + " |")
-    lines = [head, "|" + "---|" * (2 + len(SLOWDOWNS))]
+    lines = [head, "|" + "---|" * (3 + len(SLOWDOWNS))]
     for name, r in sorted(rows.items()):
         cells = " | ".join(f"{r[s][0]:.0%} / {r['count', s]:.0%} / {r['both', s]:.0%}" if name in counted
                            else f"{r[s][0]:.0%} / not counted / {r['both', s]:.0%}" for s in SLOWDOWNS)
-        lines.append(f"| {name.split('::')[-1]} | {r['false_alarm']:.1%} / {r['both', 0.0]:.1%} | {cells} |")
+        width = f"{r['resolvable']:.1f}%" if r["resolvable"] is not None else "-"
+        lines.append(f"| {name.split('::')[-1]} | {width} | {r['false_alarm']:.1%} / {r['both', 0.0]:.1%} | {cells} |")
     caught = {s: sum(r["both", s] >= 0.8 for r in rows.values()) for s in SLOWDOWNS}
     lines.append("\nCaught in at least 80% of the splits by either signal: " + ", ".join(
         f"+{s:.0%}: {caught[s]} of {len(rows)}" for s in SLOWDOWNS) + "; largest false 'slower' by either: "

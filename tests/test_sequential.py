@@ -105,7 +105,7 @@ def test_instruction_counts_catch_more_work_that_time_cannot_see_without_false_a
     assert rows["noisy"]["both", 0.0] == rows["noisy"]["count", 0.0] == 0.0
     assert rows["uncounted"]["count", 0.10] == 0.0
     text = validate_ab.table(rows, 8, {"noisy"})
-    assert "| noisy | " in text and "| uncounted | 0.0% / 0.0% | " in text and "not counted" in text
+    assert "| noisy | " in text and "| 0.0% / 0.0% | " in text and "not counted" in text
     assert "+10%: 1 of 2, +15%: 2 of 2" in text  # +10% is not above a 10% threshold; +15% is, by time alone
     aa = tmp_path / "aa.json"
     aa.write_text(json.dumps({"pairs": [[{"noisy": 1.0, "x": 2.0}, {"noisy": 1.001}]]}))
