@@ -94,14 +94,20 @@ regress: $(STAMP)
 	  $(QUICK_ARGS) --benchmark-json=.regress/confirm.json || exit 3; \
 	$(PY) report.py .regress/run.json .regress/confirm.json --threshold $(THRESHOLD)
 
-# Same-machine A/B: short processes of the quick set, a worktree of BASE and this tree interleaved in
-# a random order, judged by their own between-process noise (no calibration file): slower / faster /
-# same / undecided per benchmark, within BUDGET seconds; exit 1 only when one is slower.
+# Same-machine A/B of a worktree of BASE against this tree, within BUDGET seconds, two signals
+# (docs/regression-gate.md): first each side's instructions per step counted once under callgrind
+# (both at once; slower beyond INSTRUCTIONS_THRESHOLD %), then time over short fresh processes of
+# the quick set, judged by their own between-process noise (no calibration file); AB_MODE --duet
+# runs base and head at once, one core and one thread each (empty: one after the other, the
+# suite's threads). slower / faster / same / undecided per benchmark; exit 1 only when one is slower.
 BASE ?= $(shell git merge-base HEAD '@{upstream}' 2>/dev/null || git rev-parse HEAD~1)
 BUDGET ?= 600
-AB_ARGS ?=  # e.g. --keep DIR (every process's JSON), --out DIR
+INSTRUCTIONS_THRESHOLD ?= 5
+AB_MODE ?= --duet
+AB_ARGS ?=  # e.g. --keep DIR (every process's JSON), --out DIR, --signals time
 compare: $(STAMP)
-	$(PY) -m reporting.ab --base $(BASE) --budget $(BUDGET) --threshold $(THRESHOLD) $(AB_ARGS) -- $(QUICK_ARGS)
+	$(PY) -m reporting.ab --base $(BASE) --budget $(BUDGET) --threshold $(THRESHOLD) \
+	  --instructions-threshold $(INSTRUCTIONS_THRESHOLD) $(AB_MODE) $(AB_ARGS) -- $(QUICK_ARGS)
 
 # CAL_RUNS A/A runs of the quick set on this machine -> baselines/<machine-id>/calibration-<hash>.json:
 # per-benchmark thresholds no tighter than each benchmark's run-to-run spread here.

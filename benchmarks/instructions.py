@@ -123,7 +123,7 @@ def count(call: Callable[[], Any], name: str, steps: int = STEPS) -> float:
 
 
 def _count(call: Callable[[], Any], name: str, steps: int) -> int:
-    lib, tag = shim(), re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    lib, tag = shim(), re.sub(r"[^A-Za-z0-9_.-]", "_", f"{name}-{steps}steps")
     gc.collect()
     enabled = gc.isenabled()
     gc.disable()  # a collection's place among the steps would vary from process to process
