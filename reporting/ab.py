@@ -210,8 +210,9 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
                 break
             selection = undecided
         else:
+            first, every = (MIN_PROCESSES + MIN_PROCESSES % 2, 2) if args.duet else (MIN_PROCESSES, LOOK_EVERY)
             print(f"reporting.ab: round {number} ({spent:.0f} s): {number} process(es) a side, deciding after "
-                  f"{MIN_PROCESSES}, then every {LOOK_EVERY}", flush=True)
+                  f"{first}, then every {every}", flush=True)
         if final:
             break
     if not decisions:
