@@ -13,7 +13,8 @@ BENCH_ARGS ?=
 # make regress / compare / calibrate: the quick set, the benchmarks marked @pytest.mark.quick (the
 # single-step and capability workloads; a new workload joins it only by that marker), steady, at the
 # smallest sizes, on the CPU
-QUICK_ARGS ?= --device cpu --batch-sizes 64 --array-sizes 10000 --matrix-sizes 256 -m quick -k steady
+QUICK_SEL ?= --device cpu --batch-sizes 64 --array-sizes 10000 --matrix-sizes 256 -m quick
+QUICK_ARGS ?= $(QUICK_SEL) -k steady
 THRESHOLD ?= 10
 
 # make lint: ruff (pyflakes, pycodestyle, bugbear, isort, pyupgrade) over the tree, then mypy over
@@ -97,18 +98,20 @@ regress: $(STAMP)
 # Same-machine A/B of a worktree of BASE against this tree, within BUDGET seconds, two signals
 # (docs/regression-gate.md): first each side's instructions per step counted once under callgrind
 # (both at once; slower beyond INSTRUCTIONS_THRESHOLD %), then time over short fresh processes of
-# the quick set, judged by their own between-process noise (no calibration file), one after the
-# other with the suite's threads; AB_MODE=--duet runs base and head at once, one core and one thread
-# each (not the default: torch-compile aborts with one OpenMP thread under pytest here, so a duet
-# needs -k "not torch-compile"). slower / faster / same / undecided; exit 1 only when one is slower.
+# the quick set, judged by their own between-process noise (no calibration file): AB_MODE --duet
+# runs base and head at once, one core and one thread each, swapping cores (empty: one after the
+# other with the suite's threads). torch-compile aborts with one OpenMP thread under pytest here,
+# so a duet leaves it out (COMPARE_K; `make compare AB_MODE=` times it too, with less resolution).
+# slower / faster / same / undecided per benchmark; exit 1 only when one is slower.
 BASE ?= $(shell git merge-base HEAD '@{upstream}' 2>/dev/null || git rev-parse HEAD~1)
 BUDGET ?= 600
 INSTRUCTIONS_THRESHOLD ?= 5
-AB_MODE ?=
+AB_MODE ?= --duet
+COMPARE_K ?= $(if $(AB_MODE),steady and not torch-compile,steady)
 AB_ARGS ?=  # e.g. --keep DIR (every process's JSON), --out DIR, --signals time
 compare: $(STAMP)
 	$(PY) -m reporting.ab --base $(BASE) --budget $(BUDGET) --threshold $(THRESHOLD) \
-	  --instructions-threshold $(INSTRUCTIONS_THRESHOLD) $(AB_MODE) $(AB_ARGS) -- $(QUICK_ARGS)
+	  --instructions-threshold $(INSTRUCTIONS_THRESHOLD) $(AB_MODE) $(AB_ARGS) -- $(QUICK_SEL) -k "$(COMPARE_K)"
 
 # CAL_RUNS A/A runs of the quick set on this machine -> baselines/<machine-id>/calibration-<hash>.json:
 # per-benchmark thresholds no tighter than each benchmark's run-to-run spread here.

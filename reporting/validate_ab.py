@@ -81,9 +81,9 @@ def evaluate(values: dict[str, np.ndarray], per_side: int, threshold: float, tri
                     row[s][1] += verdict != "same"
     for row in out.values():
         widths = [w for w in row.pop("resolvable") if w is not None]
-        row["resolvable"] = float(np.median(widths)) if widths else None
         for key in list(row):
             row[key] = (row[key][0] / trials, row[key][1] / trials) if isinstance(row[key], list) else row[key] / trials
+        row["resolvable"] = float(np.median(widths)) if widths else None
     return out
 
 

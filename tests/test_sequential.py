@@ -110,3 +110,14 @@ def test_instruction_counts_catch_more_work_that_time_cannot_see_without_false_a
     aa = tmp_path / "aa.json"
     aa.write_text(json.dumps({"pairs": [[{"noisy": 1.0, "x": 2.0}, {"noisy": 1.001}]]}))
     assert list(validate_ab.instruction_counts(aa)) == ["noisy"]
+
+
+def test_the_median_resolvable_change_is_half_the_interval_not_a_rate():
+    from reporting import validate_ab
+    from reporting.sequential import decide
+
+    rng = np.random.default_rng(3)
+    values = {"b": 1e-3 * np.exp(0.05 * rng.standard_normal(16))}
+    rows = validate_ab.evaluate(values, per_side=8, threshold=10, trials=20)
+    one = decide("b", list(values["b"][:8]), list(values["b"][8:]), 10).resolvable_pct
+    assert rows["b"]["resolvable"] > 1 and 0.3 < rows["b"]["resolvable"] / one < 3
