@@ -160,7 +160,10 @@ def benchmark_run(case: str, act) -> tuple[int, str, list[int]]:
         [sys.executable, "-m", "pytest", "benchmarks/test_data_parallel.py", "-k", case,
          "--devices", "2", "--batch-sizes", "1024", "--benchmark-max-time", "60", "--benchmark-verbose",
          "-p", "no:cacheprovider", "-q"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # a background job of a shell (make test runs the unit tests with &) ignores SIGINT, and a
+        # child would inherit that: Python then never raises KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     output, ranks = [], []
     try:
         for line in run.stdout:  # type: ignore[union-attr]  # pytest-benchmark says when it starts measuring
