@@ -292,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             serve(rank, Connection(int(args.serve.split(",")[0]), writable=False), replies)
         else:
             result = alone(rank, args.steps)
+            getattr(rank.dp, "barrier", lambda: None)()  # a standalone run ends together (models/dp_torch.py)
             if where.rank == 0:
                 print(json.dumps({"framework": args.framework, "mode": args.mode, "processes": where.world,
                                   "devices": devices, "global_batch": args.batch, "steps": args.steps,

@@ -58,6 +58,13 @@ def host_params(model) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(layer.weight.detach().cpu().numpy().T, layer.bias.detach().cpu().numpy()) for layer in model.layers]
 
 
+def barrier() -> None:
+    """Every rank has finished its steps: a rank that tears the group down while another is still in
+    its last collective can abort the other ("terminate called without an active exception")."""
+    if dist.is_initialized():
+        dist.barrier()
+
+
 def close() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()
