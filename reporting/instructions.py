@@ -83,19 +83,26 @@ def compare(base: dict[str, float], head: dict[str, float], threshold: float = T
     return out
 
 
+def read_aa(path: Path) -> list[list[dict[str, float]]]:
+    """An instruction A/A file's pairs of counting processes ([[{node id: count}, {...}], ...])."""
+    try:
+        pairs = json.loads(path.read_text(encoding="utf8"))["pairs"]
+        out = [[{str(k): float(v) for k, v in run.items()} for run in pair] for pair in pairs]
+        if not out or any(len(pair) != 2 or not all(pair) or min(min(run.values()) for run in pair) <= 0 for pair in out):
+            raise ValueError("a pair is not two runs of positive counts")
+        return out
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BadInput(path, f"not an instruction A/A file ({{'pairs': [[{{node id: count}}, {{...}}], ...]}}: {exc})") from None
+
+
 def aa_noise(root: Path = ROOT) -> tuple[dict[str, float], str]:
     """Per benchmark, the largest A/A difference (%) in the stored noise files, and their names."""
     noise: dict[str, float] = {}
     files = sorted(root.glob(AA_GLOB))
     for path in files:
-        try:
-            pairs = json.loads(path.read_text(encoding="utf8"))["pairs"]
-            for pair in pairs:
-                for name in pair[0].keys() & pair[1].keys():
-                    diff = abs(pair[1][name] / pair[0][name] - 1) * 100
-                    noise[name] = max(noise.get(name, 0.0), diff)
-        except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError, AttributeError, IndexError):
-            raise BadInput(path, "not an instruction A/A file ({'pairs': [[{node id: count}, {...}], ...]})") from None
+        for base, head in read_aa(path):
+            for name in base.keys() & head.keys():
+                noise[name] = max(noise.get(name, 0.0), abs(head[name] / base[name] - 1) * 100)
     return noise, ", ".join(p.relative_to(root).as_posix() for p in files)
 
 

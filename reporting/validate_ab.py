@@ -33,6 +33,7 @@ import numpy as np
 
 from reporting import BadInput
 from reporting.ab import MIN_PROCESSES, fastest_rounds, looks_at
+from reporting.instructions import read_aa
 from reporting.sequential import decide
 
 SLOWDOWNS = (0.10, 0.15, 0.25)
@@ -119,13 +120,9 @@ def both_table(rows: dict[str, dict], per_side: int, counted: set[str]) -> str:
 
 def instruction_counts(path: Path) -> dict[str, np.ndarray]:
     """{benchmark: every counting process's instructions per step} from an instruction A/A file."""
-    try:
-        pairs = json.loads(path.read_text(encoding="utf8"))["pairs"]
-        runs = [run for pair in pairs for run in pair]
-        names = set.intersection(*(set(run) for run in runs))
-        return {name: np.array([float(run[name]) for run in runs]) for name in names}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BadInput(path, f"not an instruction A/A file ({exc})") from None
+    runs = [run for pair in read_aa(path) for run in pair]
+    names = set.intersection(*(set(run) for run in runs))
+    return {name: np.array([run[name] for run in runs]) for name in names}
 
 
 def processes(paths: list[Path]) -> list[dict[str, float]]:
