@@ -49,7 +49,12 @@ ONE_THREAD = {
 }
 # counting also runs JAX's CPU computations on the calling thread, so no thread waits on another
 # while it is counted (the same computation: only where it runs changes)
-COUNTING_ENV = {**ONE_THREAD, "JAX_CPU_ENABLE_ASYNC_DISPATCH": "false"}
+#
+# and glibc's malloc without fastbins (mxfast=0): with them, how much work a free or malloc does
+# (malloc_consolidate) depends on the heap's history, which moved small steps' counts by up to 1.2%
+# between processes of one commit here (BFGS jax-jit, the jax-eager elementwise function)
+COUNTING_ENV = {**ONE_THREAD, "JAX_CPU_ENABLE_ASYNC_DISPATCH": "false",
+                "GLIBC_TUNABLES": "glibc.malloc.mxfast=0:glibc.malloc.tcache_count=65535"}
 # Every thread's instructions are counted, but for one function: an idle pool thread of XLA's (Eigen's
 # non-blocking pool) spins in MaybeGetTask looking for work for as long as the steps take. That is
 # not the step's work, and its share moved a count by several percent between processes here; its
@@ -117,7 +122,9 @@ def count(call: Callable[[], Any], name: str, steps: int = STEPS) -> float:
     an earlier case's costs in some later dumps' totals here.)"""
     per_step = _count(call, name, steps) / steps
     if per_step * steps < MIN_COUNTED and steps < MAX_STEPS:
-        more = min(MAX_STEPS, math.ceil(MIN_COUNTED / max(per_step, 1.0)))
+        # a power of two, so that two processes of one commit almost always count the same steps
+        # (a one-off cost, spread over 29 steps in one and 30 in the other, moved a count by 0.1%)
+        more = min(MAX_STEPS, 2 ** math.ceil(math.log2(MIN_COUNTED / max(per_step, 1.0))))
         per_step = _count(call, name, more) / more
     return per_step
 
@@ -209,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return proc.wait()
     finally:
-        shutil.rmtree(dumps, ignore_errors=True)
+        if os.environ.get(KEEP_ENV):
+            print(f"benchmarks.instructions: callgrind's dumps kept in {dumps}", file=sys.stderr)
+        else:
+            shutil.rmtree(dumps, ignore_errors=True)
 
 
 if __name__ == "__main__":
