@@ -100,8 +100,9 @@ regress: $(STAMP)
 # (both at once; slower beyond INSTRUCTIONS_THRESHOLD %), then time over short fresh processes of
 # the quick set, judged by their own between-process noise (no calibration file): AB_MODE --duet
 # runs base and head at once, one core and one thread each, swapping cores (empty: one after the
-# other with the suite's threads). torch-compile aborts with one OpenMP thread under pytest here,
-# so a duet leaves it out (COMPARE_K; `make compare AB_MODE=` times it too, with less resolution).
+# other with the suite's threads). A duet leaves torch-compile out (COMPARE_K): on one thread its
+# compiles make a round about 4 times longer, too few rounds for the budget (`make compare AB_MODE=`
+# times it too, with less resolution).
 # slower / faster / same / undecided per benchmark; exit 1 only when one is slower.
 BASE ?= $(shell git merge-base HEAD '@{upstream}' 2>/dev/null || git rev-parse HEAD~1)
 BUDGET ?= 600

@@ -340,9 +340,9 @@ def run(args: argparse.Namespace) -> int:
             args.time_budget = max(0.0, args.budget - (time.monotonic() - started))  # what counting left
             decisions, sides = sequential(trees, args, Path(tmp))
             if args.duet:
-                sides.notes.append("a duet runs each process on one OpenMP thread, with which torch-compile's first "
-                                   "compile aborts under pytest here (docs/regression-gate.md): make compare leaves "
-                                   "torch-compile out of a duet; `make compare AB_MODE=` times it in sequence")
+                sides.notes.append("make compare leaves torch-compile out of a duet: on one thread its compiles make "
+                                   "a round about 4 times longer, too few rounds for the budget "
+                                   "(docs/regression-gate.md); `make compare AB_MODE=` times it in sequence")
         else:
             decisions, sides = [Decision(n, "undecided", None, None, None, 0, 0) for n in counts], Sides()
         if args.keep:
