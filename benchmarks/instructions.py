@@ -50,9 +50,10 @@ ONE_THREAD = {
 # counting also runs JAX's CPU computations on the calling thread, so no thread waits on another
 # while it is counted (the same computation: only where it runs changes)
 #
-# and glibc's malloc without fastbins (mxfast=0): with them, how much work a free or malloc does
-# (malloc_consolidate) depends on the heap's history, which moved small steps' counts by up to 1.2%
-# between processes of one commit here (BFGS jax-jit, the jax-eager elementwise function)
+# and glibc's malloc without fastbins (mxfast=0) and with a deep per-thread cache (tcache_count):
+# otherwise how much work a free or malloc does (malloc_consolidate, bin searches) depends on the
+# heap's history, which moved small steps' counts by up to 1.2% between processes of one commit
+# here (BFGS jax-jit, the jax-eager elementwise function)
 COUNTING_ENV = {**ONE_THREAD, "JAX_CPU_ENABLE_ASYNC_DISPATCH": "false",
                 "GLIBC_TUNABLES": "glibc.malloc.mxfast=0:glibc.malloc.tcache_count=65535"}
 # Every thread's instructions are counted, but for one function: an idle pool thread of XLA's (Eigen's
