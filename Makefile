@@ -101,7 +101,7 @@ regress: $(STAMP)
 # the quick set, judged by their own between-process noise (no calibration file): AB_MODE --duet
 # runs base and head at once, one core and one thread each, swapping cores (empty: one after the
 # other with the suite's threads). A duet leaves torch-compile out (COMPARE_K): on one thread its
-# compiles make a round about 4 times longer, too few rounds for the budget (`make compare AB_MODE=`
+# compiles make each round much longer, too few rounds for the budget (measured: docs; `make compare AB_MODE=`
 # times it too, with less resolution).
 # slower / faster / same / undecided per benchmark; exit 1 only when one is slower.
 BASE ?= $(shell git merge-base HEAD '@{upstream}' 2>/dev/null || git rev-parse HEAD~1)

@@ -341,7 +341,7 @@ def run(args: argparse.Namespace) -> int:
             decisions, sides = sequential(trees, args, Path(tmp))
             if args.duet:
                 sides.notes.append("make compare leaves torch-compile out of a duet: on one thread its compiles make "
-                                   "a round about 4 times longer, too few rounds for the budget "
+                                   "each round much longer, too few rounds for the budget "
                                    "(docs/regression-gate.md); `make compare AB_MODE=` times it in sequence")
         else:
             decisions, sides = [Decision(n, "undecided", None, None, None, 0, 0) for n in counts], Sides()
