@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -204,7 +205,12 @@ class Rank:
         return self.dp.host_params(self.out[0])
 
     def close(self) -> None:
+        """End the cold rounds, drop the step (DDP's reducer holds the process group, so the group
+        would otherwise outlive destroy_process_group until the interpreter's own teardown), then
+        leave the group."""
         self.cold.close()
+        self.fn = self.out = None
+        gc.collect()
         self.dp.close()
 
 
@@ -304,4 +310,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # The rank has left its group and said all it has to say: end the process here rather than in
+    # the interpreter's teardown, where the frameworks' C++ threads (Gloo's, XLA's) can still be
+    # running as Python's state goes away, an intermittent SIGABRT of a rank that had finished.
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -83,7 +83,8 @@ def test_torchrun_launches_the_torch_ranks():
         pytest.skip("torchrun is not installed beside this interpreter")
     (result,) = run_ranks([[str(torchrun), "--nproc-per-node", "2", "--master-port", str(free_port()),
                             "-m", "benchmarks.dp_rank", "--framework", "torch", "--batch", "64", "--steps", "2"]], [{}])
-    assert result.returncode == 0, result.stderr[-2000:]
+    # the ranks' own messages come first, torchrun's account of a failed rank last: show both
+    assert result.returncode == 0, f"{result.stderr[:3000]}\n[...]\n{result.stderr[-1500:]}\nstdout: {result.stdout}"
     report = json.loads(result.stdout)
     assert (report["mode"], report["processes"], report["global_batch"]) == ("ddp", 2, 64)
     assert report["threads"] == HALF_THE_CORES  # torchrun sets LOCAL_WORLD_SIZE=2
