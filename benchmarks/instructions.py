@@ -18,7 +18,8 @@ the count is the work of the step and not of how threads happened to wait for ea
 
 runs `pytest benchmarks PYTEST ARGS --benchmark-disable --count-instructions FILE` under callgrind
 (only steady cases are counted; other cases run as usual under --benchmark-disable) and leaves FILE:
-{"steps": N, "counts": {node id: instructions per step}, "valgrind": version}.
+{"steps": N, "counts": {node id: instructions per step}, "complete": true} (rewritten after each
+case, "complete": false until the run ends).
 
 What a count cannot see: memory stalls and cache misses, threading and contention, GPU work, and
 time spent waiting. A change that makes the same instructions slower shows in time only.
@@ -81,6 +82,8 @@ class Counting:
     benchmark (0: not counting) and the figures so far, node id -> instructions per step."""
     steps = 0
     counts: dict[str, float] = {}
+    config: Any = None  # the pytest config of a counting run
+    written = 0  # figures in FILE so far
 
 
 class Unavailable(RuntimeError):
@@ -199,7 +202,7 @@ def start(out: Path, pytest_args: list[str], cwd: Path, steps: int = STEPS, **po
 
 
 def read(path: Path) -> dict[str, float]:
-    """A counting run's figures: node id -> instructions per step."""
+    """A counting run's figures: node id -> instructions per step (of a stopped run: the cases it finished)."""
     return {str(k): float(v) for k, v in json.loads(path.read_text(encoding="utf8"))["counts"].items()}
 
 

@@ -227,9 +227,9 @@ def combined(d: Decision, count: Count | None) -> str:
     return "slower" if "slower" in words else "faster" if "faster" in words else d.verdict
 
 
-def instruction_cell(count: Count | None, noise: dict[str, float], why: str) -> str:
+def instruction_cell(count: Count | None, noise: dict[str, float], compared: bool, why: str) -> str:
     if count is None:
-        return "not counted" if not why else "-"
+        return "-" if why and not compared else "not counted"
     seen = noise.get(count.name)
     return f"{count.change_pct:+.2f}% ({count.verdict})" + (f", A/A noise {seen:.2f}%" if seen is not None else "")
 
@@ -250,17 +250,18 @@ def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spe
         resolvable = f"{d.resolvable_pct:.1f}%" if d.resolvable_pct is not None else ""
         rows.append(f"| {for_markdown(d.name.split('::')[-1])} | {combined(d, counts.get(d.name))} | "
                     f"{d.change_pct:+.1f}% ({d.verdict}) | {interval} | {resolvable} | {d.n_base} / {d.n_head} | "
-                    f"{instruction_cell(counts.get(d.name), noise, why)} |")
+                    f"{instruction_cell(counts.get(d.name), noise, bool(counts), why)} |")
     return head + "\n".join(rows) + "\n"
 
 
 def signals_note(args: argparse.Namespace, counts: dict[str, Count], why: str, noise_files: str) -> str:
     if args.signals == "time":
         return "Instructions: not counted (--signals time).\n\n"
-    if why:
+    if why and not counts:
         return f"Instructions: not compared: {for_markdown(why)}.\n\n"
     return (f"Instructions per step: callgrind, one process a side, {len(counts)} benchmarks counted (torch-compile "
-            f"cases are time only); slower / faster beyond +/-{args.instructions_threshold:g}%; A/A noise from "
+            f"cases are time only){'; ' + for_markdown(why) if why else ''}; slower / faster beyond "
+            f"+/-{args.instructions_threshold:g}%; A/A noise from "
             f"{noise_files or 'no stored A/A file for this machine'}. Instructions do not see memory stalls, "
             "threads or GPU work.\n\n")
 
@@ -315,13 +316,14 @@ def count_instructions(trees: dict[str, Path], args: argparse.Namespace, folder:
     print(f"reporting.ab: counting instructions under callgrind, both sides at once (at most {args.count_budget:g} s)",
           flush=True)
     sides, why = count_sides(trees, args.pytest_args, folder, min(args.count_budget, args.budget))
-    if why:
+    if not sides:
         print(for_terminal(f"reporting.ab: instructions not compared: {why}"), flush=True)
         return {}, why
     counts = {c.name: c for c in compare(sides["base"], sides["head"], args.instructions_threshold)}
     print(f"reporting.ab: instructions counted for {len(counts)} benchmarks: " + ", ".join(
-        f"{sum(c.verdict == v for c in counts.values())} {v}" for v in ("slower", "faster", "same")), flush=True)
-    return counts, ""
+        f"{sum(c.verdict == v for c in counts.values())} {v}" for v in ("slower", "faster", "same"))
+        + (for_terminal(f" ({why})") if why else ""), flush=True)
+    return counts, why
 
 
 def _terminate(signum, frame):

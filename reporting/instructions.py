@@ -40,10 +40,12 @@ class Count:
 
 def count_sides(trees: dict[str, Path], pytest_args: list[str], folder: Path, timeout: float
                 ) -> tuple[dict[str, dict[str, float]], str]:
-    """Both sides counted at once ({side: {node id: instructions per step}}), or ({}, why not)."""
+    """Both sides counted at once ({side: {node id: instructions per step}}, ""), or ({}, why not).
+    Counting that reaches `timeout` is stopped: then the benchmarks both sides had finished, and a
+    note saying so ({} if there are none)."""
     from benchmarks import instructions
 
-    procs, dumps, logs = {}, [], {}
+    procs, dumps, logs, stopped = {}, [], {}, ""
     try:
         for side, tree in trees.items():
             logs[side] = open(folder / f"count-{side}.log", "w", encoding="utf8")
@@ -56,7 +58,7 @@ def count_sides(trees: dict[str, Path], pytest_args: list[str], folder: Path, ti
     except instructions.Unavailable as exc:
         return {}, str(exc)
     except subprocess.TimeoutExpired:
-        return {}, f"counting took over {timeout:.0f} s (its budget share): not compared"
+        stopped = f"counting was stopped at its share of the budget ({timeout:.0f} s)"
     finally:
         for proc in procs.values():
             if proc.poll() is None:
@@ -66,11 +68,31 @@ def count_sides(trees: dict[str, Path], pytest_args: list[str], folder: Path, ti
             log.close()
         for dump in dumps:
             shutil.rmtree(dump, ignore_errors=True)
+    if stopped:
+        return finished(trees, folder, stopped)
     failed = [side for side, code in codes.items() if code != 0]
     if failed:
         return {}, (f"the counting run of {' and '.join(failed)} exited {codes[failed[0]]} "
                     f"(an older base may lack --count-instructions; log: {folder}/count-{failed[0]}.log)")
     return {side: instructions.read(folder / f"count-{side}.json") for side in trees}, ""
+
+
+def finished(trees: dict[str, Path], folder: Path, stopped: str) -> tuple[dict[str, dict[str, float]], str]:
+    """What stopped counting runs had written: the benchmarks both sides finished, and a note."""
+    from benchmarks import instructions
+
+    sides = {}
+    for side in trees:
+        path = folder / f"count-{side}.json"
+        try:
+            sides[side] = instructions.read(path) if path.exists() else {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            sides[side] = {}
+    both = set.intersection(*(set(counts) for counts in sides.values()))
+    if not both:
+        return {}, f"{stopped} before both sides had counted a benchmark: not compared"
+    return ({side: {name: value for name, value in counts.items() if name in both} for side, counts in sides.items()},
+            f"{stopped}: {len(both)} benchmarks counted on both sides, the others by time only")
 
 
 def compare(base: dict[str, float], head: dict[str, float], threshold: float = THRESHOLD_PCT) -> list[Count]:
@@ -117,7 +139,7 @@ def record_aa(out: Path, pairs: int, pytest_args: list[str]) -> int:
             folder = Path(tmp) / str(number)
             folder.mkdir()
             counts, why = count_sides({"a": ROOT, "b": ROOT}, pytest_args, folder, timeout=3600)
-            if why:
+            if why:  # stopped, even with some benchmarks counted: a pair counts them all
                 raise BadInput(out, f"pair {number + 1}: {why}")
             done.append([counts["a"], counts["b"]])
             partial = out.with_name(f".{out.name}.tmp")

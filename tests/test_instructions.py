@@ -128,6 +128,48 @@ def test_ab_without_counts_says_why_and_judges_time_alone(tmp_path, capsys, monk
     assert calls  # the time rounds ran
 
 
+def test_counting_stopped_at_its_share_compares_what_both_sides_finished(tmp_path, monkeypatch):
+    """A counting run past its time share is stopped; the benchmarks both sides had counted (the
+    file is rewritten after each case) are compared, the rest go to time alone, and the note says so."""
+    from reporting import instructions as counting
+
+    written = {"base": {"a": 10.0, "b": 20.0, "c": 30.0}, "head": {"a": 10.0, "b": 21.0}}
+
+    def slow_start(out, pytest_args, cwd, **popen):
+        side = out.stem.removeprefix("count-")
+        out.write_text(json.dumps({"steps": 2, "counts": written[side], "complete": False}))
+        dumps = tmp_path / f"dumps-{side}"
+        dumps.mkdir()
+        return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], **popen), dumps
+
+    monkeypatch.setattr(instructions, "start", slow_start)
+    trees = {"base": ROOT, "head": ROOT}
+    sides, note = counting.count_sides(trees, [], tmp_path, timeout=1)
+    assert sides == {"base": {"a": 10.0, "b": 20.0}, "head": {"a": 10.0, "b": 21.0}}
+    assert note == "counting was stopped at its share of the budget (1 s): 2 benchmarks counted on both sides, " \
+                   "the others by time only"
+    assert not list(tmp_path.glob("dumps-*"))  # removed
+    written["head"] = {}
+    assert counting.count_sides(trees, [], tmp_path, timeout=1) == (
+        {}, "counting was stopped at its share of the budget (1 s) before both sides had counted a benchmark: "
+            "not compared")
+
+
+def test_ab_with_part_of_the_counts_judges_those_and_says_why_the_others_are_not(tmp_path, capsys, monkeypatch):
+    calls: list = []
+    doctored_processes(monkeypatch, calls)
+    names = [b["fullname"] for b in load()["benchmarks"]]
+    counted = {n: 1e6 for n in names if n.endswith(SLOWED)}
+    note = "counting was stopped at its share of the budget (420 s): 1 benchmarks counted on both sides, the others by time only"
+    monkeypatch.setattr(ab, "count_sides", lambda *a: ({"base": counted, "head": {n: 1.08e6 for n in counted}}, note))
+    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "30", "--", "-k", "steady"])
+    assert code == 1 and f"SLOWER: {SLOWED} " in capsys.readouterr().out
+    md = (tmp_path / "out" / "ab.md").read_text()
+    assert "1 benchmarks counted (torch-compile cases are time only); counting was stopped at its share" in md
+    rows = [line for line in md.splitlines() if line.startswith("| test_")]
+    assert len(rows) > 1 and sum("not counted" in row for row in rows) == len(rows) - 1
+
+
 def test_duet_decides_and_ends_on_even_rounds_only():
     """Each side must have run as often on one core as on the other when it is judged."""
     import argparse

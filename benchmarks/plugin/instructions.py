@@ -1,5 +1,6 @@
 """--count-instructions FILE: each steady case's instructions per step, counted under callgrind
-(benchmarks/instructions.py says how and what a count cannot see), written to FILE at the end.
+(benchmarks/instructions.py says how and what a count cannot see), written to FILE after each
+case and at the end.
 
 Only steady cases are counted, after their warm-up; timing is off (--benchmark-disable is
 required: under valgrind a time means nothing).
@@ -35,6 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except instructions.Unavailable as exc:
         raise pytest.UsageError(f"--count-instructions: {exc}") from None
     instructions.Counting.steps = config.getoption("--count-steps")
+    instructions.Counting.config = config
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -49,12 +51,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=f"instructions not counted for {row.key}: {row.uncounted}"))
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    out = session.config.getoption("--count-instructions")
+def write(config: pytest.Config, complete: bool) -> None:
+    """FILE as it stands: rewritten whole (never half-written) after each case, so that a counting
+    run stopped at its time share leaves the cases it finished ("complete": false)."""
+    out = config.getoption("--count-instructions")
     if out is None or not instructions.Counting.steps:
         return
     path = Path(out)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps({"steps": instructions.Counting.steps, "counts": instructions.Counting.counts},
-                              indent=1, sort_keys=True) + "\n", encoding="utf8")
+    tmp.write_text(json.dumps({"steps": instructions.Counting.steps, "counts": instructions.Counting.counts,
+                               "complete": complete}, indent=1, sort_keys=True) + "\n", encoding="utf8")
     tmp.replace(path)
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple) -> None:
+    config = instructions.Counting.config
+    if config is not None and len(instructions.Counting.counts) != instructions.Counting.written:
+        instructions.Counting.written = len(instructions.Counting.counts)
+        write(config, complete=False)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    write(session.config, complete=True)
