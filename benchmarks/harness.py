@@ -66,7 +66,8 @@ def run(benchmark, spec: Spec, work: Workload) -> Any:
     if work.training:
         benchmark.extra_info["loss"] = float(as_numpy(out[1]))
     xla_memory = spec.memory and spec.phase == "steady" and spec.framework == "jax" and spec.compiled
-    if not memory.in_child() and (work.count_framework_flops or xla_memory):
+    counting = bool(instructions.Counting.steps)  # under valgrind, where a fresh step costs tens of seconds
+    if not memory.in_child() and not counting and (work.count_framework_flops or xla_memory):
         analysis = be.analyse(work.build)  # untimed, on a fresh step
         if work.count_framework_flops:
             benchmark.extra_info["flops_per_call_framework"] = analysis["flops"]
@@ -139,13 +140,15 @@ def _steady(benchmark, be: frameworks.Backend, work: Workload) -> Any:
     child = memory.CHILD.get("set") if memory.in_child() else None  # started before the test's inputs
     before_build = memory.resident_bytes() if be.spec.memory and be.spec.device == "cpu" and not child else None
     call = timed(be, work.build(be))
+    out = None
     for _ in range(warmup_steps(benchmark)):
-        call()
+        out = call()
     if child is not None:
         child.after_warmup()
     if instructions.Counting.steps:
         counted = instructions.count(call, benchmark.fullname, instructions.Counting.steps)
         instructions.Counting.counts[benchmark.fullname] = benchmark.extra_info["instructions_per_step"] = counted
+        return out  # a counting run times nothing (--benchmark-disable): no step more under valgrind
     before = be.compile_count()
     out = benchmark(call)
     compiled = be.compile_count() - before

@@ -42,7 +42,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-STEPS = 2  # counted steps a benchmark at first; the count is their mean
+STEPS = 1  # counted steps a benchmark at first: one step of MIN_COUNTED or more is the figure (under
+# valgrind a step costs as much instrumented as not, about 100 times its native time or more)
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
     "TORCHINDUCTOR_COMPILE_THREADS": "1", "PYTHONHASHSEED": "0",
