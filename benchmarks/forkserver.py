@@ -11,8 +11,9 @@ does what a fresh interpreter would: pytest collects the case, the working set's
 read once the framework's runtime has started in the child, and the case runs alone.
 
 Protocol: the parent writes one JSON line a case, {"args": pytest's arguments, "env": variables
-to set, "log": the file for the child's output}; the server forks; the child sends its stdout
-and stderr to `log`, sets `env`, runs pytest.main(args) in the server's folder and exits with
+to set, "log": the file for the child's output, optionally "err": one for its stderr and
+"whole_env": true (env replaces the environment)}; the server forks; the child sends its stdout
+and stderr to `log` (or `err`), sets `env`, runs pytest.main(args) in the server's folder and exits with
 pytest's status; the server waits for it and answers one JSON line {"exit": status}. One case
 at a time per server; both die with their parent (PR_SET_PDEATHSIG).
 
@@ -34,6 +35,7 @@ from benchmarks.dp_rank import die_with_parent
 
 # what a server imports once; a NumPy case's children import neither framework
 PRELOAD = {"jax": ("jax", "jax.numpy", "optax"), "torch": ("torch", "torch._dynamo"), "numpy": ()}
+PRELOAD["all"] = PRELOAD["jax"] + PRELOAD["torch"]  # the unit tests' collections (tests/collect.py)
 COMMON = ("numpy", "pytest", "pytest_benchmark.plugin")
 START_TIMEOUT_S = 120.0  # interpreter + the framework's import, on a loaded 2-core machine
 
@@ -52,11 +54,14 @@ class Server:
                                      text=True, start_new_session=True)
         self._reply(START_TIMEOUT_S, "start-up")
 
-    def run(self, args: list[str], env: dict[str, str], log: str, timeout: float) -> int:
-        """Run pytest with `args` in a fresh child; returns its exit status (negative: killed by that signal)."""
+    def run(self, args: list[str], env: dict[str, str], log: str, timeout: float, err: str | None = None,
+            whole_env: bool = False) -> int:
+        """Run pytest with `args` in a fresh child; returns its exit status (negative: killed by that signal).
+        `err`: its stderr apart from `log`; `whole_env`: `env` is the child's whole environment."""
         assert self.proc.stdin is not None
+        request = {"args": args, "env": env, "log": log, "err": err or log, "whole_env": whole_env}
         try:
-            self.proc.stdin.write(json.dumps({"args": args, "env": env, "log": log}) + "\n")
+            self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
         except (OSError, ValueError) as err:  # a broken pipe, or a server this side closed
             self.close()
@@ -120,11 +125,16 @@ def _child(request: dict, replies: IO[str], server: int) -> None:
         die_with_parent(server)
         replies.close()
         out = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        err = out if request.get("err", request["log"]) == request["log"] else \
+            os.open(request["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(out, 1)
-        os.dup2(out, 2)
+        os.dup2(err, 2)
         sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the child's whole life
+        sys.stdout = sys.__stdout__  # the server wrote its prints to stderr (main); the child's go to fd 1 again
+        if request.get("whole_env"):
+            os.environ.clear()
         os.environ.update(request["env"])
         import pytest
 

@@ -6,8 +6,6 @@ exist on which device, torch.compile's mode recorded, and no host-to-device copy
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,6 +15,7 @@ import pytest
 from benchmarks import frameworks
 from benchmarks.plugin import machine_info, session
 from benchmarks.spec import TOLERANCES, Spec, tolerance
+from tests.collect import pytest_collect
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,8 +37,7 @@ def test_tf32_loosens_every_matmul_check_and_highest_stays_tight(check):
 
 
 def collected(*args: str) -> list[str]:
-    result = subprocess.run([sys.executable, "-m", "pytest", "benchmarks/test_mlp.py", "--collect-only", "-q", *args],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = pytest_collect("benchmarks/test_mlp.py", "--collect-only", "-q", *args)
     assert result.returncode == 0, result.stdout + result.stderr
     return [line.split("::")[1] for line in result.stdout.splitlines() if "::" in line]
 

@@ -75,12 +75,14 @@ def processes() -> dict[int, tuple[int, str, bytes]]:
 
 
 def children(parent: int | None = None) -> list[int]:
-    """Living children (all descendants with `parent`), multiprocessing's resource tracker excepted."""
+    """Living children (all descendants with `parent`), multiprocessing's resource tracker and the unit
+    tests' collection server (tests/collect.py) excepted."""
     table, found, frontier = processes(), [], [parent or os.getpid()]
     while frontier:
         node = frontier.pop()
         kids = [pid for pid, (ppid, state, _) in table.items() if ppid == node and state != "Z"]
-        found += [pid for pid in kids if b"resource_tracker" not in table[pid][2]]
+        found += [pid for pid in kids if b"resource_tracker" not in table[pid][2]
+                  and b"benchmarks.forkserver\0all" not in table[pid][2]]
         frontier += kids if parent else []
     return found
 

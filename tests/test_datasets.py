@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from models import datasets
+from tests.collect import pytest_collect
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -147,8 +148,7 @@ def test_a_bad_file_fails_the_benchmark_with_one_line(tmp_path):
     (["--data-root", "/nonexistent/folder"], "--data-root: not a folder: '/nonexistent/folder'"),
 ])
 def test_bad_options_are_one_line_usage_errors(args, message):
-    result = subprocess.run([sys.executable, "-m", "pytest", "benchmarks/test_epoch.py", "--collect-only", "-q", *args],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = pytest_collect("benchmarks/test_epoch.py", "--collect-only", "-q", *args)
     assert result.returncode == 4 and message in result.stderr, result.stderr
 
 

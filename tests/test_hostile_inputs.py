@@ -15,6 +15,7 @@ from benchmarks.plugin import options as plugin_options
 from models import datasets
 from reporting import ab
 from reporting.args import percentage, positive_float
+from tests.collect import pytest_collect
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ["²", "١٢", "٣", "1_0", "-5", "+5", "0", "", " 64", "64 ", "6 4", "1e3", "0x10", "9" * 5000]
@@ -74,8 +75,7 @@ def test_ascii_values_keep_their_meaning(option, text, value):
     (["--epoch-samples", "١٢"], "ERROR: --epoch-samples: expected one integer from 1 to 50000, got '١٢'"),
 ])
 def test_a_hostile_option_on_the_command_line_is_one_line_exit_4(args, message):
-    result = subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "--collect-only", "-q", *args],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = pytest_collect("benchmarks", "--collect-only", "-q", *args)
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert result.returncode == 4 and lines == [message], result.stdout + result.stderr
 

@@ -3,7 +3,6 @@ the single-process figure that is never a finding, and the shuffled order of a r
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 
 from reporting import ratios
 from reporting.load import Bench, Run
+from tests.collect import pytest_collect
 from tests.test_report import ROOT
 
 
@@ -81,9 +81,8 @@ def test_the_findings_name_the_factor_the_interval_and_the_processes():
 
 
 def _collected(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "--collect-only", "-q", "--device", "cpu",
-                           "--batch-sizes", "64", "-k", "test_mlp_train_step", *args],
-                          cwd=ROOT, capture_output=True, text=True)
+    return pytest_collect("benchmarks", "--collect-only", "-q", "--device", "cpu", "--batch-sizes", "64",
+                          "-k", "test_mlp_train_step", *args)
 
 
 def test_shuffle_orders_steady_cases_by_its_seed_and_refuses_firstcall_cases():
