@@ -181,3 +181,29 @@ def test_duet_decides_and_ends_on_even_rounds_only():
     assert not ab.last_round(8, spent=70, last=10, args=args)
     args.duet = False
     assert ab.last_round(7, spent=95, last=10, args=args)
+
+
+def test_counting_skips_the_uncounted_modes_and_counts_jax_eager_last():
+    """Under counting, torch-compile skips with its reason and jax-eager's cases come after the others
+    (a run stopped at its share of the budget leaves the costliest, least steady counts to time)."""
+    from types import SimpleNamespace
+
+    from benchmarks.plugin import instructions as plugin
+    from benchmarks.spec import Spec
+
+    class Item(SimpleNamespace):
+        __hash__ = object.__hash__  # as pytest's items
+
+        def add_marker(self, marker):
+            self.skipped = marker.kwargs["reason"]
+
+    def item(framework, mode, name):
+        spec = Spec(framework, mode, "cpu", "n10000", 10000, "steady")
+        return Item(name=name, callspec=SimpleNamespace(params={"spec": spec}), skipped=None)
+
+    items = [item("jax", "eager", "a"), item("jax", "jit", "b"), item("torch", "compile", "c"),
+             item("jax", "eager", "d"), item("numpy", "plain", "e")]
+    config = SimpleNamespace(getoption=lambda name: "counts.json")
+    plugin.pytest_collection_modifyitems(config, items)
+    assert [i.name for i in items] == ["b", "c", "e", "a", "d"]
+    assert [i.name for i in items if i.skipped] == ["c"] and "torch-compile" in items[1].skipped

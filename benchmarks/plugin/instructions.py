@@ -40,15 +40,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under counting, a case of a mode whose steps callgrind cannot run skips, saying why."""
+    """Under counting, a case of a mode whose steps callgrind cannot run skips, saying why, and the
+    modes of instructions.COUNT_LAST are counted after the others (a stable reorder)."""
     if config.getoption("--count-instructions") is None:
         return
+    last: set[pytest.Item] = set()
     for item in items:
         callspec = getattr(item, "callspec", None)
         spec = callspec.params.get("spec") if callspec is not None else None
         row = modes.row(spec.framework, spec.mode) if spec is not None else None
         if row is not None and row.uncounted:
             item.add_marker(pytest.mark.skip(reason=f"instructions not counted for {row.key}: {row.uncounted}"))
+        if row is not None and row.key in instructions.COUNT_LAST:
+            last.add(item)
+    items.sort(key=lambda item: item in last)
 
 
 def write(config: pytest.Config, complete: bool) -> None:
