@@ -56,6 +56,11 @@ def looks_at(n: int, duet: bool = False) -> bool:
     return n >= MIN_PROCESSES and (n - MIN_PROCESSES) % LOOK_EVERY == 0
 
 
+def first_look(duet: bool) -> int:
+    """Processes a side at the first decision."""
+    return MIN_PROCESSES + MIN_PROCESSES % 2 if duet else MIN_PROCESSES
+
+
 def last_round(number: int, spent: float, last: float, args: argparse.Namespace) -> bool:
     """Whether round `number` is the last: --rounds reached, or the next would overrun the time
     budget. Duet ends on an even round only: after an odd one the next always runs, and after an
@@ -156,21 +161,22 @@ class Sides:
         return decide_all(self.values["base"], self.values["head"], threshold)
 
 
-def too_short(first_round_s: float, budget: float, before: float = 0.0) -> str:
+def too_short(first_round_s: float, budget: float, before: float = 0.0, first: int = MIN_PROCESSES) -> str:
     """Why no benchmark can be decided, when a round (a process a side) costs so much here that the
-    `budget` left for time (after `before` seconds of counting) cannot reach the first decision;
-    else "". (A real run has spent the first round or two before it knows: the fit is counted from
-    zero, so a borderline budget may still reach it.)"""
+    `budget` left for time (after `before` seconds of counting) cannot reach the first decision
+    (after `first` processes a side); else "". (A real run has spent the first round or two before
+    it knows: the fit is counted from zero, so a borderline budget may still reach it.)"""
     fits = int(budget // first_round_s)
-    if fits >= MIN_PROCESSES:
+    if fits >= first:
         return ""
-    need = math.ceil(((MIN_PROCESSES + 1) * first_round_s + before) / 100) * 100  # a round of slack: rounds vary
+    need = math.ceil(((first + 1) * first_round_s + before) / 100) * 100  # a round of slack: rounds vary
     left = f"the {budget:.0f} s the budget left after counting instructions ({before:.0f} s)" if before else \
         f"the {budget:g} s budget"
+    duet = ", an even number in a duet" if first > MIN_PROCESSES else ""
     return (f"a round (one process a side) takes {first_round_s:.0f} s on this machine, so {left} "
-            f"fits about {fits} processes a side, fewer than the {MIN_PROCESSES} the {CONFIDENCE:.1%} interval needs "
-            f"for a first decision: every benchmark will stay undecided by time (a budget of about {need:.0f} s "
-            "would decide)")
+            f"fits about {fits} processes a side, fewer than the {first} a first decision needs "
+            f"({MIN_PROCESSES} for the {CONFIDENCE:.1%} interval{duet}): every benchmark will stay undecided by "
+            f"time (a budget of about {need:.0f} s would decide)")
 
 
 def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -> tuple[list[Decision], Sides]:
@@ -197,7 +203,8 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
         rounds.append(last)
         # judged on the cheaper of the first two rounds: the first also pays one-off costs (the worktree's caches)
         counting = args.budget - args.time_budget
-        if (number == 2 or (final and number == 1)) and (note := too_short(min(rounds), args.time_budget, counting)):
+        if (number == 2 or (final and number == 1)) and (
+                note := too_short(min(rounds), args.time_budget, counting, first_look(args.duet))):
             sides.notes.append(note)
             print(f"reporting.ab: {note}", flush=True)
         if (looks_at(number, args.duet) and not args.rounds) or (final and number >= MIN_PROCESSES):
@@ -210,13 +217,18 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
                 break
             selection = undecided
         else:
-            first, every = (MIN_PROCESSES + MIN_PROCESSES % 2, 2) if args.duet else (MIN_PROCESSES, LOOK_EVERY)
+            first, every = first_look(args.duet), 2 if args.duet else LOOK_EVERY
             print(f"reporting.ab: round {number} ({spent:.0f} s): {number} process(es) a side, deciding after "
                   f"{first}, then every {every}", flush=True)
         if final:
             break
     if not decisions:
         decisions = sides.decisions(args.threshold)
+        if number < first_look(args.duet) and not args.rounds and not sides.notes:
+            note = (f"the time rounds ended after {number} process(es) a side, fewer than the {first_look(args.duet)} "
+                    f"a first decision needs: time decided nothing (it had {args.time_budget:.0f} s of the budget)")
+            sides.notes.append(note)
+            print(f"reporting.ab: {note}", flush=True)
     return decisions, sides
 
 

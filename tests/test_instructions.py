@@ -207,3 +207,16 @@ def test_counting_skips_the_uncounted_modes_and_counts_jax_eager_last():
     plugin.pytest_collection_modifyitems(config, items)
     assert [i.name for i in items] == ["b", "c", "e", "a", "d"]
     assert [i.name for i in items if i.skipped] == ["c"] and "torch-compile" in items[1].skipped
+
+
+def test_time_rounds_that_end_before_a_first_decision_say_so(tmp_path, capsys, monkeypatch):
+    """The budget left after counting held 3 rounds, fewer than the first decision needs: ab.md says
+    that time decided nothing, instead of a table of bare "undecided"."""
+    calls: list = []
+    doctored_processes(monkeypatch, calls)
+    monkeypatch.setattr(ab, "count_sides", lambda *a: ({}, "valgrind is not installed (apt-get install valgrind)"))
+    monkeypatch.setattr(ab, "last_round", lambda number, spent, last, args: number >= 3)
+    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "30", "--", "-k", "steady"])
+    assert code == 0 and len(calls) == 6
+    assert "Note: the time rounds ended after 3 process(es) a side, fewer than the 7 a first decision needs: " \
+           "time decided nothing" in (tmp_path / "out" / "ab.md").read_text()

@@ -72,9 +72,13 @@ def test_a_budget_too_short_for_a_first_decision_says_so_and_what_would_do():
     from reporting.ab import MIN_PROCESSES, too_short
 
     note = too_short(108, 600)
-    assert f"fits about 5 processes a side, fewer than the {MIN_PROCESSES}" in note
+    assert f"fits about 5 processes a side, fewer than the {MIN_PROCESSES} a first decision needs" in note
     assert "a budget of about 900 s would decide" in note
     assert too_short(600 / MIN_PROCESSES, 600) == ""
+    # a duet decides after an even number of rounds: 8, not 7 (182 s after counting, 24 s a round)
+    note = too_short(24, 182, before=418, first=MIN_PROCESSES + 1)
+    assert f"fewer than the {MIN_PROCESSES + 1} a first decision needs ({MIN_PROCESSES} for the 99.9% interval, " \
+           "an even number in a duet)" in note and "a budget of about 700 s would decide" in note
 
 
 def test_a_stored_aa_set_reads_back_without_the_partial_processes(tmp_path, capsys):
