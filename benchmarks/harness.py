@@ -66,7 +66,7 @@ def run(benchmark, spec: Spec, work: Workload) -> Any:
     if work.training:
         benchmark.extra_info["loss"] = float(as_numpy(out[1]))
     xla_memory = spec.memory and spec.phase == "steady" and spec.framework == "jax" and spec.compiled
-    counting = bool(instructions.Counting.steps)  # under valgrind, where a fresh step costs tens of seconds
+    counting = bool(instructions.Counting.steps)  # under valgrind, where a fresh step is dear (docs/regression-gate.md)
     if not memory.in_child() and not counting and (work.count_framework_flops or xla_memory):
         analysis = be.analyse(work.build)  # untimed, on a fresh step
         if work.count_framework_flops:

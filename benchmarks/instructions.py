@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 STEPS = 1  # counted steps a benchmark at first: one step of MIN_COUNTED or more is the figure (under
-# valgrind a step costs as much instrumented as not, about 100 times its native time or more)
+# valgrind a step costs about as much instrumented as not: docs/regression-gate.md)
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
     "TORCHINDUCTOR_COMPILE_THREADS": "1", "PYTHONHASHSEED": "0",
@@ -88,7 +88,6 @@ class Counting:
     benchmark (0: not counting) and the figures so far, node id -> instructions per step."""
     steps = 0
     counts: dict[str, float] = {}
-    config: Any = None  # the pytest config of a counting run
     written = 0  # figures in FILE so far
 
 

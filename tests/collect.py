@@ -1,11 +1,11 @@
 """`python -m pytest PATH --collect-only ...` for the unit tests, without a new interpreter each time.
 
 Many unit tests read what pytest collects (ids, -k selections, one-line usage errors). Each such
-run in a new interpreter pays pytest's, JAX's and PyTorch's imports again, about 4 s here, most of
-a run. These runs go to a fork server that imported them once (benchmarks/forkserver.py, "all"):
-each is a forked child that runs pytest.main with the test's arguments and its whole environment,
-its stdout and stderr kept apart, as a subprocess would give them. Where the server cannot start,
-a subprocess does it.
+run in a new interpreter pays pytest's, JAX's and PyTorch's imports again, most of such a run.
+These runs go to a fork server that imported them once (benchmarks/forkserver.py, "all"): each is
+a forked child that runs pytest.main with the test's arguments and its whole environment, its
+stdout and stderr kept apart, as a subprocess would give them. Where the server cannot start, a
+subprocess does it.
 """
 from __future__ import annotations
 

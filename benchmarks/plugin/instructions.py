@@ -36,7 +36,6 @@ def pytest_configure(config: pytest.Config) -> None:
     except instructions.Unavailable as exc:
         raise pytest.UsageError(f"--count-instructions: {exc}") from None
     instructions.Counting.steps = config.getoption("--count-steps")
-    instructions.Counting.config = config
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -69,11 +68,10 @@ def write(config: pytest.Config, complete: bool) -> None:
     tmp.replace(path)
 
 
-def pytest_runtest_logfinish(nodeid: str, location: tuple) -> None:
-    config = instructions.Counting.config
-    if config is not None and len(instructions.Counting.counts) != instructions.Counting.written:
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if len(instructions.Counting.counts) != instructions.Counting.written:  # this case added a figure
         instructions.Counting.written = len(instructions.Counting.counts)
-        write(config, complete=False)
+        write(item.config, complete=False)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
