@@ -6,7 +6,8 @@ judged with their own between-process noise (reporting/sequential.py); no calibr
 A git worktree of REF is made in a temporary folder (removed afterwards, also on an error, Ctrl-C
 or SIGTERM). Then rounds: each round runs one fresh, short `python -m pytest benchmarks` process
 per side (PYTEST ARGS, the quick set from `make compare`, plus SHORT_ARGS: few rounds, no memory
-pass), base and head in a random order (seeded), each with this interpreter in its own tree. Each
+pass; each side's JAX compile cache, filled by its first process: --compile-cache), base and
+head in a random order (seeded), each with this interpreter in its own tree. Each
 process gives one value per benchmark, its fastest round. From MIN_PROCESSES a side on, after
 every LOOK_EVERY rounds each benchmark is decided: slower, faster, same or undecided; decided
 benchmarks are not measured again, the undecided get the next processes, until all are decided or the next round
@@ -118,14 +119,14 @@ def measure(tree: Path, json_path: Path, pytest_args: list[str], selection: list
     return json_path
 
 
-def measure_duet(runs: list[tuple[Path, Path]], pytest_args: list[str], selection: list[str]) -> list[Path]:
-    """Duet: one fresh process per (tree, json_path) at the same time, the i-th pinned to core i
-    (taskset) with one thread (benchmarks/instructions.ONE_THREAD's variables); their JSON paths."""
+def measure_duet(runs: list[tuple[Path, Path, list[str]]], selection: list[str]) -> list[Path]:
+    """Duet: one fresh process per (tree, json_path, pytest_args) at the same time, the i-th pinned
+    to core i (taskset) with one thread (benchmarks/instructions.ONE_THREAD's variables); their JSON paths."""
     from benchmarks.instructions import ONE_THREAD
 
     procs = []
     try:
-        for core, (tree, json_path) in enumerate(runs):
+        for core, (tree, json_path, pytest_args) in enumerate(runs):
             cmd = ["taskset", "-c", str(core), *pytest_command(json_path, pytest_args, selection)]
             procs.append((subprocess.Popen(cmd, cwd=tree, stdout=subprocess.DEVNULL, env={**os.environ, **ONE_THREAD},
                                            start_new_session=True), tree, cmd))
@@ -136,7 +137,7 @@ def measure_duet(runs: list[tuple[Path, Path]], pytest_args: list[str], selectio
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-    return [json_path for _, json_path in runs]
+    return [json_path for _, json_path, _ in runs]
 
 
 def fastest_rounds(path: Path) -> dict[str, float]:
@@ -179,10 +180,34 @@ def too_short(first_round_s: float, budget: float, before: float = 0.0, first: i
             f"time (a budget of about {need:.0f} s would decide)")
 
 
+def has_option(tree: Path, option: str) -> bool:
+    """Whether the checkout `tree` defines the benchmarks' pytest `option`."""
+    try:
+        return f'"{option}"' in (tree / "benchmarks/plugin/options.py").read_text(encoding="utf8", errors="replace")
+    except OSError:
+        return False
+
+
+def compile_caches(trees: dict[str, Path], folder: Path) -> tuple[dict[str, list[str]], str]:
+    """Each side's time processes keep JAX's compiled code in a cache folder of that side's own
+    (benchmarks' --compile-cache): the first round compiles and fills it, later rounds load it, so
+    a round costs less. Steady times do not change: the same code runs, loaded instead of compiled.
+    Both sides or neither: a tree older than the option gets none, nor does the other ({side: []}, why)."""
+    older = [side for side, tree in trees.items() if not has_option(tree, "--compile-cache")]
+    if older:
+        return {side: [] for side in trees}, (f"the time processes compiled in every round: the {older[0]} tree "
+                                              "predates --compile-cache, so neither side kept a compile cache")
+    return {side: ["--compile-cache", str(folder / f"compile-cache-{side}")] for side in trees}, ""
+
+
 def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -> tuple[list[Decision], Sides]:
     """Rounds of one process a side, in a random order, until every benchmark is decided or the
     budget would be overrun by one more round."""
     rng, sides, started = random.Random(SEED), Sides(), time.monotonic()
+    caches, why = compile_caches(trees, folder)
+    if why:
+        print(f"reporting.ab: {why}", flush=True)
+    side_args = {side: [*args.pytest_args, *caches[side]] for side in trees}
     selection: list[str] = []  # node ids still undecided (empty: the whole selection, first rounds)
     decisions: list[Decision] = []
     rounds: list[float] = []  # seconds each round took
@@ -192,16 +217,17 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
         paths = {side: folder / f"{side}-{number:02d}.json" for side in order}
         if args.duet:  # at once, one core each; the sides swap cores every round
             order = ["base", "head"] if number % 2 else ["head", "base"]
-            measure_duet([(trees[side], paths[side]) for side in order], args.pytest_args, selection)
+            measure_duet([(trees[side], paths[side], side_args[side]) for side in order], selection)
         else:
             for side in order:
-                measure(trees[side], paths[side], args.pytest_args, selection)
+                measure(trees[side], paths[side], side_args[side], selection)
         for side in order:
             sides.add(side, paths[side])
         spent, last = time.monotonic() - started, time.monotonic() - round_start
         final = last_round(number, spent, last, args)
         rounds.append(last)
-        # judged on the cheaper of the first two rounds: the first also pays one-off costs (the worktree's caches)
+        # judged on the cheaper of the first two rounds: the first also pays one-off costs (the worktree's
+        # caches, filling the compile caches)
         counting = args.budget - args.time_budget
         if (number == 2 or (final and number == 1)) and (
                 note := too_short(min(rounds), args.time_budget, counting, first_look(args.duet))):
@@ -229,6 +255,7 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
                     f"a first decision needs: time decided nothing (it had {args.time_budget:.0f} s of the budget)")
             sides.notes.append(note)
             print(f"reporting.ab: {note}", flush=True)
+    sides.notes.extend([why] if why else [])
     return decisions, sides
 
 

@@ -3,10 +3,12 @@ from both signals: a real callgrind count of a small loop, the dump parser, the 
 reporting.ab with doctored counts. No timing."""
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -93,7 +95,7 @@ def test_one_word_from_both_signals(time_word, count_word, word):
 
 def doctored_processes(monkeypatch, calls: list):
     def fake_measure(tree, json_path, pytest_args, selection):
-        calls.append(tree)
+        calls.append(pytest_args)
         return save(load(), json_path)
     monkeypatch.setattr(ab, "measure", fake_measure)
 
@@ -126,6 +128,29 @@ def test_ab_without_counts_says_why_and_judges_time_alone(tmp_path, capsys, monk
     assert code == 0 and "instructions not compared: valgrind is not installed" in out
     assert "Instructions: not compared: valgrind is not installed" in (tmp_path / "out" / "ab.md").read_text()
     assert calls  # the time rounds ran
+
+
+def test_each_side_times_with_a_compile_cache_of_its_own(tmp_path, monkeypatch):
+    calls: list = []
+    doctored_processes(monkeypatch, calls)
+    monkeypatch.setattr(ab, "worktree", lambda ref: contextlib.nullcontext((ab.ROOT, "0" * 40)))  # base: this tree
+    assert ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "30", "--signals", "time",
+                    "--", "-k", "steady"]) == 0
+    caches = {tuple(args[args.index("--compile-cache"):][:2]) for args in calls}
+    assert {Path(folder).name for _, folder in caches} == {"compile-cache-base", "compile-cache-head"}
+
+
+def test_time_processes_keep_a_compile_cache_on_both_sides_or_on_neither(tmp_path):
+    """A base older than --compile-cache would refuse it: then neither side keeps one (both sides
+    measured the same way), and the note says why."""
+    old = tmp_path / "old"
+    (old / "benchmarks" / "plugin").mkdir(parents=True)
+    (old / "benchmarks" / "plugin" / "options.py").write_text('group.addoption("--memory")\n')
+    caches, why = ab.compile_caches({"base": old, "head": ab.ROOT}, tmp_path)
+    assert caches == {"base": [], "head": []} and "the base tree predates --compile-cache" in why
+    caches, why = ab.compile_caches({"base": ab.ROOT, "head": ab.ROOT}, tmp_path)
+    assert why == "" and caches == {side: ["--compile-cache", str(tmp_path / f"compile-cache-{side}")]
+                                    for side in ("base", "head")}
 
 
 def test_counting_stopped_at_its_share_compares_what_both_sides_finished(tmp_path, monkeypatch):

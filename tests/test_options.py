@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.plugin.cases import has_framework
 from tests.collect import pytest_collect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,3 +131,43 @@ def test_missing_framework_skips_with_reason(tmp_path):
                         path="benchmarks/test_mlp.py", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed, 2 skipped" in result.stdout and "jax is not installed" in result.stdout
+
+
+def test_compile_cache_is_for_steady_cases_only(tmp_path):
+    """A first call must compile, not load: --compile-cache refuses it, in one line; so a folder it
+    cannot make."""
+    assert collected("-k", "test_mlp_train_step and steady", "--batch-sizes", "64", "--compile-cache", str(tmp_path))
+    refused = pytest_run("--collect-only", "-q", "-k", "test_mlp_train_step", "--compile-cache", str(tmp_path))
+    assert refused.returncode == 4 and "--compile-cache: select steady cases only" in refused.stdout + refused.stderr
+    (tmp_path / "file").write_text("")
+    bad = pytest_run("--collect-only", "-q", "-k", "steady", "--compile-cache", str(tmp_path / "file"))
+    errors = [line for line in bad.stderr.splitlines() if line.strip()]
+    assert bad.returncode == 4 and len(errors) == 1 and "--compile-cache: cannot make a folder there" in errors[0]
+
+
+CACHE_PROBE = """
+import sys
+import jax, jax.numpy as jnp
+from jax import monitoring
+from benchmarks.plugin.session import set_compile_cache
+hits = []
+monitoring.register_event_listener(lambda event, **kw: hits.append(event) if event.endswith("cache_hits") else None)
+set_compile_cache(sys.argv[1] if len(sys.argv) > 1 else None)
+jax.block_until_ready(jax.jit(lambda x: jnp.sin(x) * 3.0 + 1.0)(jnp.ones(8)))
+print(len(hits))
+"""
+
+
+@pytest.mark.skipif(not has_framework("jax"), reason="jax is not installed")
+def test_compile_cache_loads_in_a_new_process_what_an_earlier_one_compiled(tmp_path):
+    """The first process compiles and stores; the second loads it (a cache hit); without the
+    option nothing is stored or loaded (the suite's default: a first call pays its compile)."""
+    def hits(*args: str) -> int:
+        proc = subprocess.run([sys.executable, "-c", CACHE_PROBE, *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return int(proc.stdout.split()[-1])
+
+    assert hits() == 0 and hits() == 0
+    assert hits(str(tmp_path)) == 0 and any((tmp_path / "jax").iterdir())
+    assert hits(str(tmp_path)) >= 1  # each compiled computation (jnp.ones, the jitted function) a hit

@@ -1,4 +1,5 @@
-"""@pytest.mark.cases -> the parametrised `spec` of every benchmark, its skips, and --shuffle.
+"""@pytest.mark.cases -> the parametrised `spec` of every benchmark, its skips, --shuffle, and the
+steady-only check of --shuffle and --compile-cache.
 
 Every benchmark asks for the `spec` fixture and declares what it covers with
 `@pytest.mark.cases(modes=[("jax", "jit"), ...], sizes="batch")`; this turns that into ids
@@ -119,11 +120,12 @@ def _skips(spec: Spec) -> list:
 
 @pytest.hookimpl(trylast=True)  # after -m / -k have deselected
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """--shuffle SEED: the steady cases in a seeded random order. A firstcall case is refused: its
-    steady twin relies on running after it (JAX's caches, Inductor's first compile)."""
+    """--shuffle SEED: the steady cases in a seeded random order. A firstcall case is refused with
+    it (its steady twin relies on running after it: JAX's caches, Inductor's first compile) and
+    with --compile-cache (a first call must compile, not load)."""
     seed = config.getoption("shuffle")
-    if seed is None:
-        return
-    if any("-firstcall]" in item.nodeid for item in items):
-        raise pytest.UsageError("--shuffle: select steady cases only (add -k steady)")
-    random.Random(seed).shuffle(items)
+    for option in ("--shuffle", "--compile-cache"):
+        if config.getoption(option) is not None and any("-firstcall]" in item.nodeid for item in items):
+            raise pytest.UsageError(f"{option}: select steady cases only (add -k steady)")
+    if seed is not None:
+        random.Random(seed).shuffle(items)

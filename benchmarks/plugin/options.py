@@ -119,6 +119,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--shuffle", default=None, type=_int_type("--shuffle", 2 ** 31), metavar="SEED",
                     help="run the steady cases in a random order drawn from SEED, frameworks and cases mixed "
                          "(make bench's repeated processes: each its own order); firstcall cases are refused")
+    group.addoption("--compile-cache", default=None, metavar="DIR",
+                    help="steady cases only: JAX's persistent compilation cache in DIR (every entry kept), so that "
+                         "a later process of the same selection loads its compiled code instead of compiling it "
+                         "(make compare's time processes); firstcall cases are refused")
     group.addoption("--memory", default="on", choices=("on", "off", "all"),
                     help="memory pass after timing, each case's working set in a fresh process: on = the steady "
                          "MLP, matmul and GPT cases, all = every steady case, off = none (default on)")

@@ -37,6 +37,7 @@ class Settings:
     devices: list[int]
     memory: str
     shuffle: int | None
+    compile_cache: str | None
 
 
 @dataclass
@@ -72,7 +73,19 @@ def _settings(config: pytest.Config) -> Settings:
                     gpt_steps=option("--gpt-steps"), gpt_text=_gpt_text(option("--text")), data_root=data_root,
                     dataset=option("--dataset"), download=option("--download"), epochs=option("--epochs"),
                     epoch_samples=option("--epoch-samples"), devices=option("--devices"), memory=option("--memory"),
-                    shuffle=option("--shuffle"))
+                    shuffle=option("--shuffle"), compile_cache=_compile_cache(option("--compile-cache")))
+
+
+def _compile_cache(folder: str | None) -> str | None:
+    """--compile-cache DIR: a folder this process can write into (made if missing)."""
+    if folder is not None:
+        try:
+            (Path(folder) / "jax").mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise pytest.UsageError(f"--compile-cache: cannot make a folder there: {folder!r} ({e.strerror})") from None
+        if not os.access(Path(folder) / "jax", os.W_OK | os.X_OK):
+            raise pytest.UsageError(f"--compile-cache: not writable: {folder!r}")
+    return folder
 
 
 def _gpt_configs(value: str) -> list[str]:
@@ -101,6 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
                             "framework-mode x device x size x phase")
     config.stash[KEY] = SuiteSession(_settings(config), machine.CpuWatch())
     set_precision(config.stash[KEY].settings.matmul_precision)
+    set_compile_cache(config.stash[KEY].settings.compile_cache)
     _storage_anywhere()
     progress.register(config)
 
@@ -122,13 +136,27 @@ def _storage_anywhere() -> None:
     FileStorage.location = property(location)  # type: ignore[method-assign, assignment]
 
 
+def set_compile_cache(folder: str | None) -> None:
+    """JAX's persistent compilation cache: off (a first call must pay the compile), or with
+    --compile-cache (steady cases only, benchmarks/plugin/cases.py) every entry kept in `folder`:
+    the same compiled code, loaded instead of compiled, so a fresh process starts timing sooner."""
+    if not has_framework("jax"):
+        return
+    import jax
+
+    jax.config.update("jax_enable_compilation_cache", folder is not None)
+    if folder is not None:
+        jax.config.update("jax_compilation_cache_dir", str(Path(folder) / "jax"))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
 def set_precision(precision: str) -> None:
     """Same float32 matmul precision on both sides, before any benchmark is built."""
     if has_framework("jax"):
         import jax
 
         jax.config.update("jax_default_matmul_precision", "highest" if precision == "highest" else "tensorfloat32")
-        jax.config.update("jax_enable_compilation_cache", False)  # firstcall must pay the compile
     if has_framework("torch"):
         import torch
 
