@@ -1,6 +1,7 @@
 """Offline check of make compare's decision rule on stored processes of one commit (A/A data).
 
-    python -m reporting.validate_ab RUN.json RUN.json ... [--per-side K ...] [--threshold PCT] [--trials N] [--save FILE]
+    python -m reporting.validate_ab RUN.json RUN.json ... [--per-side K ...] [--threshold PCT] [--trials N]
+        [--confidence C] [--save FILE]
     python -m reporting.validate_ab AA-SET.json [--per-side K ...]   (a set written by --save)
 
 RUN.json: fresh quick-set processes of one commit, taken as make compare takes them
@@ -34,25 +35,27 @@ import numpy as np
 from reporting import BadInput
 from reporting.ab import MIN_PROCESSES, fastest_rounds, looks_at
 from reporting.instructions import read_aa
-from reporting.sequential import decide
+from reporting.sequential import CONFIDENCE, decide
 
 SLOWDOWNS = (0.10, 0.15, 0.25)
 
 
-def looks(base: np.ndarray, head: np.ndarray, threshold: float, duet: bool = False) -> str:
+def looks(base: np.ndarray, head: np.ndarray, threshold: float, duet: bool = False,
+          confidence: float = CONFIDENCE) -> str:
     """The verdict a sequential run reaches: the first decided one over looks MIN_PROCESSES..K a side."""
     verdict = "undecided"
     for n in range(MIN_PROCESSES, len(base) + 1):
         if not (looks_at(n, duet) or n == len(base)):  # as reporting.ab: every LOOK_EVERY rounds, and at the end
             continue
-        verdict = decide("b", list(base[:n]), list(head[:n]), threshold).verdict
+        verdict = decide("b", list(base[:n]), list(head[:n]), threshold, confidence).verdict
         if verdict != "undecided":
             return verdict
     return verdict
 
 
 def evaluate(values: dict[str, np.ndarray], per_side: int, threshold: float, trials: int, seed: int = 0,
-             counts: dict[str, np.ndarray] | None = None, count_threshold: float = 5.0, duet: bool = False) -> dict:
+             counts: dict[str, np.ndarray] | None = None, count_threshold: float = 5.0, duet: bool = False,
+             confidence: float = CONFIDENCE) -> dict:
     """{benchmark: {"false_alarm": rate, "same": rate, s: (slower rate, not-same rate), ("both", s):
     rate of either signal slower}}; s = 0 is the A/A false alarm of either signal."""
     rng = np.random.default_rng(seed)
@@ -67,9 +70,9 @@ def evaluate(values: dict[str, np.ndarray], per_side: int, threshold: float, tri
         for name, v in values.items():
             row = out[name]
             pair = rng.choice(len(counts[name]), 2, replace=False) if name in counts else None
-            row["resolvable"].append(decide("b", list(v[a]), list(v[b]), threshold).resolvable_pct)
+            row["resolvable"].append(decide("b", list(v[a]), list(v[b]), threshold, confidence).resolvable_pct)
             for s in (0.0, *SLOWDOWNS):
-                verdict = looks(v[a], v[b] * (1 + s), threshold, duet)
+                verdict = looks(v[a], v[b] * (1 + s), threshold, duet, confidence)
                 counted = pair is not None and (
                     counts[name][pair[1]] * (1 + s) / counts[name][pair[0]] - 1) * 100 > count_threshold
                 row["count", s] += counted
@@ -173,11 +176,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--instructions", type=Path, metavar="AA.json",
                    help="an instruction A/A file (python -m reporting.instructions --aa): judge both signals")
     p.add_argument("--instructions-threshold", type=float, default=5.0)
+    p.add_argument("--confidence", type=float, default=CONFIDENCE,
+                   help=f"the intervals' confidence (default make compare's {CONFIDENCE}): what a laxer one would cost")
     p.add_argument("--duet", action="store_true", help="look as make compare --duet does (even rounds from 8 on)")
     p.add_argument("--save", type=Path, metavar="FILE",
                    help="also write the processes' values (one fastest round per benchmark each) to FILE, "
                         "a compact A/A set that this command reads back in place of the RUN.json files")
     args = p.parse_args(argv)
+    if not 0.5 < args.confidence < 1:
+        print(f"validate_ab: error: --confidence: expected a number between 0.5 and 1, got {args.confidence:g}",
+              file=sys.stderr)
+        return 2
     try:
         per_run = processes(args.runs)
         counts = instruction_counts(args.instructions) if args.instructions else None
@@ -193,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"validate_ab: {k} a side needs {2 * k} runs, {len(per_run)} given", file=sys.stderr)
             return 2
         rows = evaluate(values, k, args.threshold, args.trials, counts=counts,
-                        count_threshold=args.instructions_threshold, duet=args.duet)
+                        count_threshold=args.instructions_threshold, duet=args.duet, confidence=args.confidence)
         print(table(rows, k, set(counts) & set(values) if counts is not None else None) + "\n")
     return 0
 
