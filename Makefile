@@ -98,7 +98,8 @@ regress: $(STAMP)
 # Same-machine A/B of a worktree of BASE against this tree, within BUDGET seconds, two signals
 # (docs/regression-gate.md): first each side's instructions per step counted once under callgrind
 # (both at once; slower beyond INSTRUCTIONS_THRESHOLD %), then time over short fresh processes of
-# the quick set, judged by their own between-process noise (no calibration file): AB_MODE --duet
+# the quick set (each side's JAX compile cache filled by its first round, loaded by the later ones),
+# judged by their own between-process noise (no calibration file): AB_MODE --duet
 # runs base and head at once, one core and one thread each, swapping cores (empty: one after the
 # other with the suite's threads). A duet leaves torch-compile out (COMPARE_K): on one thread its
 # compiles make each round much longer, too few rounds for the budget (measured: docs; `make compare AB_MODE=`
