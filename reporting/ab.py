@@ -191,8 +191,8 @@ def has_option(tree: Path, option: str) -> bool:
 def compile_caches(trees: dict[str, Path], folder: Path) -> tuple[dict[str, list[str]], str]:
     """Each side's time processes keep JAX's compiled code in a cache folder of that side's own
     (benchmarks' --compile-cache): the first round compiles and fills it, later rounds load it, so
-    a round costs less. Steady times do not change: the same code runs, loaded instead of compiled.
-    Both sides or neither: a tree older than the option gets none, nor does the other ({side: []}, why)."""
+    a round costs less. The steps run the same compiled code, loaded instead of compiled (what the
+    shorter processes do to the spread: docs/regression-gate.md). Both sides or neither: a tree older than the option gets none, nor does the other ({side: []}, why)."""
     older = [side for side, tree in trees.items() if not has_option(tree, "--compile-cache")]
     if older:
         return {side: [] for side in trees}, (f"the time processes compiled in every round: the {older[0]} tree "
