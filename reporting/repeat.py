@@ -21,9 +21,10 @@ import time
 from pathlib import Path
 
 from reporting import EXIT_BAD_INPUT, EXIT_OK, ROOT, BadInput
-from reporting.ab import SHORT_ARGS, check_folder
+from reporting.ab import check_folder
 from reporting.args import Parser, folder_name, positive_float
 from reporting.escape import for_terminal
+from reporting.processes import SHORT_ARGS
 from reporting.ratios import CONFIDENCE
 from reporting.sequential import interval_rank
 

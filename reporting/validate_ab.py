@@ -5,7 +5,7 @@
     python -m reporting.validate_ab AA-SET.json [--per-side K ...]   (a set written by --save)
 
 RUN.json: fresh quick-set processes of one commit, taken as make compare takes them
-(reporting.ab.SHORT_ARGS). Each trial draws two disjoint random sets of processes as base and
+(reporting.processes.SHORT_ARGS). Each trial draws two disjoint random sets of processes as base and
 head, and decides every benchmark as reporting.ab does, looking after each round from
 MIN_PROCESSES, every LOOK_EVERY more and at K a side (a "slower" at any look counts, as it would
 stop the run):
