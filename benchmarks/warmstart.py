@@ -149,10 +149,9 @@ def _caches_on(framework: str, cache: str) -> None:
     if framework == "jax":
         import jax
 
-        jax.config.update("jax_enable_compilation_cache", True)
-        jax.config.update("jax_compilation_cache_dir", str(Path(cache) / "jax"))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+        from benchmarks.plugin.session import set_compile_cache
+
+        set_compile_cache(cache)  # every entry kept, under cache/jax: as --compile-cache does
         salt = os.environ.get(TEST_CACHE_SALT)
         if salt:  # tests only: another XLA flag value makes another cache key
             jax.config.update("jax_default_matmul_precision", salt)
@@ -178,8 +177,8 @@ def child(job: dict, out: Path) -> None:
     from benchmarks import frameworks, harness
     from benchmarks.plugin.session import set_precision
 
-    set_precision(spec.matmul_precision)  # as the benchmark process does; it turns JAX's cache off ...
-    _caches_on(spec.framework, job["cache"])  # ... and the child turns it on, at the run's own directory
+    set_precision(spec.matmul_precision)  # as the benchmark process does
+    _caches_on(spec.framework, job["cache"])  # the caches on, at the run's own directory
     be = frameworks.backend(spec)
     counts = _Counts(spec.framework)
     work = _workload(job, spec)

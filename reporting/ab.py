@@ -190,7 +190,8 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
                     f"a first decision needs: time decided nothing (it had {args.time_budget:.0f} s of the budget)")
             sides.notes.append(note)
             print(f"reporting.ab: {note}", flush=True)
-    sides.notes.extend([why] if why else [])
+    if why:  # the compile caches' note, after the time notes
+        sides.notes.append(why)
     return decisions, sides
 
 
