@@ -49,22 +49,18 @@ ONE_THREAD = {
     "TORCHINDUCTOR_COMPILE_THREADS": "1", "PYTHONHASHSEED": "0",
     "PJRT_NPROC": "1",  # the size of XLA's CPU client pools (XLA_FLAGS' thread options leave them as they are)
 }
-# counting also runs JAX's CPU computations on the calling thread, so no thread waits on another
-# while it is counted (the same computation: only where it runs changes)
-#
-# and glibc's malloc without fastbins (mxfast=0) and with a deep per-thread cache (tcache_count):
+# counting also runs glibc's malloc without fastbins (mxfast=0) and with a deep per-thread cache (tcache_count):
 # otherwise how much work a free or malloc does (malloc_consolidate, bin searches) depends on the
 # heap's history, which moved small steps' counts by up to 1.2% between processes of one commit
 # here (BFGS jax-jit, the jax-eager elementwise function)
-COUNTING_ENV = {**ONE_THREAD, "JAX_CPU_ENABLE_ASYNC_DISPATCH": "false",
-                "GLIBC_TUNABLES": "glibc.malloc.mxfast=0:glibc.malloc.tcache_count=65535"}
+COUNTING_ENV = {**ONE_THREAD, "GLIBC_TUNABLES": "glibc.malloc.mxfast=0:glibc.malloc.tcache_count=65535"}
 # Every thread's instructions are counted, but for one function: an idle pool thread of XLA's (Eigen's
 # non-blocking pool) spins in MaybeGetTask looking for work for as long as the steps take. That is
 # not the step's work, and its share moved a count by several percent between processes here; its
 # cost (with what it calls) is taken out of each dump's total. (Toggling collection inside it,
 # --toggle-collect, stopped the counting of the other threads too.)
 SPINNING = "MaybeGetTask"
-MIN_COUNTED = 20_000_000  # instructions a count spans at least: a one-off event in a small step averages out
+MIN_COUNTED = 5_000_000  # instructions a count spans at least: a one-off event in a small step averages out
 MAX_STEPS = 1000
 # counted after the other modes: under valgrind, op-by-op dispatch (each primitive compiled on first
 # use, then Python and the runtime around every operation) makes these the costliest cases to count
@@ -81,6 +77,18 @@ void end(const char *name) { CALLGRIND_DUMP_STATS_AT(name); CALLGRIND_STOP_INSTR
 """
 DUMPS_ENV = "BENCH_CALLGRIND_DUMPS"  # the folder callgrind writes its dumps into (set by start())
 KEEP_ENV = "BENCH_CALLGRIND_KEEP"  # set (to anything): keep each case's dumps there, for callgrind_annotate
+
+
+def jax_inline() -> None:
+    """JAX's CPU computations run on the calling thread while counted (jax_cpu_enable_async_dispatch
+    off, before its CPU client exists; JAX reads this flag from its config only, not from the
+    environment). Handed to its pool instead, whether the next operation finds its inputs ready
+    depends on how the two threads happened to run, and that moved the bookkeeping around every
+    operation: a small jax-eager step's count by up to 1.8% between processes of one commit. The
+    same computation runs either way; only the thread it runs on changes."""
+    import jax
+
+    jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 
 class Counting:
@@ -129,13 +137,15 @@ def count(call: Callable[[], Any], name: str, steps: int = STEPS) -> float:
     A dump is taken right after instrumentation starts and another after the steps: the second
     one's total is what ran between them. (Zeroing the counters instead, CALLGRIND_ZERO_STATS, left
     an earlier case's costs in some later dumps' totals here.)"""
-    per_step = _count(call, name, steps) / steps
-    if per_step * steps < MIN_COUNTED and steps < MAX_STEPS:
-        # a power of two, so that two processes of one commit almost always count the same steps
-        # (a one-off cost, spread over 29 steps in one and 30 in the other, moved a count by 0.1%)
-        more = min(MAX_STEPS, 2 ** math.ceil(math.log2(MIN_COUNTED / max(per_step, 1.0))))
-        per_step = _count(call, name, more) / more
-    return per_step
+    first = _count(call, name, steps)
+    if first < MIN_COUNTED and steps < MAX_STEPS:
+        # in all a power of two, so that two processes of one commit almost always count the same
+        # steps (a one-off cost, spread over 29 steps in one and 30 in the other, moved a count by
+        # 0.1%); the steps counted first are part of it (under valgrind a step is costly)
+        total = min(MAX_STEPS, 2 ** math.ceil(math.log2(MIN_COUNTED * steps / max(first, 1))))
+        if total > steps:
+            return (first + _count(call, name, total - steps)) / total
+    return first / steps
 
 
 def _count(call: Callable[[], Any], name: str, steps: int) -> int:

@@ -45,12 +45,13 @@ def count_sides(trees: dict[str, Path], pytest_args: list[str], folder: Path, ti
     note saying so ({} if there are none)."""
     from benchmarks import instructions
 
+    extra, alike = dispatch_alike(trees)
     procs, dumps, logs, stopped = {}, [], {}, ""
     try:
         for side, tree in trees.items():
             logs[side] = open(folder / f"count-{side}.log", "w", encoding="utf8")
-            proc, dump = instructions.start(folder / f"count-{side}.json", ["benchmarks", *pytest_args], tree,
-                                            stdout=logs[side], stderr=subprocess.STDOUT, start_new_session=True)
+            proc, dump = instructions.start(folder / f"count-{side}.json", ["benchmarks", *pytest_args, *extra[side]],
+                                            tree, stdout=logs[side], stderr=subprocess.STDOUT, start_new_session=True)
             procs[side] = proc
             dumps.append(dump)
         deadline = time.monotonic() + timeout
@@ -69,12 +70,27 @@ def count_sides(trees: dict[str, Path], pytest_args: list[str], folder: Path, ti
         for dump in dumps:
             shutil.rmtree(dump, ignore_errors=True)
     if stopped:
-        return finished(trees, folder, stopped)
+        sides, note = finished(trees, folder, stopped)
+        return sides, "; ".join(filter(None, (note, alike))) if sides else note
     failed = [side for side, code in codes.items() if code != 0]
     if failed:
         return {}, (f"the counting run of {' and '.join(failed)} exited {codes[failed[0]]} "
                     f"(an older base may lack --count-instructions; log: {folder}/count-{failed[0]}.log)")
-    return {side: instructions.read(folder / f"count-{side}.json") for side in trees}, ""
+    return {side: instructions.read(folder / f"count-{side}.json") for side in trees}, alike
+
+
+def dispatch_alike(trees: dict[str, Path]) -> tuple[dict[str, list[str]], str]:
+    """Both sides counted with JAX's computations where the older one runs them: a tree that predates
+    --count-jax-dispatch (inline by default) counts with JAX's async dispatch, and so must the other
+    ({side: extra pytest args}, a note; no args and no note when both have the option)."""
+    from reporting.processes import has_option
+
+    older = [side for side, tree in trees.items() if not has_option(tree, "--count-jax-dispatch")]
+    if not older:
+        return {side: [] for side in trees}, ""
+    return ({side: [] if side in older else ["--count-jax-dispatch=async"] for side in trees},
+            f"the {' and '.join(older)} predates --count-jax-dispatch: both sides counted with JAX's async "
+            "dispatch, whose counts of small JAX steps move by up to 1.8% between processes of one commit")
 
 
 def finished(trees: dict[str, Path], folder: Path, stopped: str) -> tuple[dict[str, dict[str, float]], str]:

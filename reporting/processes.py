@@ -60,9 +60,10 @@ def fastest_rounds(path: Path) -> dict[str, float]:
 
 
 def has_option(tree: Path, option: str) -> bool:
-    """Whether the checkout `tree` defines the benchmarks' pytest `option`."""
+    """Whether the checkout `tree` defines the benchmarks' pytest `option` (in one of its plugin modules)."""
     try:
-        return f'"{option}"' in (tree / "benchmarks/plugin/options.py").read_text(encoding="utf8", errors="replace")
+        return any(f'"{option}"' in path.read_text(encoding="utf8", errors="replace")
+                   for path in (tree / "benchmarks/plugin").glob("*.py"))
     except OSError:
         return False
 

@@ -76,6 +76,46 @@ def test_the_spinning_pool_thread_is_taken_out_of_a_dump_with_what_it_calls(tmp_
     assert instructions.totals(tmp_path, "step") == 650
 
 
+@pytest.mark.parametrize("per_step, counted", [
+    (1_200_000, [1, 7]),  # 8 steps in all: 4 would span 4.8M, under MIN_COUNTED (5M)
+    (30_000_000, [1]),  # one step spans MIN_COUNTED: counted once
+    (10, [1, instructions.MAX_STEPS - 1]),  # a tiny step: at most MAX_STEPS in all
+])
+def test_a_small_step_is_counted_to_a_power_of_two_steps_including_the_first(per_step, counted, monkeypatch):
+    calls = []
+
+    def fake_count(call, name, steps):
+        calls.append(steps)
+        return per_step * steps
+
+    monkeypatch.setattr(instructions, "_count", fake_count)
+    assert instructions.count(lambda: None, "case", steps=1) == per_step
+    assert calls == counted
+    total = sum(calls)
+    assert total == instructions.MAX_STEPS or (total & (total - 1)) == 0  # a power of two, the first step in it
+    assert total == 1 or per_step * (total // 2) < instructions.MIN_COUNTED <= per_step * total or total == instructions.MAX_STEPS
+
+
+def test_counting_runs_jax_computations_on_the_calling_thread(monkeypatch):
+    """JAX reads jax_cpu_enable_async_dispatch from its config only (its environment variable does
+    nothing): counting sets it there, before the CPU client exists, unless asked for async."""
+    from types import SimpleNamespace
+
+    jax = pytest.importorskip("jax")
+    from benchmarks.plugin import instructions as plugin
+
+    updates = []
+    monkeypatch.setattr(jax.config, "update", lambda name, value: updates.append((name, value)))
+    monkeypatch.setattr(instructions, "check_available", lambda: None)
+    monkeypatch.setattr(instructions.Counting, "steps", 0)  # restored after the test
+    for dispatch, expected in (("inline", [("jax_cpu_enable_async_dispatch", False)]), ("async", [])):
+        updates.clear()
+        options = {"--count-instructions": "c.json", "benchmark_disable": True, "--count-steps": 1,
+                   "--count-jax-dispatch": dispatch}
+        plugin.pytest_configure(SimpleNamespace(getoption=options.__getitem__))
+        assert updates == expected
+
+
 def test_instruction_words_at_the_threshold():
     counts = {c.name: c.verdict for c in compare({"a": 100.0, "b": 100.0, "c": 100.0, "d": 1.0},
                                                  {"a": 105.1, "b": 94.0, "c": 104.9, "e": 1.0}, threshold=5)}
@@ -151,6 +191,34 @@ def test_time_processes_keep_a_compile_cache_on_both_sides_or_on_neither(tmp_pat
     caches, why = ab.compile_caches({"base": ab.ROOT, "head": ab.ROOT}, tmp_path)
     assert why == "" and caches == {side: ["--compile-cache", str(tmp_path / f"compile-cache-{side}")]
                                     for side in ("base", "head")}
+
+
+def test_a_base_older_than_inline_jax_counting_is_counted_alike(tmp_path, monkeypatch):
+    """A base without --count-jax-dispatch counts with JAX's async dispatch: head is asked for the
+    same, and the note says so; two current trees get no extra argument and no note."""
+    from reporting import instructions as counting
+
+    old = tmp_path / "old"
+    (old / "benchmarks" / "plugin").mkdir(parents=True)
+    (old / "benchmarks" / "plugin" / "instructions.py").write_text('group.addoption("--count-steps")\n')
+    started = {}
+
+    def fake_start(out, pytest_args, cwd, **popen):
+        side = out.stem.removeprefix("count-")
+        started[side] = pytest_args
+        out.write_text(json.dumps({"steps": 1, "counts": {"a": 10.0}, "complete": True}))
+        dumps = tmp_path / f"dumps-{side}"
+        dumps.mkdir(exist_ok=True)
+        return subprocess.Popen([sys.executable, "-c", "pass"], **popen), dumps
+
+    monkeypatch.setattr(instructions, "start", fake_start)
+    sides, note = counting.count_sides({"base": old, "head": ROOT}, ["-m", "quick"], tmp_path, timeout=60)
+    assert sides == {"base": {"a": 10.0}, "head": {"a": 10.0}}
+    assert started == {"base": ["benchmarks", "-m", "quick"],
+                       "head": ["benchmarks", "-m", "quick", "--count-jax-dispatch=async"]}
+    assert note.startswith("the base predates --count-jax-dispatch: both sides counted with JAX's async dispatch")
+    assert counting.count_sides({"base": ROOT, "head": ROOT}, [], tmp_path, timeout=60)[1] == ""
+    assert started["head"] == ["benchmarks"]
 
 
 def test_counting_stopped_at_its_share_compares_what_both_sides_finished(tmp_path, monkeypatch):
