@@ -79,18 +79,6 @@ DUMPS_ENV = "BENCH_CALLGRIND_DUMPS"  # the folder callgrind writes its dumps int
 KEEP_ENV = "BENCH_CALLGRIND_KEEP"  # set (to anything): keep each case's dumps there, for callgrind_annotate
 
 
-def jax_inline() -> None:
-    """JAX's CPU computations run on the calling thread while counted (jax_cpu_enable_async_dispatch
-    off, before its CPU client exists; JAX reads this flag from its config only, not from the
-    environment). Handed to its pool instead, whether the next operation finds its inputs ready
-    depends on how the two threads happened to run, and that moved the bookkeeping around every
-    operation: a small jax-eager step's count by up to 1.8% between processes of one commit. The
-    same computation runs either way; only the thread it runs on changes."""
-    import jax
-
-    jax.config.update("jax_cpu_enable_async_dispatch", False)
-
-
 class Counting:
     """This process's counting run, set by the plugin (benchmarks/plugin/instructions.py): steps a
     benchmark (0: not counting) and the figures so far, node id -> instructions per step."""

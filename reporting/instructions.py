@@ -81,15 +81,15 @@ def count_sides(trees: dict[str, Path], pytest_args: list[str], folder: Path, ti
 
 def dispatch_alike(trees: dict[str, Path]) -> tuple[dict[str, list[str]], str]:
     """Both sides counted with JAX's computations where the older one runs them: a tree that predates
-    --count-jax-dispatch (inline by default) counts with JAX's async dispatch, and so must the other
+    --jax-dispatch (inline by default under counting) counts with JAX's async dispatch, and so must the other
     ({side: extra pytest args}, a note; no args and no note when both have the option)."""
     from reporting.processes import has_option
 
-    older = [side for side, tree in trees.items() if not has_option(tree, "--count-jax-dispatch")]
+    older = [side for side, tree in trees.items() if not has_option(tree, "--jax-dispatch")]
     if not older:
         return {side: [] for side in trees}, ""
-    return ({side: [] if side in older else ["--count-jax-dispatch=async"] for side in trees},
-            f"the {' and '.join(older)} predates --count-jax-dispatch: both sides counted with JAX's async "
+    return ({side: [] if side in older else ["--jax-dispatch=async"] for side in trees},
+            f"the {' and '.join(older)} predates --jax-dispatch: both sides counted with JAX's async "
             "dispatch, whose counts of small JAX steps move by up to 1.8% between processes of one commit")
 
 

@@ -96,24 +96,21 @@ def test_a_small_step_is_counted_to_a_power_of_two_steps_including_the_first(per
     assert total == 1 or per_step * (total // 2) < instructions.MIN_COUNTED <= per_step * total or total == instructions.MAX_STEPS
 
 
-def test_counting_runs_jax_computations_on_the_calling_thread(monkeypatch):
+def test_jax_runs_inline_when_counted_or_asked_and_async_otherwise(monkeypatch):
     """JAX reads jax_cpu_enable_async_dispatch from its config only (its environment variable does
-    nothing): counting sets it there, before the CPU client exists, unless asked for async."""
-    from types import SimpleNamespace
+    nothing): --jax-dispatch sets it there, inline by default under counting, async otherwise."""
+    from benchmarks.plugin import session
 
+    assert session.jax_dispatch(None, counting=False) == "async"
+    assert session.jax_dispatch(None, counting=True) == "inline"
+    assert session.jax_dispatch("async", counting=True) == "async"
+    assert session.jax_dispatch("inline", counting=False) == "inline"
     jax = pytest.importorskip("jax")
-    from benchmarks.plugin import instructions as plugin
-
     updates = []
     monkeypatch.setattr(jax.config, "update", lambda name, value: updates.append((name, value)))
-    monkeypatch.setattr(instructions, "check_available", lambda: None)
-    monkeypatch.setattr(instructions.Counting, "steps", 0)  # restored after the test
-    for dispatch, expected in (("inline", [("jax_cpu_enable_async_dispatch", False)]), ("async", [])):
-        updates.clear()
-        options = {"--count-instructions": "c.json", "benchmark_disable": True, "--count-steps": 1,
-                   "--count-jax-dispatch": dispatch}
-        plugin.pytest_configure(SimpleNamespace(getoption=options.__getitem__))
-        assert updates == expected
+    session.set_jax_dispatch("inline")
+    session.set_jax_dispatch("async")
+    assert updates == [("jax_cpu_enable_async_dispatch", False), ("jax_cpu_enable_async_dispatch", True)]
 
 
 def test_instruction_words_at_the_threshold():
@@ -194,7 +191,7 @@ def test_time_processes_keep_a_compile_cache_on_both_sides_or_on_neither(tmp_pat
 
 
 def test_a_base_older_than_inline_jax_counting_is_counted_alike(tmp_path, monkeypatch):
-    """A base without --count-jax-dispatch counts with JAX's async dispatch: head is asked for the
+    """A base without --jax-dispatch counts with JAX's async dispatch: head is asked for the
     same, and the note says so; two current trees get no extra argument and no note."""
     from reporting import instructions as counting
 
@@ -215,8 +212,8 @@ def test_a_base_older_than_inline_jax_counting_is_counted_alike(tmp_path, monkey
     sides, note = counting.count_sides({"base": old, "head": ROOT}, ["-m", "quick"], tmp_path, timeout=60)
     assert sides == {"base": {"a": 10.0}, "head": {"a": 10.0}}
     assert started == {"base": ["benchmarks", "-m", "quick"],
-                       "head": ["benchmarks", "-m", "quick", "--count-jax-dispatch=async"]}
-    assert note.startswith("the base predates --count-jax-dispatch: both sides counted with JAX's async dispatch")
+                       "head": ["benchmarks", "-m", "quick", "--jax-dispatch=async"]}
+    assert note.startswith("the base predates --jax-dispatch: both sides counted with JAX's async dispatch")
     assert counting.count_sides({"base": ROOT, "head": ROOT}, [], tmp_path, timeout=60)[1] == ""
     assert started["head"] == ["benchmarks"]
 

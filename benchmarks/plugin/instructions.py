@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from benchmarks import instructions, modes
-from benchmarks.plugin.cases import has_framework
 from benchmarks.plugin.options import MAX_COUNT_STEPS, int_in
 
 
@@ -25,10 +24,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--count-steps", default=str(instructions.STEPS), metavar="N",
                     type=lambda text: int_in(text, "--count-steps", MAX_COUNT_STEPS),
                     help="steps counted a case (default %(default)s)")
-    group.addoption("--count-jax-dispatch", default="inline", choices=("inline", "async"),
-                    help="where JAX runs its CPU computations while counted: on the calling thread (inline, the "
-                         "default: counts repeat) or handed to its pool as when timed (async; what a counting run "
-                         "older than this option did, for an A/B against one)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,8 +36,6 @@ def pytest_configure(config: pytest.Config) -> None:
     except instructions.Unavailable as exc:
         raise pytest.UsageError(f"--count-instructions: {exc}") from None
     instructions.Counting.steps = config.getoption("--count-steps")
-    if config.getoption("--count-jax-dispatch") == "inline" and has_framework("jax"):
-        instructions.jax_inline()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -28,6 +28,7 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
         cpu.pop("hz_actual_friendly", None)
     machine_info["suite"] = {
         "matmul_precision": suite(config).settings.matmul_precision,
+        "jax_dispatch": suite(config).settings.jax_dispatch,
         "env": {k: os.environ.get(k) for k in ("XLA_FLAGS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                                 "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
                                                 "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS",

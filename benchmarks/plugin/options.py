@@ -123,6 +123,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="steady cases only: JAX's persistent compilation cache in DIR (every entry kept), so that "
                          "a later process of the same selection loads its compiled code instead of compiling it "
                          "(make compare's time processes); firstcall cases are refused")
+    group.addoption("--jax-dispatch", default=None, choices=("async", "inline"),
+                    help="where JAX runs its CPU computations: async = handed to its pool while the calling thread "
+                         "goes on (JAX's default, and this option's, except under --count-instructions), inline = "
+                         "on the calling thread (instruction counting's default; make compare's one-core duet)")
     group.addoption("--memory", default="on", choices=("on", "off", "all"),
                     help="memory pass after timing, each case's working set in a fresh process: on = the steady "
                          "MLP, matmul and GPT cases, all = every steady case, off = none (default on)")

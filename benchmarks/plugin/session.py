@@ -38,6 +38,7 @@ class Settings:
     memory: str
     shuffle: int | None
     compile_cache: str | None
+    jax_dispatch: str  # async | inline
 
 
 @dataclass
@@ -73,7 +74,8 @@ def _settings(config: pytest.Config) -> Settings:
                     gpt_steps=option("--gpt-steps"), gpt_text=_gpt_text(option("--text")), data_root=data_root,
                     dataset=option("--dataset"), download=option("--download"), epochs=option("--epochs"),
                     epoch_samples=option("--epoch-samples"), devices=option("--devices"), memory=option("--memory"),
-                    shuffle=option("--shuffle"), compile_cache=_compile_cache(option("--compile-cache")))
+                    shuffle=option("--shuffle"), compile_cache=_compile_cache(option("--compile-cache")),
+                    jax_dispatch=jax_dispatch(option("--jax-dispatch"), counting=bool(option("--count-instructions"))))
 
 
 def _compile_cache(folder: str | None) -> str | None:
@@ -115,6 +117,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[KEY] = SuiteSession(_settings(config), machine.CpuWatch())
     set_precision(config.stash[KEY].settings.matmul_precision)
     set_compile_cache(config.stash[KEY].settings.compile_cache)
+    set_jax_dispatch(config.stash[KEY].settings.jax_dispatch)
     _storage_anywhere()
     progress.register(config)
 
@@ -149,6 +152,25 @@ def set_compile_cache(folder: str | None) -> None:
         jax.config.update("jax_compilation_cache_dir", str(Path(folder) / "jax"))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def jax_dispatch(asked: str | None, counting: bool) -> str:
+    """--jax-dispatch as asked, else inline under instruction counting and async (JAX's default) otherwise."""
+    return asked or ("inline" if counting else "async")
+
+
+def set_jax_dispatch(dispatch: str) -> None:
+    """Where JAX runs its CPU computations (before its CPU client exists): handed to its pool thread
+    while the calling thread goes on (async, JAX's default), or on the calling thread (inline; the
+    same computation). JAX reads jax_cpu_enable_async_dispatch from its config only: the environment
+    variable of that name does nothing. Counting runs inline: handed to the pool, whether the next
+    operation found its inputs ready depended on how the two threads happened to run, and the
+    bookkeeping around each operation moved a small jax-eager step's count by up to 1.8% between
+    processes of one commit (docs/regression-gate.md)."""
+    if has_framework("jax"):
+        import jax
+
+        jax.config.update("jax_cpu_enable_async_dispatch", dispatch == "async")
 
 
 def set_precision(precision: str) -> None:
