@@ -126,7 +126,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--jax-dispatch", default=None, choices=("async", "inline"),
                     help="where JAX runs its CPU computations: async = handed to its pool while the calling thread "
                          "goes on (JAX's default, and this option's, except under --count-instructions), inline = "
-                         "on the calling thread (instruction counting's default; make compare's one-core duet)")
+                         "on the calling thread (instruction counting's default: its counts then repeat)")
     group.addoption("--memory", default="on", choices=("on", "off", "all"),
                     help="memory pass after timing, each case's working set in a fresh process: on = the steady "
                          "MLP, matmul and GPT cases, all = every steady case, off = none (default on)")
