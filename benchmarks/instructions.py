@@ -52,8 +52,13 @@ ONE_THREAD = {
 # counting also runs glibc's malloc without fastbins (mxfast=0) and with a deep per-thread cache (tcache_count):
 # otherwise how much work a free or malloc does (malloc_consolidate, bin searches) depends on the
 # heap's history, which moved small steps' counts by up to 1.2% between processes of one commit
-# here (BFGS jax-jit, the jax-eager elementwise function)
-COUNTING_ENV = {**ONE_THREAD, "GLIBC_TUNABLES": "glibc.malloc.mxfast=0:glibc.malloc.tcache_count=65535"}
+# here (BFGS jax-jit, the jax-eager elementwise function); and it maps every block of 64 KiB or more
+# on pages of its own (mmap_threshold, which also stops glibc from raising it as blocks are freed):
+# on the heap, where such an array starts modulo a vector's width depends on what the process had
+# allocated before (even on how long its checkout's path is), and with it how many elements a SIMD
+# loop handles one by one before and after its vector body (docs/regression-gate.md)
+COUNTING_ENV = {**ONE_THREAD, "GLIBC_TUNABLES": "glibc.malloc.mxfast=0:glibc.malloc.tcache_count=65535:"
+                                                "glibc.malloc.mmap_threshold=65536"}
 # Every thread's instructions are counted, but for one function: an idle pool thread of XLA's (Eigen's
 # non-blocking pool) spins in MaybeGetTask looking for work for as long as the steps take. That is
 # not the step's work, and its share moved a count by several percent between processes here; its
