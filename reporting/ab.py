@@ -209,22 +209,32 @@ def instruction_cell(count: Count | None, noise: dict[str, float], compared: boo
     return f"{count.change_pct:+.2f}% ({count.verdict})" + (f", A/A noise {seen:.2f}%" if seen is not None else "")
 
 
+def time_cell(d: Decision, args: argparse.Namespace) -> str:
+    if d.change_pct is None:
+        return "not timed (--signals instructions)" if args.signals == "instructions" else "not timed"
+    return f"{d.change_pct:+.1f}% ({d.verdict})"
+
+
 def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spent: float,
            counts: dict[str, Count] | None = None, why: str = "") -> str:
     counts = counts or {}
     noise, noise_files = aa_noise() if counts else ({}, "")
-    head = (f"# A/B: the working tree vs {args.base} ({commit[:12]})\n\nEach value: one fresh process's fastest "
-            f"round. Change: Hodges-Lehmann shift of log time, head vs base, with its {CONFIDENCE:.1%} interval "
-            f"(Mann-Whitney). Slower: change > +{args.threshold:g}% and the interval above 0; same: the interval "
-            f"inside +/-{args.threshold:g}%; else undecided (resolvable = half the interval's width). "
-            f"{spent:.0f} s of a {args.budget:g} s budget.\n\n" + signals_note(args, counts, why, noise_files))
+    timed = (f"Time: not measured (--signals instructions). {spent:.0f} s of a {args.budget:g} s budget.\n\n"
+             if args.signals == "instructions" else
+             ("Each value: one fresh process's fastest "
+             f"round. Change: Hodges-Lehmann shift of log time, head vs base, with its {CONFIDENCE:.1%} interval "
+             f"(Mann-Whitney). Slower: change > +{args.threshold:g}% and the interval above 0; same: the interval "
+             f"inside +/-{args.threshold:g}%; else undecided (resolvable = half the interval's width). "
+             f"{spent:.0f} s of a {args.budget:g} s budget.\n\n"))
+    head = f"# A/B: the working tree vs {args.base} ({commit[:12]})\n\n" + timed + signals_note(args, counts, why,
+                                                                                           noise_files)
     rows = ["| benchmark | verdict | time change | time interval | resolvable | processes base / head | instructions |",
             "|---|---|---|---|---|---|---|"]
     for d in sorted(decisions, key=lambda d: (combined(d, counts.get(d.name)) != "slower", d.verdict, d.name)):
         interval = f"{d.low_pct:+.1f}% .. {d.high_pct:+.1f}%" if d.low_pct is not None else ""
         resolvable = f"{d.resolvable_pct:.1f}%" if d.resolvable_pct is not None else ""
         rows.append(f"| {for_markdown(d.name.split('::')[-1])} | {combined(d, counts.get(d.name))} | "
-                    f"{d.change_pct:+.1f}% ({d.verdict}) | {interval} | {resolvable} | {d.n_base} / {d.n_head} | "
+                    f"{time_cell(d, args)} | {interval} | {resolvable} | {d.n_base} / {d.n_head} | "
                     f"{instruction_cell(counts.get(d.name), noise, bool(counts), why)} |")
     return head + "\n".join(rows) + "\n"
 
@@ -341,7 +351,8 @@ def run(args: argparse.Namespace) -> int:
     slower = [d for d in decisions if combined(d, counts.get(d.name)) == "slower"]
     undecided = [d for d in decisions if d.verdict == "undecided"]
     said = "SLOWER: " + ", ".join(d.name.split("::")[-1] for d in slower) if slower else "nothing slower"
-    print(for_terminal(f"reporting.ab: {said} ({len(undecided)} undecided; head vs {args.base}; {spent:.0f} s; "
+    timing = "not timed" if args.signals == "instructions" else f"{len(undecided)} undecided"
+    print(for_terminal(f"reporting.ab: {said} ({timing}; head vs {args.base}; {spent:.0f} s; "
                        f"{args.out}/ab.md)"))
     return EXIT_REGRESSION if slower else EXIT_OK
 

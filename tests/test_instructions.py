@@ -137,15 +137,22 @@ def doctored_processes(monkeypatch, calls: list):
     monkeypatch.setattr(ab, "measure", fake_measure)
 
 
-def test_ab_names_a_benchmark_whose_instructions_rose_and_nothing_else(tmp_path, capsys, monkeypatch):
-    """Time sees nothing (identical processes); head's SLOWED step runs 8% more instructions: exit 1,
-    SLOWED alone is slower, and ab.md shows both signals."""
+def counted_with(monkeypatch, slowed: float, others: float) -> list:
+    """Time processes doctored (identical sides); counts: head's SLOWED step times `slowed`, the
+    others times `others`. Returns the list the time processes' calls go to."""
     calls: list = []
     doctored_processes(monkeypatch, calls)
     names = [b["fullname"] for b in load()["benchmarks"]]
     base = {n: 1e6 for n in names}
-    head = {n: 1e6 * (1.08 if n.endswith(SLOWED) else 1.0003) for n in names}
+    head = {n: 1e6 * (slowed if n.endswith(SLOWED) else others) for n in names}
     monkeypatch.setattr(ab, "count_sides", lambda trees, args, folder, timeout: ({"base": base, "head": head}, ""))
+    return calls
+
+
+def test_ab_names_a_benchmark_whose_instructions_rose_and_nothing_else(tmp_path, capsys, monkeypatch):
+    """Time sees nothing (identical processes); head's SLOWED step runs 8% more instructions: exit 1,
+    SLOWED alone is slower, and ab.md shows both signals."""
+    counted_with(monkeypatch, slowed=1.08, others=1.0003)
     code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "30", "--", "-k", "steady"])
     out = capsys.readouterr().out
     assert code == 1 and f"reporting.ab: SLOWER: {SLOWED} " in out
@@ -310,3 +317,43 @@ def test_time_rounds_that_end_before_a_first_decision_say_so(tmp_path, capsys, m
     assert code == 0 and len(calls) == 6
     assert "Note: the time rounds ended after 3 process(es) a side, fewer than the 7 a first decision needs: " \
            "time decided nothing" in (tmp_path / "out" / "ab.md").read_text()
+
+
+def test_an_aa_noise_file_from_make_compare_results_pairs_each_base_with_its_head(tmp_path, capsys):
+    from reporting import instructions as counting
+
+    def result(name, base, head):
+        path = tmp_path / name
+        path.write_text(json.dumps({"decisions": [
+            {"name": "t[a]", "instructions": {"name": "t[a]", "base": base, "head": head, "change_pct": 0.0}},
+            {"name": "t[torch-compile]", "instructions": None}]}), encoding="utf8")
+        return str(path)
+
+    out = tmp_path / "aa.json"
+    assert counting.main(["--aa", str(out), "--from-ab", result("1.json", 100.0, 101.0),
+                          result("2.json", 200.0, 199.0), "--", "-m", "quick"]) == 0
+    assert counting.read_aa(out) == [[{"t[a]": 100.0}, {"t[a]": 101.0}], [{"t[a]": 200.0}, {"t[a]": 199.0}]]
+    assert json.loads(out.read_text(encoding="utf8"))["pytest_args"] == ["-m", "quick"]
+    capsys.readouterr()
+    timed_only = tmp_path / "3.json"
+    timed_only.write_text(json.dumps({"decisions": [{"name": "t[a]", "instructions": None}]}), encoding="utf8")
+    for bad, words in ((timed_only, "no instruction counts"), (tmp_path / "missing.json", "not a make compare result")):
+        assert counting.main(["--aa", str(tmp_path / "new.json"), "--from-ab", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert str(bad) in err and words in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "new.json").exists()
+    assert counting.main(["--aa", str(out), "--from-ab", result("4.json", 1.0, 1.0)]) == 2  # never overwritten
+    assert "exists" in capsys.readouterr().err
+
+
+def test_ab_on_instructions_alone_names_the_step_and_says_time_was_not_measured(tmp_path, capsys, monkeypatch):
+    """--signals instructions: no time process runs, and ab.md says so instead of a time change."""
+    calls = counted_with(monkeypatch, slowed=1.07, others=1.0)
+    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--signals", "instructions", "--", "-k", "steady"])
+    out = capsys.readouterr().out
+    assert code == 1 and f"reporting.ab: SLOWER: {SLOWED} (not timed;" in out
+    assert not calls  # no time process
+    text = (tmp_path / "out" / "ab.md").read_text()
+    assert "Time: not measured (--signals instructions)" in text and "Hodges-Lehmann" not in text
+    row = next(line for line in text.splitlines() if SLOWED in line)
+    assert "| slower | not timed (--signals instructions) |" in row and "+7.00% (slower)" in row
