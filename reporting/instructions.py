@@ -10,6 +10,9 @@ What a count cannot see (docs/regression-gate.md): memory stalls, threading, GPU
 Inductor-compiled cases (torch-compile) are not counted (benchmarks/modes.py `uncounted`): time only.
 
     python -m reporting.instructions --aa OUT.json [--pairs 5] -- PYTEST ARGS   (the A/A noise file)
+    python -m reporting.instructions --aa OUT.json --from-ab DIR1/ab.json ... -- PYTEST ARGS
+        (the same from A/A runs of make compare, `BASE=HEAD AB_ARGS="--out DIRn"`: each run's base,
+        counted in a worktree under the temporary folder, against its head, counted in the checkout)
 """
 from __future__ import annotations
 
@@ -158,23 +161,52 @@ def record_aa(out: Path, pairs: int, pytest_args: list[str]) -> int:
             if why:  # stopped, even with some benchmarks counted: a pair counts them all
                 raise BadInput(out, f"pair {number + 1}: {why}")
             done.append([counts["a"], counts["b"]])
-            partial = out.with_name(f".{out.name}.tmp")
-            partial.write_text(json.dumps({"pytest_args": pytest_args, "pairs": done}, indent=1, sort_keys=True) + "\n",
-                               encoding="utf8")
-            partial.replace(out)
+            save_aa(out, done, pytest_args)
             worst = max(abs(counts["b"][k] / counts["a"][k] - 1) * 100 for k in counts["a"].keys() & counts["b"].keys())
             print(f"reporting.instructions: pair {number + 1} of {pairs}: {len(counts['a'])} benchmarks, "
                   f"largest difference {worst:.3f}%", flush=True)
     return 0
 
 
+def pairs_of_ab(files: list[Path]) -> list[list[dict[str, float]]]:
+    """[[{node id: base count}, {node id: head count}], ...]: one pair per make compare result that has counts."""
+    pairs = []
+    for path in files:
+        try:
+            decisions = json.loads(path.read_text(encoding="utf8"))["decisions"]
+            counted = [d["instructions"] for d in decisions if d.get("instructions")]
+            pair = [{str(c["name"]): float(c[side]) for c in counted} for side in ("base", "head")]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise BadInput(path, f"not a make compare result with instruction counts (ab.json): {exc}") from None
+        if not counted:
+            raise BadInput(path, "no instruction counts in it (run with --signals both or instructions)")
+        pairs.append(pair)
+    return pairs
+
+
+def save_aa(out: Path, pairs: list[list[dict[str, float]]], pytest_args: list[str]) -> None:
+    partial = out.with_name(f".{out.name}.tmp")
+    partial.write_text(json.dumps({"pytest_args": pytest_args, "pairs": pairs}, indent=1, sort_keys=True) + "\n",
+                       encoding="utf8")
+    partial.replace(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m reporting.instructions", description=__doc__.split("\n")[0])
     p.add_argument("--aa", type=Path, required=True, metavar="OUT.json", help="write the A/A noise file here")
     p.add_argument("--pairs", type=int, default=5)
+    p.add_argument("--from-ab", type=Path, nargs="+", metavar="AB.json",
+                   help="no counting: the pairs are these A/A make compare results' base and head counts")
     p.add_argument("pytest_args", nargs="*", metavar="PYTEST ARGS")
     args = p.parse_args(argv)
     try:
+        if args.from_ab:
+            if args.aa.exists():
+                raise BadInput(args.aa, "exists: choose a new file")
+            pairs = pairs_of_ab(args.from_ab)
+            save_aa(args.aa, pairs, args.pytest_args)
+            print(f"reporting.instructions: {len(pairs)} pairs from make compare results -> {args.aa}")
+            return 0
         return record_aa(args.aa, args.pairs, args.pytest_args)
     except BadInput as exc:
         print(f"reporting.instructions: error: {exc}", file=sys.stderr)
