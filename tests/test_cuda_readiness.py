@@ -22,12 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_jax_does_not_preallocate_the_gpu_and_says_so():
     assert os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"  # set by the plugin before jax loads
-    run = session.SuiteSession(settings=SimpleNamespace(matmul_precision="highest"),  # type: ignore[arg-type]
+    run = session.SuiteSession(settings=SimpleNamespace(matmul_precision="highest", jax_dispatch="async"),  # type: ignore[arg-type]
                                cpu_watch=SimpleNamespace(share=lambda: 0.0))  # type: ignore[arg-type]
     config = SimpleNamespace(stash={session.KEY: run})
     info: dict = {}
     machine_info.pytest_benchmark_update_machine_info(config, info)
-    assert info["suite"]["env"]["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+    assert info["suite"]["env"]["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false" and info["suite"]["jax_dispatch"] == "async"
 
 
 @pytest.mark.parametrize("check", sorted(TOLERANCES))
