@@ -150,8 +150,6 @@ def aa_noise(root: Path = ROOT) -> tuple[dict[str, float], str]:
 def record_aa(out: Path, pairs: int, pytest_args: list[str]) -> int:
     """`pairs` pairs of counting runs of this tree, both of a pair at once: the A/A noise file,
     rewritten after each pair (a stopped recording keeps the pairs it finished)."""
-    if out.exists():
-        raise BadInput(out, "exists: choose a new file")
     done: list[list[dict[str, float]]] = []
     with tempfile.TemporaryDirectory(prefix="instructions-aa-") as tmp:
         for number in range(pairs):
@@ -200,9 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("pytest_args", nargs="*", metavar="PYTEST ARGS")
     args = p.parse_args(argv)
     try:
+        if args.aa.exists():
+            raise BadInput(args.aa, "exists: choose a new file")
         if args.from_ab:
-            if args.aa.exists():
-                raise BadInput(args.aa, "exists: choose a new file")
             pairs = pairs_of_ab(args.from_ab)
             save_aa(args.aa, pairs, args.pytest_args)
             print(f"reporting.instructions: {len(pairs)} pairs from make compare results -> {args.aa}")
