@@ -41,10 +41,22 @@ from reporting.args import Parser, folder_name, percentage, positive_float, posi
 from reporting.escape import for_markdown, for_terminal, for_terminal_lines
 from reporting.instructions import THRESHOLD_PCT, Count, aa_noise, compare, count_sides
 from reporting.processes import compile_caches, fastest_rounds, measure, measure_duet
-from reporting.sequential import CONFIDENCE, Decision, decide_all, interval_rank
+from reporting.sequential import (
+    CONFIDENCE,
+    CONFIRM_CONFIDENCE,
+    CONFIRM_PROCESSES,
+    Confirmation,
+    Decision,
+    confirm,
+    confirmation_note,
+    decide_all,
+    interval_rank,
+    settle,
+)
 
 BUDGET_S = 600  # seconds of measuring; what a round costs on a given machine is in docs/regression-gate.md
-COUNT_BUDGET_S = 420  # at most this much of it counting instructions (both sides at once); time gets the rest
+COUNT_BUDGET_S = 360  # at most this much of it counting instructions (both sides at once); time gets the rest:
+# at least 8 duet rounds and the confirming rounds of a "slower" on this kind of VM (docs/regression-gate.md)
 MIN_PROCESSES = next(n for n in range(2, 20) if interval_rank(n, n) is not None)  # 7 at 99.9%
 LOOK_EVERY = 3  # decide after MIN_PROCESSES processes a side, then every 3 more: few looks, few false alarms
 
@@ -62,15 +74,6 @@ def first_look(duet: bool) -> int:
     return MIN_PROCESSES + MIN_PROCESSES % 2 if duet else MIN_PROCESSES
 
 
-def last_round(number: int, spent: float, last: float, args: argparse.Namespace) -> bool:
-    """Whether round `number` is the last: --rounds reached, or the next would overrun the time
-    budget. Duet ends on an even round only: after an odd one the next always runs, and after an
-    even one the next two must fit."""
-    if args.rounds:
-        return number >= args.rounds
-    if args.duet:
-        return number % 2 == 0 and spent + 2 * last > args.time_budget
-    return spent + last > args.time_budget
 SEED = 0
 
 
@@ -135,23 +138,85 @@ def too_short(first_round_s: float, budget: float, before: float = 0.0, first: i
             f"time (a budget of about {need:.0f} s would decide)")
 
 
-def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -> tuple[list[Decision], Sides]:
-    """Rounds of one process a side, in a random order, until every benchmark is decided or the
-    budget would be overrun by one more round."""
+def fits(counter: int, spent: float, cost: float, budget: float, duet: bool) -> bool:
+    """Whether another round of a kind (counter: rounds of that kind so far) fits in `budget`. Duet
+    rounds come in pairs, so that each side runs as often on one core as on the other: after an odd
+    one the next always runs, and after an even one the next two must fit."""
+    if duet:
+        return counter % 2 == 1 or spent + 2 * cost <= budget
+    return spent + cost <= budget
+
+
+def last_round(number: int, spent: float, last: float, args: argparse.Namespace, reserve: float = 0.0) -> bool:
+    """Whether measuring round `number` of the benchmarks is the last: --rounds reached, or the
+    next would overrun the time budget less `reserve` (kept for confirming a "slower")."""
+    if args.rounds:
+        return number >= args.rounds
+    return not fits(number, spent, last, args.time_budget - reserve, args.duet)
+
+
+class Rounds:
+    """The time rounds' schedule. Measuring rounds run the undecided benchmarks; once a look reads a
+    benchmark slower, confirming rounds run only the pending ones (CONFIRM_PROCESSES of them,
+    reporting/sequential.py) before anything else. Measuring rounds keep a reserve of the budget
+    for that; when the reserve is all that is left and nothing is pending, it goes to more
+    measuring rounds, and a "slower" read after that may find no budget to be confirmed in."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.count = {"measure": 0, "confirm": 0}
+        self.costs: dict[str, list[float]] = {"measure": [], "confirm": []}
+        self.reserve_spent = bool(args.rounds)  # --rounds: N rounds, decided once, nothing confirmed
+
+    def reserve(self) -> float:
+        """Seconds kept for confirming: CONFIRM_PROCESSES confirming rounds, each costing what the
+        cheapest did so far, or half a measuring round before one has run (a confirming round runs
+        few benchmarks: its cost is mostly the processes' start; measured in docs/regression-gate.md)."""
+        if self.reserve_spent:
+            return 0.0
+        cost = min(self.costs["confirm"]) if self.costs["confirm"] else min(self.costs["measure"][:2]) / 2
+        return CONFIRM_PROCESSES * cost
+
+    def last_measuring(self, spent: float) -> bool:
+        """Whether the measuring round just run is the last one the reserve allows."""
+        return last_round(self.count["measure"], spent, self.costs["measure"][-1], self.args, self.reserve())
+
+    def next_fits(self, kind: str, spent: float) -> bool:
+        """Whether a round of `kind` fits next; a measuring round that fits only in the reserve
+        spends it (nothing is pending then)."""
+        if kind == "confirm":
+            cost = min(self.costs["confirm"] or [self.costs["measure"][-1] / 2])
+            return fits(self.count["confirm"], spent, cost, self.args.time_budget, self.args.duet)
+        if not last_round(self.count["measure"], spent, self.costs["measure"][-1], self.args, self.reserve()):
+            return True
+        if self.reserve_spent or last_round(self.count["measure"], spent, self.costs["measure"][-1], self.args):
+            return False
+        self.reserve_spent = True
+        return True
+
+
+def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path
+               ) -> tuple[list[Decision], Sides, dict[str, Confirmation]]:
+    """Rounds of one process a side, in a random order, until every benchmark is decided (a "slower"
+    confirmed or not) or the budget would be overrun by one more round."""
     rng, sides, started = random.Random(SEED), Sides(), time.monotonic()
     caches, why = compile_caches(trees, folder)
     if why:
         print(f"reporting.ab: {why}", flush=True)
     side_args = {side: [*args.pytest_args, *caches[side]] for side in trees}
-    selection: list[str] = []  # node ids still undecided (empty: the whole selection, first rounds)
-    decisions: list[Decision] = []
-    rounds: list[float] = []  # seconds each round took
+    undecided: list[str] = []  # node ids still undecided (empty: the whole selection, first rounds)
+    pending: dict[str, tuple[Decision, int, int]] = {}  # read slower at a look: that look, each side's processes then
+    confirmations: dict[str, Confirmation] = {}
+    schedule, looked = Rounds(args), False
     for number in range(1, 1000):
-        round_start = time.monotonic()
+        kind = "confirm" if pending else "measure"
+        schedule.count[kind] += 1
+        k, round_start = schedule.count[kind], time.monotonic()
+        selection = sorted(pending) if pending else undecided
         order = rng.sample(["base", "head"], 2)
         paths = {side: folder / f"{side}-{number:02d}.json" for side in order}
-        if args.duet:  # at once, one core each; the sides swap cores every round
-            order = ["base", "head"] if number % 2 else ["head", "base"]
+        if args.duet:  # at once, one core each; the sides swap cores every round of a kind
+            order = ["base", "head"] if k % 2 else ["head", "base"]
             measure_duet([(trees[side], paths[side], side_args[side]) for side in order], selection)
         else:
             for side in order:
@@ -159,40 +224,57 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -
         for side in order:
             sides.add(side, paths[side])
         spent, last = time.monotonic() - started, time.monotonic() - round_start
-        final = last_round(number, spent, last, args)
-        rounds.append(last)
-        # judged on the cheaper of the first two rounds: the first also pays one-off costs (the worktree's
-        # caches, filling the compile caches)
-        counting = args.budget - args.time_budget
-        if (number == 2 or (final and number == 1)) and (
-                note := too_short(min(rounds), args.time_budget, counting, first_look(args.duet))):
-            sides.notes.append(note)
-            print(f"reporting.ab: {note}", flush=True)
-        if (looks_at(number, args.duet) and not args.rounds) or (final and number >= MIN_PROCESSES):
-            decisions = sides.decisions(args.threshold)
-            undecided = [d.name for d in decisions if d.verdict == "undecided"]
-            print(f"reporting.ab: round {number} ({spent:.0f} s): " + ", ".join(
-                f"{sum(d.verdict == v for d in decisions)} {v}" for v in ("slower", "faster", "same", "undecided")),
-                flush=True)
-            if not undecided:
-                break
-            selection = undecided
+        schedule.costs[kind].append(last)
+        if kind == "confirm":
+            for name, (first, n_base, n_head) in list(pending.items()):
+                c = confirm(first, sides.values["base"][name][n_base:], sides.values["head"][name][n_head:])
+                if c.confirmed is not None:
+                    confirmations[name] = c
+                    del pending[name]
+                    print(for_terminal(f"reporting.ab: round {number} ({spent:.0f} s): {name.split('::')[-1]} "
+                                       f"{'confirmed' if c.confirmed else 'not confirmed'} slower by {c.n_base} more "
+                                       f"processes a side ({c.change_pct:+.1f}%)"), flush=True)
         else:
-            first, every = first_look(args.duet), 2 if args.duet else LOOK_EVERY
-            print(f"reporting.ab: round {number} ({spent:.0f} s): {number} process(es) a side, deciding after "
-                  f"{first}, then every {every}", flush=True)
-        if final:
+            # judged on the cheaper of the first two rounds: the first also pays one-off costs (the worktree's
+            # caches, filling the compile caches)
+            counting = args.budget - args.time_budget
+            if (k == 2 or (k == 1 and schedule.last_measuring(spent))) and (
+                    note := too_short(min(schedule.costs["measure"]), args.time_budget, counting, first_look(args.duet))):
+                sides.notes.append(note)
+                print(f"reporting.ab: {note}", flush=True)
+            if (looks_at(k, args.duet) and not args.rounds) or (schedule.last_measuring(spent) and k >= MIN_PROCESSES):
+                looked = True
+                decisions = [d for d in sides.decisions(args.threshold) if not undecided or d.name in undecided]
+                for d in decisions:
+                    if d.verdict == "slower" and not args.rounds:
+                        pending[d.name] = (d, len(sides.values["base"][d.name]), len(sides.values["head"][d.name]))
+                undecided = [d.name for d in decisions if d.verdict == "undecided"]
+                print(f"reporting.ab: round {number} ({spent:.0f} s): " + ", ".join(
+                    f"{sum(d.verdict == v for d in decisions)} {v}" for v in ("slower", "faster", "same", "undecided"))
+                      + (f"; confirming {len(pending)} 'slower' in {CONFIRM_PROCESSES} more processes a side"
+                         if pending else ""), flush=True)
+            else:
+                print(f"reporting.ab: round {number} ({spent:.0f} s): {k} process(es) a side, deciding after "
+                      f"{first_look(args.duet)}, then every {2 if args.duet else LOOK_EVERY}", flush=True)
+        if pending:
+            if not schedule.next_fits("confirm", spent):
+                break
+        elif (looked and not undecided) or not schedule.next_fits("measure", spent):
             break
-    if not decisions:
-        decisions = sides.decisions(args.threshold)
-        if number < first_look(args.duet) and not args.rounds and not sides.notes:
-            note = (f"the time rounds ended after {number} process(es) a side, fewer than the {first_look(args.duet)} "
-                    f"a first decision needs: time decided nothing (it had {args.time_budget:.0f} s of the budget)")
-            sides.notes.append(note)
-            print(f"reporting.ab: {note}", flush=True)
+    k = schedule.count["measure"]
+    if not looked and k < first_look(args.duet) and not args.rounds and not sides.notes:
+        note = (f"the time rounds ended after {k} process(es) a side, fewer than the {first_look(args.duet)} "
+                f"a first decision needs: time decided nothing (it had {args.time_budget:.0f} s of the budget)")
+        sides.notes.append(note)
+        print(f"reporting.ab: {note}", flush=True)
+    for name, (first, n_base, n_head) in pending.items():  # the budget ended first
+        confirmations[name] = confirm(first, sides.values["base"][name][n_base:], sides.values["head"][name][n_head:])
+    decisions = [settle(d, confirmations.get(d.name)) for d in sides.decisions(args.threshold)]
+    final = {d.name: d for d in decisions}
+    sides.notes.extend(confirmation_note(c, final[name]) for name, c in sorted(confirmations.items()))
     if why:  # the compile caches' note, after the time notes
         sides.notes.append(why)
-    return decisions, sides
+    return decisions, sides, confirmations
 
 
 def combined(d: Decision, count: Count | None) -> str:
@@ -209,22 +291,32 @@ def instruction_cell(count: Count | None, noise: dict[str, float], compared: boo
     return f"{count.change_pct:+.2f}% ({count.verdict})" + (f", A/A noise {seen:.2f}%" if seen is not None else "")
 
 
-def time_cell(d: Decision, args: argparse.Namespace) -> str:
+def time_cell(d: Decision, args: argparse.Namespace, confirmation: Confirmation | None = None) -> str:
     if d.change_pct is None:
         return "not timed (--signals instructions)" if args.signals == "instructions" else "not timed"
-    return f"{d.change_pct:+.1f}% ({d.verdict})"
+    said = {True: ", confirmed", False: ", read slower once, not confirmed", None: ", read slower once, not yet confirmed"}
+    return f"{d.change_pct:+.1f}% ({d.verdict}{said[confirmation.confirmed] if confirmation else ''})"
+
+
+def confirmation_json(c: Confirmation | None) -> dict | None:
+    if c is None:
+        return None
+    return {"confirmed": c.confirmed, "first": c.first.__dict__, "change_pct": c.change_pct, "low_pct": c.low_pct,
+            "high_pct": c.high_pct, "confidence": CONFIRM_CONFIDENCE, "n_base": c.n_base, "n_head": c.n_head}
 
 
 def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spent: float,
-           counts: dict[str, Count] | None = None, why: str = "") -> str:
-    counts = counts or {}
+           counts: dict[str, Count] | None = None, why: str = "",
+           confirmations: dict[str, Confirmation] | None = None) -> str:
+    counts, confirmations = counts or {}, confirmations or {}
     noise, noise_files = aa_noise() if counts else ({}, "")
     timed = (f"Time: not measured (--signals instructions). {spent:.0f} s of a {args.budget:g} s budget.\n\n"
              if args.signals == "instructions" else
              ("Each value: one fresh process's fastest "
              f"round. Change: Hodges-Lehmann shift of log time, head vs base, with its {CONFIDENCE:.1%} interval "
-             f"(Mann-Whitney). Slower: change > +{args.threshold:g}% and the interval above 0; same: the interval "
-             f"inside +/-{args.threshold:g}%; else undecided (resolvable = half the interval's width). "
+             f"(Mann-Whitney). Slower: change > +{args.threshold:g}% and the interval above 0, then confirmed by "
+             f"{CONFIRM_PROCESSES} more processes a side whose own {CONFIRM_CONFIDENCE:.0%} interval is above 0; "
+             f"same: the interval inside +/-{args.threshold:g}%; else undecided (resolvable = half the interval's width). "
              f"{spent:.0f} s of a {args.budget:g} s budget.\n\n"))
     head = f"# A/B: the working tree vs {args.base} ({commit[:12]})\n\n" + timed + signals_note(args, counts, why,
                                                                                            noise_files)
@@ -234,7 +326,7 @@ def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spe
         interval = f"{d.low_pct:+.1f}% .. {d.high_pct:+.1f}%" if d.low_pct is not None else ""
         resolvable = f"{d.resolvable_pct:.1f}%" if d.resolvable_pct is not None else ""
         rows.append(f"| {for_markdown(d.name.split('::')[-1])} | {combined(d, counts.get(d.name))} | "
-                    f"{time_cell(d, args)} | {interval} | {resolvable} | {d.n_base} / {d.n_head} | "
+                    f"{time_cell(d, args, confirmations.get(d.name))} | {interval} | {resolvable} | {d.n_base} / {d.n_head} | "
                     f"{instruction_cell(counts.get(d.name), noise, bool(counts), why)} |")
     return head + "\n".join(rows) + "\n"
 
@@ -325,33 +417,37 @@ def run(args: argparse.Namespace) -> int:
         counts, why = count_instructions(trees, args, Path(tmp))
         if args.signals != "instructions":
             args.time_budget = max(0.0, args.budget - (time.monotonic() - started))  # what counting left
-            decisions, sides = sequential(trees, args, Path(tmp))
+            decisions, sides, confirmations = sequential(trees, args, Path(tmp))
             if args.duet:
                 sides.notes.append("make compare leaves torch-compile out of a duet: on one thread its compiles make "
                                    "each round much longer, too few rounds for the budget "
                                    "(docs/regression-gate.md); `make compare AB_MODE=` times it in sequence")
         else:
             decisions, sides = [Decision(n, "undecided", None, None, None, 0, 0) for n in counts], Sides()
+            confirmations = {}
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for path in sides.runs:
                 shutil.copy2(path, args.keep / path.name)
     spent = time.monotonic() - started
     args.out.mkdir(parents=True, exist_ok=True)
-    text = render(decisions, args, commit, spent, counts, why) + "".join(f"\nNote: {n}.\n" for n in sides.notes)
+    text = render(decisions, args, commit, spent, counts, why, confirmations) + "".join(f"\nNote: {n}.\n" for n in sides.notes)
     (args.out / "ab.md").write_text(text, encoding="utf8")
     (args.out / "ab.json").write_text(json.dumps(
         {"base": args.base, "commit": commit, "threshold_pct": args.threshold, "confidence": CONFIDENCE,
          "seconds": round(spent, 1), "notes": sides.notes, "instructions_threshold_pct": args.instructions_threshold,
          "instructions_note": why, "decisions": [
              {**d.__dict__, "resolvable_pct": d.resolvable_pct, "verdict": combined(d, counts.get(d.name)),
-              "time_verdict": d.verdict, "instructions": counts[d.name].__dict__ if d.name in counts else None}
+              "time_verdict": d.verdict, "instructions": counts[d.name].__dict__ if d.name in counts else None,
+              "confirmation": confirmation_json(confirmations.get(d.name))}
              for d in decisions]}, indent=2) + "\n", encoding="utf8")
     print(for_terminal_lines(text), end="")
     slower = [d for d in decisions if combined(d, counts.get(d.name)) == "slower"]
     undecided = [d for d in decisions if d.verdict == "undecided"]
     said = "SLOWER: " + ", ".join(d.name.split("::")[-1] for d in slower) if slower else "nothing slower"
-    timing = "not timed" if args.signals == "instructions" else f"{len(undecided)} undecided"
+    unconfirmed = sum(not c.confirmed for c in confirmations.values())
+    timing = "not timed" if args.signals == "instructions" else f"{len(undecided)} undecided" + (
+        f", {unconfirmed} of them read slower once and not confirmed" if unconfirmed else "")
     print(for_terminal(f"reporting.ab: {said} ({timing}; head vs {args.base}; {spent:.0f} s; "
                        f"{args.out}/ab.md)"))
     return EXIT_REGRESSION if slower else EXIT_OK

@@ -14,11 +14,18 @@ base values b_i and head values h_j (seconds), on the log scale:
 The threshold is the smallest change that matters (default 10%); the noise floor is this run's own
 spread between processes, so no calibration file is needed. With too few processes for an
 interval (fewer than 7 a side at 99.9%), everything is undecided.
+
+A "slower" must be confirmed (reporting.ab): one look's 99.9% is per benchmark, and make compare
+looks at some 25 benchmarks, several times, on a machine whose processes are not always
+independent draws of one distribution (a busy host, a bimodal memory layout). So a benchmark
+that reads slower is measured again in CONFIRM_PROCESSES fresh processes a side, and stays slower
+only when those alone put the shift above 0 (their CONFIRM_CONFIDENCE interval) and all its
+processes together still read slower; else it is undecided (Confirmation, settle()).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -27,6 +34,8 @@ from reporting.stats import _u_counts
 # two-sided; with looks after rounds 7, 10, 13, ... (reporting.ab) a false "slower" needs, at some look,
 # a 0.05%-tail shift *and* a change above the threshold: A/A resampling here found none (docs/regression-gate.md)
 CONFIDENCE = 0.999
+CONFIRM_PROCESSES = 6  # fresh processes a side that must agree with a "slower" (even: a duet's cores stay balanced)
+CONFIRM_CONFIDENCE = 0.95  # their interval's; a second, independent test of a pre-stated direction
 
 
 @dataclass(frozen=True)
@@ -93,3 +102,52 @@ def decide_all(base: dict[str, list[float]], head: dict[str, list[float]], thres
                confidence: float = CONFIDENCE) -> list[Decision]:
     """One decision per benchmark both sides measured."""
     return [decide(name, base[name], head[name], threshold_pct, confidence) for name in sorted(set(base) & set(head))]
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A "slower" read at one look, and what CONFIRM_PROCESSES more processes a side said of it."""
+    first: Decision  # the look that read slower
+    change_pct: float | None  # the confirming processes alone: shift and its CONFIRM_CONFIDENCE interval
+    low_pct: float | None
+    high_pct: float | None
+    n_base: int  # confirming processes measured
+    n_head: int
+
+    @property
+    def confirmed(self) -> bool | None:
+        """True: the confirming processes put the shift above 0; False: they did not; None: the run
+        ended before CONFIRM_PROCESSES a side were measured."""
+        if min(self.n_base, self.n_head) < CONFIRM_PROCESSES:
+            return None
+        return self.low_pct is not None and self.low_pct > 0
+
+
+def confirm(first: Decision, base_more: list[float], head_more: list[float]) -> Confirmation:
+    """What the processes measured after `first` read slower say of it on their own."""
+    if not base_more or not head_more:
+        return Confirmation(first, None, None, None, len(base_more), len(head_more))
+    estimate, low, high = shift(base_more, head_more, CONFIRM_CONFIDENCE)
+    return Confirmation(first, pct(estimate), pct(low), pct(high), len(base_more), len(head_more))
+
+
+def settle(pooled: Decision, confirmation: Confirmation | None) -> Decision:
+    """The verdict over all processes, a "slower" kept only when confirmed."""
+    if pooled.verdict == "slower" and not (confirmation and confirmation.confirmed):
+        return replace(pooled, verdict="undecided")
+    return pooled
+
+
+def confirmation_note(c: Confirmation, final: Decision) -> str:
+    """One sentence on a confirmation, for ab.md's notes."""
+    f = c.first
+    said = (f"{final.name.split('::')[-1]} read slower after {f.n_base} processes a side ({f.change_pct:+.1f}%, "
+            f"{CONFIDENCE:.1%} interval {f.low_pct:+.1f}% .. {f.high_pct:+.1f}%)")
+    if c.confirmed is None:
+        return (f"{said}; the budget ended with {min(c.n_base, c.n_head)} of the {CONFIRM_PROCESSES} more processes a "
+                f"side that confirm a time 'slower': {final.verdict} (a larger budget would settle it)")
+    more = "no value" if c.change_pct is None else (
+        f"{c.change_pct:+.1f}%, {CONFIRM_CONFIDENCE:.0%} interval {c.low_pct:+.1f}% .. {c.high_pct:+.1f}%")
+    did = "confirmed it" if c.confirmed else "did not confirm it"
+    return (f"{said}; {c.n_base} more a side {did} ({more}): {final.verdict} over all "
+            f"{final.n_base} / {final.n_head}")

@@ -7,8 +7,9 @@
 RUN.json: fresh quick-set processes of one commit, taken as make compare takes them
 (reporting.processes.SHORT_ARGS). Each trial draws two disjoint random sets of processes as base and
 head, and decides every benchmark as reporting.ab does, looking after each round from
-MIN_PROCESSES, every LOOK_EVERY more and at K a side (a "slower" at any look counts, as it would
-stop the run):
+MIN_PROCESSES, every LOOK_EVERY more and at K a side (a decision at any look stops, as it would in
+the run; a "slower" is then confirmed, or not, by CONFIRM_PROCESSES more processes a side drawn
+from the rest, as reporting.ab does):
 
 - false alarms: the share of trials in which a benchmark is called slower, per benchmark;
 - detection: the same with one benchmark's head values scaled by 1 + s (s = 10, 15, 25%), one
@@ -35,19 +36,25 @@ import numpy as np
 from reporting import BadInput
 from reporting.ab import MIN_PROCESSES, fastest_rounds, looks_at
 from reporting.instructions import read_aa
-from reporting.sequential import CONFIDENCE, decide
+from reporting.sequential import CONFIDENCE, CONFIRM_PROCESSES, confirm, decide, settle
 
 SLOWDOWNS = (0.10, 0.15, 0.25)
 
 
 def looks(base: np.ndarray, head: np.ndarray, threshold: float, duet: bool = False,
-          confidence: float = CONFIDENCE) -> str:
-    """The verdict a sequential run reaches: the first decided one over looks MIN_PROCESSES..K a side."""
+          confidence: float = CONFIDENCE, more: tuple[np.ndarray, np.ndarray] | None = None) -> str:
+    """The verdict a sequential run reaches: the first decided one over looks MIN_PROCESSES..K a side,
+    a "slower" settled by the confirming processes `more` (base, head; None: not confirmed)."""
     verdict = "undecided"
     for n in range(MIN_PROCESSES, len(base) + 1):
         if not (looks_at(n, duet) or n == len(base)):  # as reporting.ab: every LOOK_EVERY rounds, and at the end
             continue
-        verdict = decide("b", list(base[:n]), list(head[:n]), threshold, confidence).verdict
+        first = decide("b", list(base[:n]), list(head[:n]), threshold, confidence)
+        verdict = first.verdict
+        if verdict == "slower":
+            more_base, more_head = (list(more[0]), list(more[1])) if more is not None else ([], [])
+            pooled = decide("b", list(base[:n]) + more_base, list(head[:n]) + more_head, threshold, confidence)
+            return settle(pooled, confirm(first, more_base, more_head)).verdict
         if verdict != "undecided":
             return verdict
     return verdict
@@ -60,6 +67,9 @@ def evaluate(values: dict[str, np.ndarray], per_side: int, threshold: float, tri
     rate of either signal slower}}; s = 0 is the A/A false alarm of either signal."""
     rng = np.random.default_rng(seed)
     n = len(next(iter(values.values())))
+    if n < 2 * (per_side + CONFIRM_PROCESSES):
+        raise ValueError(f"{per_side} a side and {CONFIRM_PROCESSES} more to confirm need {2 * (per_side + CONFIRM_PROCESSES)} "
+                         f"processes, {n} given")
     counts = counts or {}
     out: dict[str, dict] = {name: {"false_alarm": 0, "same": 0, **{s: [0, 0] for s in SLOWDOWNS},
                                    **{("both", s): 0 for s in (0.0, *SLOWDOWNS)},
@@ -67,12 +77,14 @@ def evaluate(values: dict[str, np.ndarray], per_side: int, threshold: float, tri
     for _ in range(trials):
         order = rng.permutation(n)
         a, b = order[:per_side], order[per_side:2 * per_side]
+        more_a, more_b = order[2 * per_side:2 * per_side + CONFIRM_PROCESSES], order[2 * per_side + CONFIRM_PROCESSES:
+                                                                                    2 * (per_side + CONFIRM_PROCESSES)]
         for name, v in values.items():
             row = out[name]
             pair = rng.choice(len(counts[name]), 2, replace=False) if name in counts else None
             row["resolvable"].append(decide("b", list(v[a]), list(v[b]), threshold, confidence).resolvable_pct)
             for s in (0.0, *SLOWDOWNS):
-                verdict = looks(v[a], v[b] * (1 + s), threshold, duet, confidence)
+                verdict = looks(v[a], v[b] * (1 + s), threshold, duet, confidence, (v[more_a], v[more_b] * (1 + s)))
                 counted = pair is not None and (
                     counts[name][pair[1]] * (1 + s) / counts[name][pair[0]] - 1) * 100 > count_threshold
                 row["count", s] += counted
@@ -198,8 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     names = sorted(set.intersection(*(set(r) for r in per_run)))
     values = {name: np.array([r[name] for r in per_run]) for name in names}
     for k in args.per_side:
-        if 2 * k > len(per_run):
-            print(f"validate_ab: {k} a side needs {2 * k} runs, {len(per_run)} given", file=sys.stderr)
+        if 2 * (k + CONFIRM_PROCESSES) > len(per_run):
+            print(f"validate_ab: {k} a side needs {2 * (k + CONFIRM_PROCESSES)} runs ({CONFIRM_PROCESSES} more a side "
+                  f"to confirm a 'slower'), {len(per_run)} given", file=sys.stderr)
             return 2
         rows = evaluate(values, k, args.threshold, args.trials, counts=counts,
                         count_threshold=args.instructions_threshold, duet=args.duet, confidence=args.confidence)

@@ -312,7 +312,7 @@ def test_time_rounds_that_end_before_a_first_decision_say_so(tmp_path, capsys, m
     calls: list = []
     doctored_processes(monkeypatch, calls)
     monkeypatch.setattr(ab, "count_sides", lambda *a: ({}, "valgrind is not installed (apt-get install valgrind)"))
-    monkeypatch.setattr(ab, "last_round", lambda number, spent, last, args: number >= 3)
+    monkeypatch.setattr(ab, "last_round", lambda number, spent, last, args, reserve=0.0: number >= 3)
     code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "30", "--", "-k", "steady"])
     assert code == 0 and len(calls) == 6
     assert "Note: the time rounds ended after 3 process(es) a side, fewer than the 7 a first decision needs: " \

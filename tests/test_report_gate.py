@@ -350,10 +350,10 @@ def test_no_arguments_says_which_run_it_picked(tmp_path, capsys, monkeypatch):
     assert f"> No RUN.json given: picked the newest run in .benchmarks/, {newest.relative_to(tmp_path)}" in out
 
 
-def test_ab_interleaves_short_processes_decides_and_removes_its_worktree(tmp_path, capsys, monkeypatch):
-    """Doctored processes: each side's values vary by a few % from process to process, the head's
-    SLOWED benchmark 30% slower. It is decided slower after MIN_PROCESSES a side, and measured alone
-    no more: every benchmark is decided, nothing else is slower."""
+def doctored_ab(monkeypatch, slow_head_processes: int = 10 ** 6) -> list:
+    """reporting.ab's processes doctored: each side's values vary by a few % from process to process,
+    and the first `slow_head_processes` head processes that measure SLOWED run it 30% slower. Returns
+    the calls: (side, tree, selection)."""
     from reporting import ab
 
     calls, rng = [], np.random.default_rng(0)
@@ -361,24 +361,95 @@ def test_ab_interleaves_short_processes_decides_and_removes_its_worktree(tmp_pat
     def fake_measure(tree, json_path, pytest_args, selection):  # no benchmarking in tests
         side = "head" if tree == ROOT else "base"
         calls.append((side, tree, list(selection)))
-        doc = scaled(load(), SLOWED, 1.3 if side == "head" else 1.0)
+        slow = sum(s == "head" and (not sel or any(n.endswith(SLOWED) for n in sel)) for s, _, sel in calls)
+        doc = scaled(load(), SLOWED, 1.3 if side == "head" and slow <= slow_head_processes else 1.0)
         for b in doc["benchmarks"]:
             set_rounds(b["stats"], [t * (1 + 0.02 * rng.standard_normal()) for t in b["stats"]["data"]])
         return save(doc, json_path)
 
     monkeypatch.setattr(ab, "measure", fake_measure)
+    return calls
+
+
+def ab_decisions(out) -> dict:
+    return {d["name"].split("::")[-1]: d for d in json.loads((out / "ab.json").read_text())["decisions"]}
+
+
+def test_ab_interleaves_short_processes_decides_confirms_and_removes_its_worktree(tmp_path, capsys, monkeypatch):
+    """Doctored processes, the head's SLOWED benchmark 30% slower. It reads slower after
+    MIN_PROCESSES a side, is measured alone in CONFIRM_PROCESSES more a side, which confirm it: every
+    benchmark is decided, nothing else is slower."""
+    from reporting import ab
+    from reporting.sequential import CONFIRM_PROCESSES
+
+    calls = doctored_ab(monkeypatch)
     code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--signals", "time", "--", "-k", "steady"])
     out = capsys.readouterr().out
     sides = [side for side, _, _ in calls]
     assert sorted(sides[:2]) == ["base", "head"] and sides.count("base") == sides.count("head") >= ab.MIN_PROCESSES
+    alone = [sel for _, _, sel in calls if len(sel) == 1 and sel[0].endswith(SLOWED)]
+    assert len(alone) == 2 * CONFIRM_PROCESSES  # the confirming rounds measured it alone, no more
     assert code == 1 and f"reporting.ab: SLOWER: {SLOWED} " in out
-    decisions = {d["name"].split("::")[-1]: d for d in json.loads((tmp_path / "out" / "ab.json").read_text())["decisions"]}
+    decisions = ab_decisions(tmp_path / "out")
     assert decisions[SLOWED]["verdict"] == "slower" and 25 < decisions[SLOWED]["change_pct"] < 35
+    assert decisions[SLOWED]["confirmation"]["confirmed"] is True
+    assert decisions[SLOWED]["n_head"] == decisions[SLOWED]["confirmation"]["first"]["n_head"] + CONFIRM_PROCESSES
     assert [n for n, d in decisions.items() if d["verdict"] == "slower"] == [SLOWED]
+    md = (tmp_path / "out" / "ab.md").read_text()
+    assert "(slower, confirmed)" in md and f"{CONFIRM_PROCESSES} more a side confirmed it" in md
     base_tree = calls[0][1] if calls[0][0] == "base" else calls[1][1]
     assert (base_tree / "report.py").is_file() is False  # the worktree is gone afterwards
     assert str(base_tree) not in subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
                                                 text=True).stdout
+
+
+def test_a_slower_reading_the_confirming_processes_do_not_repeat_is_undecided_and_passes(tmp_path, capsys,
+                                                                                           monkeypatch):
+    """The A/A false alarm of a busy hour: the head's first processes happen to be slow for SLOWED,
+    the confirming ones are not. Not slower, exit 0, and ab.md says what happened."""
+    from reporting import ab
+
+    doctored_ab(monkeypatch, slow_head_processes=ab.first_look(False))
+    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--signals", "time", "--", "-k", "steady"])
+    out = capsys.readouterr().out
+    assert code == 0 and "1 of them read slower once and not confirmed" in out
+    d = ab_decisions(tmp_path / "out")[SLOWED]
+    assert d["verdict"] == "undecided" and d["confirmation"]["confirmed"] is False
+    assert d["confirmation"]["first"]["verdict"] == "slower" and d["confirmation"]["low_pct"] <= 0
+    md = (tmp_path / "out" / "ab.md").read_text()
+    assert "read slower once, not confirmed" in md and "more a side did not confirm it" in md
+
+
+def test_a_slower_reading_the_budget_cannot_confirm_is_undecided_and_says_so(tmp_path, capsys, monkeypatch):
+    from reporting import ab
+
+    doctored_ab(monkeypatch)
+    monkeypatch.setattr(ab.Rounds, "next_fits", lambda self, kind, spent: kind == "measure" and
+                        self.count["measure"] < ab.first_look(False))
+    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--signals", "time", "--", "-k", "steady"])
+    assert code == 0
+    d = ab_decisions(tmp_path / "out")[SLOWED]
+    assert d["verdict"] == "undecided" and d["confirmation"]["confirmed"] is None
+    assert "the budget ended with 0 of the 6 more processes a side that confirm a time 'slower': undecided" in \
+        (tmp_path / "out" / "ab.md").read_text()
+
+
+def test_the_confirming_rounds_have_a_reserve_until_only_it_is_left():
+    """Measuring rounds stop short of a reserve for CONFIRM_PROCESSES confirming rounds (half a
+    measuring round each until one has run); with nothing pending the reserve goes to measuring."""
+    import argparse
+
+    from reporting import ab
+    from reporting.sequential import CONFIRM_PROCESSES
+
+    schedule = ab.Rounds(argparse.Namespace(rounds=0, duet=False, time_budget=100.0))
+    schedule.count["measure"], schedule.costs["measure"] = 8, [10.0, 10.0]
+    assert schedule.reserve() == CONFIRM_PROCESSES * 5
+    assert schedule.next_fits("measure", spent=60) and not schedule.reserve_spent
+    assert schedule.next_fits("measure", spent=75) and schedule.reserve_spent  # only the reserve was left
+    assert schedule.reserve() == 0 and not schedule.next_fits("measure", spent=95)
+    schedule.costs["confirm"] = [4.0]
+    assert schedule.next_fits("confirm", spent=95) and not schedule.next_fits("confirm", spent=97)
 
 
 def test_ab_with_an_unknown_ref_is_bad_input(tmp_path, capsys):

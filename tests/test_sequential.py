@@ -59,8 +59,8 @@ def test_the_offline_validation_finds_no_false_alarm_and_catches_a_clear_slowdow
     from reporting import validate_ab
 
     rng = np.random.default_rng(0)
-    values = {"quiet": 1e-3 * np.exp(0.02 * rng.standard_normal(16)),  # 2% between processes
-              "noisy": 1e-3 * np.exp(0.3 * rng.standard_normal(16))}  # 30%: nothing below that is decidable
+    values = {"quiet": 1e-3 * np.exp(0.02 * rng.standard_normal(28)),  # 2% between processes; 8 + 6 a side
+              "noisy": 1e-3 * np.exp(0.3 * rng.standard_normal(28))}  # 30%: nothing below that is decidable
     rows = validate_ab.evaluate(values, per_side=8, threshold=10, trials=50)
     assert rows["quiet"]["false_alarm"] == 0 and rows["quiet"]["same"] > 0.9
     assert rows["quiet"][0.25][0] == rows["quiet"][0.15][0] == 1.0
@@ -85,12 +85,14 @@ def test_a_stored_aa_set_reads_back_without_the_partial_processes(tmp_path, caps
     from reporting import validate_ab
 
     rng = np.random.default_rng(1)
-    full = [{"a": float(v), "b": float(w)} for v, w in 1e-3 * np.exp(0.02 * rng.standard_normal((16, 2)))]
+    full = [{"a": float(v), "b": float(w)} for v, w in 1e-3 * np.exp(0.02 * rng.standard_normal((28, 2)))]
     stored = tmp_path / "aa.json"
     stored.write_text(json.dumps({"benchmarks": ["a", "b"], "processes": [[v["a"], v["b"]] for v in full]}))
     assert validate_ab.processes([stored]) == full
     assert validate_ab.main([str(stored), "--per-side", "8", "--trials", "20"]) == 0
     assert "| a | 0.0% |" in capsys.readouterr().out
+    assert validate_ab.main([str(stored), "--per-side", "9"]) == 2  # 9 + 6 a side: 30 processes, 28 stored
+    assert "needs 30 runs (6 more a side to confirm a 'slower'), 28 given" in capsys.readouterr().err
     assert validate_ab.main([str(stored), "--confidence", "1.5"]) == 2
     assert "validate_ab: error: --confidence: expected a number between 0.5 and 1" in capsys.readouterr().err
     stored.write_text("{not json")
@@ -115,7 +117,7 @@ def test_instruction_counts_catch_more_work_that_time_cannot_see_without_false_a
     from reporting import validate_ab
 
     rng = np.random.default_rng(2)
-    values = {"noisy": 1e-3 * np.exp(0.3 * rng.standard_normal(16)), "uncounted": 1e-3 * np.ones(16)}
+    values = {"noisy": 1e-3 * np.exp(0.3 * rng.standard_normal(28)), "uncounted": 1e-3 * np.ones(28)}
     counts = {"noisy": 1e6 * (1 + 0.001 * rng.standard_normal(10))}
     rows = validate_ab.evaluate(values, per_side=8, threshold=10, trials=50, counts=counts, count_threshold=5)
     assert rows["noisy"][0.10][0] < 0.5 and rows["noisy"]["count", 0.10] == rows["noisy"]["both", 0.10] == 1.0
@@ -134,7 +136,7 @@ def test_the_median_resolvable_change_is_half_the_interval_not_a_rate():
     from reporting.sequential import decide
 
     rng = np.random.default_rng(3)
-    values = {"b": 1e-3 * np.exp(0.05 * rng.standard_normal(16))}
+    values = {"b": 1e-3 * np.exp(0.05 * rng.standard_normal(28))}
     rows = validate_ab.evaluate(values, per_side=8, threshold=10, trials=20)
     one = decide("b", list(values["b"][:8]), list(values["b"][8:]), 10).resolvable_pct
     assert rows["b"]["resolvable"] > 1 and 0.3 < rows["b"]["resolvable"] / one < 3
