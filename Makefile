@@ -104,7 +104,8 @@ regress: $(STAMP)
 # other with the suite's threads). A duet leaves torch-compile out (COMPARE_K): on one thread its
 # compiles make each round much longer, too few rounds for the budget (measured: docs; `make compare AB_MODE=`
 # times it too, with less resolution).
-# slower / faster / same / undecided per benchmark; exit 1 only when one is slower.
+# slower / faster / same / undecided per benchmark (a time "slower" only once 6 more processes a side
+# confirm it); exit 1 only when one is slower.
 BASE ?= $(shell git merge-base HEAD '@{upstream}' 2>/dev/null || git rev-parse HEAD~1)
 BUDGET ?= 600
 INSTRUCTIONS_THRESHOLD ?= 5

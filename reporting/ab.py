@@ -11,8 +11,10 @@ head in a random order (seeded), each with this interpreter in its own tree. Eac
 process gives one value per benchmark, its fastest round. From MIN_PROCESSES a side on, after
 every LOOK_EVERY rounds each benchmark is decided: slower, faster, same or undecided; decided
 benchmarks are not measured again, the undecided get the next processes, until all are decided or the next round
-would overrun --budget. Exit 1 when a benchmark is slower, else 0 (undecided ones are listed with
-the smallest change this run could have resolved). Writes DIR/ab.json and DIR/ab.md.
+would overrun --budget. A benchmark that reads slower is first measured alone in CONFIRM_PROCESSES
+more processes a side, which must confirm it on their own (reporting/sequential.py); else it is
+undecided. Exit 1 when a benchmark is slower, else 0 (undecided ones are listed with the smallest
+change this run could have resolved). Writes DIR/ab.json and DIR/ab.md.
 
 Before the time rounds, a second signal (--signals both, the default): each side's instructions
 per step counted once under callgrind, both sides at once (reporting/instructions.py), in at most
