@@ -34,8 +34,9 @@ from pathlib import Path
 import numpy as np
 
 from reporting import BadInput
-from reporting.ab import MIN_PROCESSES, fastest_rounds, looks_at
+from reporting.ab import fastest_rounds
 from reporting.instructions import read_aa
+from reporting.rounds import MIN_PROCESSES, looks_at
 from reporting.sequential import CONFIDENCE, CONFIRM_PROCESSES, confirm, decide, settle
 
 SLOWDOWNS = (0.10, 0.15, 0.25)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import instructions
-from reporting import ab
+from reporting import ab, rounds
 from reporting.instructions import Count, compare
 from reporting.sequential import Decision
 from tests.test_report import ROOT, SLOWED, load, save
@@ -271,13 +271,13 @@ def test_duet_decides_and_ends_on_even_rounds_only():
     """Each side must have run as often on one core as on the other when it is judged."""
     import argparse
 
-    assert [n for n in range(1, 15) if ab.looks_at(n, duet=True)] == [8, 10, 12, 14]
+    assert [n for n in range(1, 15) if rounds.looks_at(n, duet=True)] == [8, 10, 12, 14]
     args = argparse.Namespace(rounds=0, duet=True, time_budget=100.0)
-    assert not ab.last_round(7, spent=95, last=10, args=args)  # odd: the next one always runs
-    assert ab.last_round(8, spent=85, last=10, args=args)  # two more would overrun
-    assert not ab.last_round(8, spent=70, last=10, args=args)
+    assert not rounds.last_round(7, spent=95, last=10, args=args)  # odd: the next one always runs
+    assert rounds.last_round(8, spent=85, last=10, args=args)  # two more would overrun
+    assert not rounds.last_round(8, spent=70, last=10, args=args)
     args.duet = False
-    assert ab.last_round(7, spent=95, last=10, args=args)
+    assert rounds.last_round(7, spent=95, last=10, args=args)
 
 
 def test_counting_skips_the_uncounted_modes_and_counts_jax_eager_last():
@@ -312,7 +312,7 @@ def test_time_rounds_that_end_before_a_first_decision_say_so(tmp_path, capsys, m
     calls: list = []
     doctored_processes(monkeypatch, calls)
     monkeypatch.setattr(ab, "count_sides", lambda *a: ({}, "valgrind is not installed (apt-get install valgrind)"))
-    monkeypatch.setattr(ab, "last_round", lambda number, spent, last, args, reserve=0.0: number >= 3)
+    monkeypatch.setattr(rounds, "last_round", lambda number, spent, last, args, reserve=0.0: number >= 3)
     code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "30", "--", "-k", "steady"])
     assert code == 0 and len(calls) == 6
     assert "Note: the time rounds ended after 3 process(es) a side, fewer than the 7 a first decision needs: " \

@@ -379,14 +379,14 @@ def test_ab_interleaves_short_processes_decides_confirms_and_removes_its_worktre
     """Doctored processes, the head's SLOWED benchmark 30% slower. It reads slower after
     MIN_PROCESSES a side, is measured alone in CONFIRM_PROCESSES more a side, which confirm it: every
     benchmark is decided, nothing else is slower."""
-    from reporting import ab
+    from reporting import ab, rounds
     from reporting.sequential import CONFIRM_PROCESSES
 
     calls = doctored_ab(monkeypatch)
     code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--signals", "time", "--", "-k", "steady"])
     out = capsys.readouterr().out
     sides = [side for side, _, _ in calls]
-    assert sorted(sides[:2]) == ["base", "head"] and sides.count("base") == sides.count("head") >= ab.MIN_PROCESSES
+    assert sorted(sides[:2]) == ["base", "head"] and sides.count("base") == sides.count("head") >= rounds.MIN_PROCESSES
     alone = [sel for _, _, sel in calls if len(sel) == 1 and sel[0].endswith(SLOWED)]
     assert len(alone) == 2 * CONFIRM_PROCESSES  # the confirming rounds measured it alone, no more
     assert code == 1 and f"reporting.ab: SLOWER: {SLOWED} " in out
@@ -407,9 +407,9 @@ def test_a_slower_reading_the_confirming_processes_do_not_repeat_is_undecided_an
                                                                                            monkeypatch):
     """The A/A false alarm of a busy hour: the head's first processes happen to be slow for SLOWED,
     the confirming ones are not. Not slower, exit 0, and ab.md says what happened."""
-    from reporting import ab
+    from reporting import ab, rounds
 
-    doctored_ab(monkeypatch, slow_head_processes=ab.first_look(False))
+    doctored_ab(monkeypatch, slow_head_processes=rounds.first_look(False))
     code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--signals", "time", "--", "-k", "steady"])
     out = capsys.readouterr().out
     assert code == 0 and "1 of them read slower once and not confirmed" in out
@@ -421,11 +421,11 @@ def test_a_slower_reading_the_confirming_processes_do_not_repeat_is_undecided_an
 
 
 def test_a_slower_reading_the_budget_cannot_confirm_is_undecided_and_says_so(tmp_path, capsys, monkeypatch):
-    from reporting import ab
+    from reporting import ab, rounds
 
     doctored_ab(monkeypatch)
-    monkeypatch.setattr(ab.Rounds, "next_fits", lambda self, kind, spent: kind == "measure" and
-                        self.count["measure"] < ab.first_look(False))
+    monkeypatch.setattr(rounds.Rounds, "next_fits", lambda self, kind, spent: kind == "measure" and
+                        self.count["measure"] < rounds.first_look(False))
     code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--signals", "time", "--", "-k", "steady"])
     assert code == 0
     d = ab_decisions(tmp_path / "out")[SLOWED]
@@ -434,15 +434,28 @@ def test_a_slower_reading_the_budget_cannot_confirm_is_undecided_and_says_so(tmp
         (tmp_path / "out" / "ab.md").read_text()
 
 
+def test_rounds_n_decides_once_at_the_end_without_confirming_rounds(tmp_path, capsys, monkeypatch):
+    """--rounds N collects A/A processes: exactly N rounds of the whole selection, one decision, no
+    confirming rounds (its "slower" is one reading)."""
+    from reporting import ab
+
+    calls = doctored_ab(monkeypatch)
+    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--signals", "time", "--rounds", "8", "--",
+                    "-k", "steady"])
+    assert code == 1 and len(calls) == 16 and all(sel == [] for _, _, sel in calls)
+    d = ab_decisions(tmp_path / "out")[SLOWED]
+    assert d["verdict"] == "slower" and d["confirmation"] is None
+
+
 def test_the_confirming_rounds_have_a_reserve_until_only_it_is_left():
     """Measuring rounds stop short of a reserve for CONFIRM_PROCESSES confirming rounds (half a
     measuring round each until one has run); with nothing pending the reserve goes to measuring."""
     import argparse
 
-    from reporting import ab
+    from reporting import rounds
     from reporting.sequential import CONFIRM_PROCESSES
 
-    schedule = ab.Rounds(argparse.Namespace(rounds=0, duet=False, time_budget=100.0))
+    schedule = rounds.Rounds(argparse.Namespace(rounds=0, duet=False, time_budget=100.0))
     schedule.count["measure"], schedule.costs["measure"] = 8, [10.0, 10.0]
     assert schedule.reserve() == CONFIRM_PROCESSES * 5
     assert schedule.next_fits("measure", spent=60) and not schedule.reserve_spent

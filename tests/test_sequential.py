@@ -69,7 +69,7 @@ def test_the_offline_validation_finds_no_false_alarm_and_catches_a_clear_slowdow
 
 
 def test_a_budget_too_short_for_a_first_decision_says_so_and_what_would_do():
-    from reporting.ab import MIN_PROCESSES, too_short
+    from reporting.rounds import MIN_PROCESSES, too_short
 
     note = too_short(108, 600)
     assert f"fits about 5 processes a side, fewer than the {MIN_PROCESSES} a first decision needs" in note
