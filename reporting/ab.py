@@ -116,6 +116,10 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path
     pending: dict[str, tuple[Decision, int, int]] = {}  # read slower at a look: that look, each side's processes then
     confirmations: dict[str, Confirmation] = {}
     schedule, looked = Rounds(args), False
+
+    def confirmation(name: str) -> Confirmation:  # what the processes since its "slower" say
+        first, n_base, n_head = pending[name]
+        return confirm(first, sides.values["base"][name][n_base:], sides.values["head"][name][n_head:])
     for number in range(1, 1000):
         kind = "confirm" if pending else "measure"
         schedule.count[kind] += 1
@@ -134,9 +138,8 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path
         spent, last = time.monotonic() - started, time.monotonic() - round_start
         schedule.costs[kind].append(last)
         if kind == "confirm":
-            for name, (first, n_base, n_head) in list(pending.items()):
-                c = confirm(first, sides.values["base"][name][n_base:], sides.values["head"][name][n_head:])
-                if c.confirmed is not None:
+            for name in list(pending):
+                if (c := confirmation(name)).confirmed is not None:
                     confirmations[name] = c
                     del pending[name]
                     print(for_terminal(f"reporting.ab: round {number} ({spent:.0f} s): {name.split('::')[-1]} "
@@ -175,8 +178,7 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path
                 f"a first decision needs: time decided nothing (it had {args.time_budget:.0f} s of the budget)")
         sides.notes.append(note)
         print(f"reporting.ab: {note}", flush=True)
-    for name, (first, n_base, n_head) in pending.items():  # the budget ended first
-        confirmations[name] = confirm(first, sides.values["base"][name][n_base:], sides.values["head"][name][n_head:])
+    confirmations.update({name: confirmation(name) for name in pending})  # the budget ended first
     decisions = sides.decisions(args.threshold)
     if not args.rounds:  # --rounds N: decided once at the end, nothing confirmed
         decisions = [settle(d, confirmations.get(d.name)) for d in decisions]

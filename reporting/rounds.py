@@ -77,10 +77,12 @@ class Rounds:
         """Seconds kept for confirming: CONFIRM_PROCESSES confirming rounds, each costing what the
         cheapest did so far, or half a measuring round before one has run (a confirming round runs
         few benchmarks: its cost is mostly the processes' start; measured in docs/regression-gate.md)."""
-        if self.reserve_spent:
-            return 0.0
-        cost = min(self.costs["confirm"]) if self.costs["confirm"] else min(self.costs["measure"][:2]) / 2
-        return CONFIRM_PROCESSES * cost
+        return 0.0 if self.reserve_spent else CONFIRM_PROCESSES * self.confirm_cost()
+
+    def confirm_cost(self) -> float:
+        """A confirming round's cost: the cheapest so far, or half the cheaper of the first two
+        measuring rounds before one has run."""
+        return min(self.costs["confirm"]) if self.costs["confirm"] else min(self.costs["measure"][:2]) / 2
 
     def last_measuring(self, spent: float) -> bool:
         """Whether the measuring round just run is the last one the reserve allows."""
@@ -90,8 +92,7 @@ class Rounds:
         """Whether a round of `kind` fits next; a measuring round that fits only in the reserve
         spends it (nothing is pending then)."""
         if kind == "confirm":
-            cost = min(self.costs["confirm"] or [self.costs["measure"][-1] / 2])
-            return fits(self.count["confirm"], spent, cost, self.args.time_budget, self.args.duet)
+            return fits(self.count["confirm"], spent, self.confirm_cost(), self.args.time_budget, self.args.duet)
         if not last_round(self.count["measure"], spent, self.costs["measure"][-1], self.args, self.reserve()):
             return True
         if self.reserve_spent or last_round(self.count["measure"], spent, self.costs["measure"][-1], self.args):
