@@ -101,9 +101,10 @@ regress: $(STAMP)
 # the quick set (each side's JAX compile cache filled by its first round, loaded by the later ones),
 # judged by their own between-process noise (no calibration file): AB_MODE --duet
 # runs base and head at once, one core and one thread each, swapping cores (empty: one after the
-# other with the suite's threads). A duet leaves torch-compile out (COMPARE_K): on one thread its
-# compiles make each round much longer, too few rounds for the budget (measured: docs; `make compare AB_MODE=`
-# times it too, with less resolution).
+# other with the suite's threads). The default duet leaves torch-compile out (COMPARE_K): its cases
+# would make each round about half as long again, too few rounds beside the counting (measured: docs);
+# `make compare COMPARE_K="steady and torch-compile"` times them in a duet of their own (time only:
+# Inductor-compiled code is not counted).
 # slower / faster / same / undecided per benchmark (a time "slower" only once 6 more processes a side
 # confirm it); exit 1 only when one is slower.
 BASE ?= $(shell git merge-base HEAD '@{upstream}' 2>/dev/null || git rev-parse HEAD~1)

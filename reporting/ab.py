@@ -248,6 +248,8 @@ def signals_note(args: argparse.Namespace, counts: dict[str, Count], why: str, n
         return "Instructions: not counted (--signals time).\n\n"
     if why and not counts:
         return f"Instructions: not compared: {for_markdown(why)}.\n\n"
+    if not counts:
+        return "Instructions: none of the selected benchmarks is counted (torch-compile cases are time only).\n\n"
     return (f"Instructions per step: callgrind, one process a side, {len(counts)} benchmarks counted (torch-compile "
             f"cases are time only){'; ' + for_markdown(why) if why else ''}; slower / faster beyond "
             f"+/-{args.instructions_threshold:g}%; A/A noise from "
@@ -298,6 +300,11 @@ def check_outputs(args: argparse.Namespace) -> None:
         check_folder(args.keep, "--keep")
 
 
+LEFT_OUT = ("make compare leaves torch-compile out of its default duet: its cases would make each round about half "
+            "as long again, too few rounds beside the counting (docs/regression-gate.md); `make compare "
+            "COMPARE_K=\"steady and torch-compile\"` times them in a duet of their own")
+
+
 def count_instructions(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -> tuple[dict[str, Count], str]:
     """Each side's instructions per step, head vs base ({node id: Count}), or ({}, why none)."""
     if args.signals == "time":
@@ -330,10 +337,8 @@ def run(args: argparse.Namespace) -> int:
         if args.signals != "instructions":
             args.time_budget = max(0.0, args.budget - (time.monotonic() - started))  # what counting left
             decisions, sides, confirmations = sequential(trees, args, Path(tmp))
-            if args.duet:
-                sides.notes.append("make compare leaves torch-compile out of a duet: on one thread its compiles make "
-                                   "each round much longer, too few rounds for the budget "
-                                   "(docs/regression-gate.md); `make compare AB_MODE=` times it in sequence")
+            if args.duet and any("not torch-compile" in a for a in args.pytest_args):
+                sides.notes.append(LEFT_OUT)
         else:
             decisions, sides = [Decision(n, "undecided", None, None, None, 0, 0) for n in counts], Sides()
             confirmations = {}

@@ -3,6 +3,7 @@ statistic of a side, calibration per runs a side, memory, exit codes. Doctored c
 no timing."""
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -401,6 +402,25 @@ def test_ab_interleaves_short_processes_decides_confirms_and_removes_its_worktre
     assert (base_tree / "report.py").is_file() is False  # the worktree is gone afterwards
     assert str(base_tree) not in subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
                                                 text=True).stdout
+
+
+def test_the_torch_compile_note_only_where_the_selection_left_torch_compile_out(tmp_path, capsys, monkeypatch):
+    """A duet of make compare's default selection says torch-compile was left out and how to time it;
+    a duet of a selection with torch-compile (COMPARE_K="steady and torch-compile") does not."""
+    from reporting import ab
+
+    doctored_ab(monkeypatch)
+    monkeypatch.setattr(ab, "measure_duet", lambda runs, selection: [ab.measure(*run, selection) for run in runs])
+    for selection, noted in (("steady and not torch-compile", True), ("steady and torch-compile", False)):
+        out = tmp_path / selection.replace(" ", "-")
+        ab.main(["--base", "HEAD", "--out", str(out), "--signals", "time", "--duet", "--rounds", "8", "--",
+                 "-k", selection])
+        notes = json.loads((out / "ab.json").read_text())["notes"]
+        assert (ab.LEFT_OUT in notes) is noted
+        assert ('COMPARE_K="steady and torch-compile"' in (out / "ab.md").read_text()) is noted
+    assert ab.signals_note(argparse.Namespace(signals="both"), {}, "", "") == (
+        "Instructions: none of the selected benchmarks is counted (torch-compile cases are time only).\n\n")
+    capsys.readouterr()
 
 
 def test_a_slower_reading_the_confirming_processes_do_not_repeat_is_undecided_and_passes(tmp_path, capsys,
