@@ -105,8 +105,8 @@ regress: $(STAMP)
 # would make each round about half as long again, too few rounds beside the counting (measured: docs);
 # `make compare COMPARE_K="steady and torch-compile"` times them in a duet of their own (time only:
 # Inductor-compiled code is not counted).
-# slower / faster / same / undecided per benchmark (a time "slower" only once 6 more processes a side
-# confirm it); exit 1 only when one is slower.
+# slower / faster / same / undecided per benchmark (a time "slower" only once 6 more processes a side,
+# or 12 when the first 6 are too noisy, confirm it); exit 1 only when one is slower.
 BASE ?= $(shell git merge-base HEAD '@{upstream}' 2>/dev/null || git rev-parse HEAD~1)
 BUDGET ?= 600
 INSTRUCTIONS_THRESHOLD ?= 5

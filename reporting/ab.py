@@ -12,7 +12,8 @@ process gives one value per benchmark, its fastest round. From MIN_PROCESSES a s
 every LOOK_EVERY rounds each benchmark is decided: slower, faster, same or undecided; decided
 benchmarks are not measured again, the undecided get the next processes, until all are decided or the next round
 would overrun --budget. A benchmark that reads slower is first measured alone in CONFIRM_PROCESSES
-more processes a side, which must confirm it on their own (reporting/sequential.py); else it is
+more processes a side, which must confirm it on their own (reporting/sequential.py; when they
+read above the threshold but too noisily, and the budget allows, as many more); else it is
 undecided. Exit 1 when a benchmark is slower, else 0 (undecided ones are listed with the smallest
 change this run could have resolved). Writes DIR/ab.json and DIR/ab.md.
 
@@ -47,8 +48,10 @@ from reporting.sequential import (
     CONFIDENCE,
     CONFIRM_CONFIDENCE,
     CONFIRM_PROCESSES,
+    CONFIRM_STAGES,
     Confirmation,
     Decision,
+    another_stage,
     confirm,
     confirmation_note,
     decide_all,
@@ -139,12 +142,16 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path
         schedule.costs[kind].append(last)
         if kind == "confirm":
             for name in list(pending):
-                if (c := confirmation(name)).confirmed is not None:
+                if (c := confirmation(name)).confirmed is None or c.n_base % CONFIRM_PROCESSES:
+                    continue  # a stage is judged whole
+                again = another_stage(c, args.threshold) and schedule.stage_fits(spent)
+                if not again:
                     confirmations[name] = c
                     del pending[name]
-                    print(for_terminal(f"reporting.ab: round {number} ({spent:.0f} s): {name.split('::')[-1]} "
-                                       f"{'confirmed' if c.confirmed else 'not confirmed'} slower by {c.n_base} more "
-                                       f"processes a side ({c.change_pct:+.1f}%)"), flush=True)
+                print(for_terminal(f"reporting.ab: round {number} ({spent:.0f} s): {name.split('::')[-1]} "
+                                   f"{'confirmed' if c.confirmed else 'not confirmed'} slower by {c.n_base} more "
+                                   f"processes a side ({c.change_pct:+.1f}%)"
+                                   + (f"; {CONFIRM_PROCESSES} more a side" if again else "")), flush=True)
         else:
             # judged on the cheaper of the first two rounds: the first also pays one-off costs (the worktree's
             # caches, filling the compile caches)
@@ -214,7 +221,8 @@ def confirmation_json(c: Confirmation | None) -> dict | None:
     if c is None:
         return None
     return {"confirmed": c.confirmed, "first": c.first.__dict__, "change_pct": c.change_pct, "low_pct": c.low_pct,
-            "high_pct": c.high_pct, "confidence": CONFIRM_CONFIDENCE, "n_base": c.n_base, "n_head": c.n_head}
+            "high_pct": c.high_pct, "confidence": CONFIRM_CONFIDENCE, "n_base": c.n_base, "n_head": c.n_head,
+            "stage": c.stage, "earlier": confirmation_json(c.earlier)}
 
 
 def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spent: float,
@@ -227,7 +235,9 @@ def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spe
              ("Each value: one fresh process's fastest "
              f"round. Change: Hodges-Lehmann shift of log time, head vs base, with its {CONFIDENCE:.1%} interval "
              f"(Mann-Whitney). Slower: change > +{args.threshold:g}% and the interval above 0, then confirmed by "
-             f"{CONFIRM_PROCESSES} more processes a side whose own {CONFIRM_CONFIDENCE:.0%} interval is above 0; "
+             f"{CONFIRM_PROCESSES} more processes a side whose own {CONFIRM_CONFIDENCE:.0%} interval is above 0 (or, "
+             f"when they read above +{args.threshold:g}% but not above 0, by {CONFIRM_PROCESSES} more and all "
+             f"{CONFIRM_STAGES * CONFIRM_PROCESSES} together); "
              f"same: the interval inside +/-{args.threshold:g}%; else undecided (resolvable = half the interval's width). "
              f"{spent:.0f} s of a {args.budget:g} s budget.\n\n"))
     head = f"# A/B: the working tree vs {args.base} ({commit[:12]})\n\n" + timed + signals_note(args, counts, why,

@@ -84,6 +84,10 @@ class Rounds:
         measuring rounds before one has run."""
         return min(self.costs["confirm"]) if self.costs["confirm"] else min(self.costs["measure"][:2]) / 2
 
+    def stage_fits(self, spent: float) -> bool:
+        """Whether a whole further stage of CONFIRM_PROCESSES confirming rounds fits in the budget."""
+        return spent + CONFIRM_PROCESSES * self.confirm_cost() <= self.args.time_budget
+
     def last_measuring(self, spent: float) -> bool:
         """Whether the measuring round just run is the last one the reserve allows."""
         return last_round(self.count["measure"], spent, self.costs["measure"][-1], self.args, self.reserve())

@@ -20,7 +20,12 @@ looks at some 25 benchmarks, several times, on a machine whose processes are not
 independent draws of one distribution (a busy host, a bimodal memory layout). So a benchmark
 that reads slower is measured again in CONFIRM_PROCESSES fresh processes a side, and stays slower
 only when those alone put the shift above 0 (their CONFIRM_CONFIDENCE interval) and all its
-processes together still read slower; else it is undecided (Confirmation, settle()).
+processes together still read slower; else it is undecided (Confirmation, settle()). When those
+few did not confirm it but read a shift above the threshold themselves (too noisy, not back to
+normal), and the budget allows, CONFIRM_PROCESSES more a side are measured and all the confirming
+processes judged together at the same confidence (another_stage()): at most CONFIRM_STAGES
+stages, so a false "slower" passes the confirmation with a chance of at most CONFIRM_STAGES times
+its one-sided (1 - CONFIRM_CONFIDENCE) / 2.
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ from reporting.stats import _u_counts
 CONFIDENCE = 0.999
 CONFIRM_PROCESSES = 6  # fresh processes a side that must agree with a "slower" (even: a duet's cores stay balanced)
 CONFIRM_CONFIDENCE = 0.95  # their interval's; a second, independent test of a pre-stated direction
+CONFIRM_STAGES = 2  # a confirmation that read above the threshold but not above 0 may measure as many again
 
 
 @dataclass(frozen=True)
@@ -106,29 +112,53 @@ def decide_all(base: dict[str, list[float]], head: dict[str, list[float]], thres
 
 @dataclass(frozen=True)
 class Confirmation:
-    """A "slower" read at one look, and what CONFIRM_PROCESSES more processes a side said of it."""
+    """A "slower" read at one look, and what the processes measured after it said of it: the last
+    complete stage (CONFIRM_PROCESSES a side each), all the confirming processes up to it together."""
     first: Decision  # the look that read slower
     change_pct: float | None  # the confirming processes alone: shift and its CONFIRM_CONFIDENCE interval
     low_pct: float | None
     high_pct: float | None
-    n_base: int  # confirming processes measured
+    n_base: int  # confirming processes measured (a stage cut short by the budget included)
     n_head: int
+    earlier: Confirmation | None = None  # the stage before, which did not confirm it
+
+    @property
+    def stage(self) -> int:
+        """Complete stages judged: 0 before CONFIRM_PROCESSES a side were measured."""
+        if min(self.n_base, self.n_head) < CONFIRM_PROCESSES:
+            return 0
+        return 1 + (self.earlier.stage if self.earlier else 0)
 
     @property
     def confirmed(self) -> bool | None:
         """True: the confirming processes put the shift above 0; False: they did not; None: the run
         ended before CONFIRM_PROCESSES a side were measured."""
-        if min(self.n_base, self.n_head) < CONFIRM_PROCESSES:
+        if not self.stage:
             return None
         return self.low_pct is not None and self.low_pct > 0
 
 
 def confirm(first: Decision, base_more: list[float], head_more: list[float]) -> Confirmation:
-    """What the processes measured after `first` read slower say of it on their own."""
-    if not base_more or not head_more:
+    """What the processes measured after `first` read slower say of it on their own: judged on the
+    complete stages, each stage judged on all the confirming processes up to its end."""
+    stages = min(min(len(base_more), len(head_more)) // CONFIRM_PROCESSES, CONFIRM_STAGES)
+    if not stages:
         return Confirmation(first, None, None, None, len(base_more), len(head_more))
-    estimate, low, high = shift(base_more, head_more, CONFIRM_CONFIDENCE)
-    return Confirmation(first, pct(estimate), pct(low), pct(high), len(base_more), len(head_more))
+    c: Confirmation | None = None
+    for stage in range(1, stages + 1):
+        m = stage * CONFIRM_PROCESSES
+        estimate, low, high = shift(base_more[:m], head_more[:m], CONFIRM_CONFIDENCE)
+        n = (len(base_more), len(head_more)) if stage == stages else (m, m)
+        c = Confirmation(first, pct(estimate), pct(low), pct(high), *n, earlier=c)
+    assert c is not None
+    return c
+
+
+def another_stage(c: Confirmation, threshold_pct: float) -> bool:
+    """Whether a confirmation that did not confirm may measure CONFIRM_PROCESSES more a side: its own
+    shift is above the threshold (too noisy to confirm, not back to normal) and stages are left."""
+    return c.confirmed is False and c.stage < CONFIRM_STAGES and c.change_pct is not None and \
+        c.change_pct > threshold_pct
 
 
 def settle(pooled: Decision, confirmation: Confirmation | None) -> Decision:
@@ -136,6 +166,15 @@ def settle(pooled: Decision, confirmation: Confirmation | None) -> Decision:
     if pooled.verdict == "slower" and not (confirmation and confirmation.confirmed):
         return replace(pooled, verdict="undecided")
     return pooled
+
+
+def stage_said(c: Confirmation) -> str:
+    """What one stage's confirming processes said, e.g. "6 more a side did not confirm it (...)"."""
+    more = "no value" if c.change_pct is None else (
+        f"{c.change_pct:+.1f}%, {CONFIRM_CONFIDENCE:.0%} interval {c.low_pct:+.1f}% .. {c.high_pct:+.1f}%")
+    did = "confirmed it" if c.confirmed else "did not confirm it"
+    m = c.stage * CONFIRM_PROCESSES
+    return f"{m} more a side {did} ({more})" if c.earlier is None else f"all {m} together {did} ({more})"
 
 
 def confirmation_note(c: Confirmation, final: Decision) -> str:
@@ -146,8 +185,13 @@ def confirmation_note(c: Confirmation, final: Decision) -> str:
     if c.confirmed is None:
         return (f"{said}; the budget ended with {min(c.n_base, c.n_head)} of the {CONFIRM_PROCESSES} more processes a "
                 f"side that confirm a time 'slower': {final.verdict} (a larger budget would settle it)")
-    more = "no value" if c.change_pct is None else (
-        f"{c.change_pct:+.1f}%, {CONFIRM_CONFIDENCE:.0%} interval {c.low_pct:+.1f}% .. {c.high_pct:+.1f}%")
-    did = "confirmed it" if c.confirmed else "did not confirm it"
-    return (f"{said}; {c.n_base} more a side {did} ({more}): {final.verdict} over all "
-            f"{final.n_base} / {final.n_head}")
+    stages = [c]
+    while stages[0].earlier:
+        stages.insert(0, stages[0].earlier)
+    told = "; ".join(stage_said(s) + (f", its shift above the threshold, so {CONFIRM_PROCESSES} more a side were measured"
+                                     if s is not c else "")
+                     for s in stages)
+    cut = min(c.n_base, c.n_head) - c.stage * CONFIRM_PROCESSES
+    if cut > 0:
+        told += f"; the budget ended with {cut} of the {CONFIRM_PROCESSES} more a side of another stage"
+    return f"{said}; {told}: {final.verdict} over all {final.n_base} / {final.n_head}"

@@ -9,7 +9,8 @@ RUN.json: fresh quick-set processes of one commit, taken as make compare takes t
 head, and decides every benchmark as reporting.ab does, looking after each round from
 MIN_PROCESSES, every LOOK_EVERY more and at K a side (a decision at any look stops, as it would in
 the run; a "slower" is then confirmed, or not, by CONFIRM_PROCESSES more processes a side drawn
-from the rest, as reporting.ab does):
+from the rest, and by as many again when those read above the threshold, as reporting.ab does
+when its budget allows: the model assumes it always does):
 
 - false alarms: the share of trials in which a benchmark is called slower, per benchmark;
 - detection: the same with one benchmark's head values scaled by 1 + s (s = 10, 15, 25%), one
@@ -37,13 +38,15 @@ from reporting import BadInput
 from reporting.ab import fastest_rounds
 from reporting.instructions import read_aa
 from reporting.rounds import MIN_PROCESSES, looks_at
-from reporting.sequential import CONFIDENCE, CONFIRM_PROCESSES, confirm, decide, settle
+from reporting.sequential import CONFIDENCE, CONFIRM_PROCESSES, CONFIRM_STAGES, another_stage, confirm, decide, settle
 
 SLOWDOWNS = (0.10, 0.15, 0.25)
+MORE = CONFIRM_STAGES * CONFIRM_PROCESSES  # confirming processes a side a split may need
 
 
 def looks(base: np.ndarray, head: np.ndarray, threshold: float, duet: bool = False,
-          confidence: float = CONFIDENCE, more: tuple[np.ndarray, np.ndarray] | None = None) -> str:
+          confidence: float = CONFIDENCE, more: tuple[np.ndarray, np.ndarray] | None = None,
+          stages: int = CONFIRM_STAGES) -> str:
     """The verdict a sequential run reaches: the first decided one over looks MIN_PROCESSES..K a side,
     a "slower" settled by the confirming processes `more` (base, head; None: not confirmed)."""
     verdict = "undecided"
@@ -54,8 +57,14 @@ def looks(base: np.ndarray, head: np.ndarray, threshold: float, duet: bool = Fal
         verdict = first.verdict
         if verdict == "slower":
             more_base, more_head = (list(more[0]), list(more[1])) if more is not None else ([], [])
-            pooled = decide("b", list(base[:n]) + more_base, list(head[:n]) + more_head, threshold, confidence)
-            return settle(pooled, confirm(first, more_base, more_head)).verdict
+            m = CONFIRM_PROCESSES
+            c = confirm(first, more_base[:m], more_head[:m])
+            while another_stage(c, threshold) and m < min(len(more_base), stages * CONFIRM_PROCESSES):
+                m += CONFIRM_PROCESSES
+                c = confirm(first, more_base[:m], more_head[:m])
+            pooled = decide("b", list(base[:n]) + more_base[:m], list(head[:n]) + more_head[:m], threshold,
+                            confidence)
+            return settle(pooled, c).verdict
         if verdict != "undecided":
             return verdict
     return verdict
@@ -63,14 +72,13 @@ def looks(base: np.ndarray, head: np.ndarray, threshold: float, duet: bool = Fal
 
 def evaluate(values: dict[str, np.ndarray], per_side: int, threshold: float, trials: int, seed: int = 0,
              counts: dict[str, np.ndarray] | None = None, count_threshold: float = 5.0, duet: bool = False,
-             confidence: float = CONFIDENCE) -> dict:
+             confidence: float = CONFIDENCE, stages: int = CONFIRM_STAGES) -> dict:
     """{benchmark: {"false_alarm": rate, "same": rate, s: (slower rate, not-same rate), ("both", s):
     rate of either signal slower}}; s = 0 is the A/A false alarm of either signal."""
     rng = np.random.default_rng(seed)
     n = len(next(iter(values.values())))
-    if n < 2 * (per_side + CONFIRM_PROCESSES):
-        raise ValueError(f"{per_side} a side and {CONFIRM_PROCESSES} more to confirm need {2 * (per_side + CONFIRM_PROCESSES)} "
-                         f"processes, {n} given")
+    if n < 2 * (per_side + MORE):
+        raise ValueError(f"{per_side} a side and {MORE} more to confirm need {2 * (per_side + MORE)} processes, {n} given")
     counts = counts or {}
     out: dict[str, dict] = {name: {"false_alarm": 0, "same": 0, **{s: [0, 0] for s in SLOWDOWNS},
                                    **{("both", s): 0 for s in (0.0, *SLOWDOWNS)},
@@ -78,14 +86,14 @@ def evaluate(values: dict[str, np.ndarray], per_side: int, threshold: float, tri
     for _ in range(trials):
         order = rng.permutation(n)
         a, b = order[:per_side], order[per_side:2 * per_side]
-        more_a, more_b = order[2 * per_side:2 * per_side + CONFIRM_PROCESSES], order[2 * per_side + CONFIRM_PROCESSES:
-                                                                                    2 * (per_side + CONFIRM_PROCESSES)]
+        more_a, more_b = order[2 * per_side:2 * per_side + MORE], order[2 * per_side + MORE:2 * (per_side + MORE)]
         for name, v in values.items():
             row = out[name]
             pair = rng.choice(len(counts[name]), 2, replace=False) if name in counts else None
             row["resolvable"].append(decide("b", list(v[a]), list(v[b]), threshold, confidence).resolvable_pct)
             for s in (0.0, *SLOWDOWNS):
-                verdict = looks(v[a], v[b] * (1 + s), threshold, duet, confidence, (v[more_a], v[more_b] * (1 + s)))
+                verdict = looks(v[a], v[b] * (1 + s), threshold, duet, confidence, (v[more_a], v[more_b] * (1 + s)),
+                                stages)
                 counted = pair is not None and (
                     counts[name][pair[1]] * (1 + s) / counts[name][pair[0]] - 1) * 100 > count_threshold
                 row["count", s] += counted
@@ -192,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--confidence", type=float, default=CONFIDENCE,
                    help=f"the intervals' confidence (default make compare's {CONFIDENCE}): what a laxer one would cost")
     p.add_argument("--duet", action="store_true", help="look as make compare --duet does (even rounds from 8 on)")
+    p.add_argument("--confirm-stages", type=int, choices=range(1, CONFIRM_STAGES + 1), default=CONFIRM_STAGES,
+                   help=f"confirming stages allowed (default make compare's {CONFIRM_STAGES}): 1 is the rule before "
+                        "a second stage")
     p.add_argument("--save", type=Path, metavar="FILE",
                    help="also write the processes' values (one fastest round per benchmark each) to FILE, "
                         "a compact A/A set that this command reads back in place of the RUN.json files")
@@ -211,12 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     names = sorted(set.intersection(*(set(r) for r in per_run)))
     values = {name: np.array([r[name] for r in per_run]) for name in names}
     for k in args.per_side:
-        if 2 * (k + CONFIRM_PROCESSES) > len(per_run):
-            print(f"validate_ab: {k} a side needs {2 * (k + CONFIRM_PROCESSES)} runs ({CONFIRM_PROCESSES} more a side "
+        if 2 * (k + MORE) > len(per_run):
+            print(f"validate_ab: {k} a side needs {2 * (k + MORE)} runs (up to {MORE} more a side "
                   f"to confirm a 'slower'), {len(per_run)} given", file=sys.stderr)
             return 2
         rows = evaluate(values, k, args.threshold, args.trials, counts=counts,
-                        count_threshold=args.instructions_threshold, duet=args.duet, confidence=args.confidence)
+                        count_threshold=args.instructions_threshold, duet=args.duet, confidence=args.confidence,
+                        stages=args.confirm_stages)
         print(table(rows, k, set(counts) & set(values) if counts is not None else None) + "\n")
     return 0
 

@@ -351,10 +351,11 @@ def test_no_arguments_says_which_run_it_picked(tmp_path, capsys, monkeypatch):
     assert f"> No RUN.json given: picked the newest run in .benchmarks/, {newest.relative_to(tmp_path)}" in out
 
 
-def doctored_ab(monkeypatch, slow_head_processes: int = 10 ** 6) -> list:
+def doctored_ab(monkeypatch, slow_head_processes: int = 10 ** 6, slow_base_alone: int = 0) -> list:
     """reporting.ab's processes doctored: each side's values vary by a few % from process to process,
-    and the first `slow_head_processes` head processes that measure SLOWED run it 30% slower. Returns
-    the calls: (side, tree, selection)."""
+    and the first `slow_head_processes` head processes that measure SLOWED run it 30% slower (the
+    first `slow_base_alone` base processes that measure it alone, 60% slower). Returns the calls:
+    (side, tree, selection)."""
     from reporting import ab
 
     calls, rng = [], np.random.default_rng(0)
@@ -363,7 +364,9 @@ def doctored_ab(monkeypatch, slow_head_processes: int = 10 ** 6) -> list:
         side = "head" if tree == ROOT else "base"
         calls.append((side, tree, list(selection)))
         slow = sum(s == "head" and (not sel or any(n.endswith(SLOWED) for n in sel)) for s, _, sel in calls)
-        doc = scaled(load(), SLOWED, 1.3 if side == "head" and slow <= slow_head_processes else 1.0)
+        alone = sum(s == "base" and len(sel) == 1 and sel[0].endswith(SLOWED) for s, _, sel in calls)
+        doc = scaled(load(), SLOWED, 1.3 if side == "head" and slow <= slow_head_processes else
+                     1.6 if side == "base" and 0 < alone <= slow_base_alone and len(selection) == 1 else 1.0)
         for b in doc["benchmarks"]:
             set_rounds(b["stats"], [t * (1 + 0.02 * rng.standard_normal()) for t in b["stats"]["data"]])
         return save(doc, json_path)
@@ -402,6 +405,28 @@ def test_ab_interleaves_short_processes_decides_confirms_and_removes_its_worktre
     assert (base_tree / "report.py").is_file() is False  # the worktree is gone afterwards
     assert str(base_tree) not in subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
                                                 text=True).stdout
+
+
+def test_a_slower_the_first_confirming_stage_reads_too_noisily_is_confirmed_by_a_second(tmp_path, capsys,
+                                                                                           monkeypatch):
+    """One of the 6 confirming base processes is slow: their 95% interval reaches below 0 though their
+    shift is about +30%, above the threshold. So 6 more a side are measured, and all 12 together
+    confirm it; ab.md and ab.json say both stages."""
+    from reporting import ab
+    from reporting.sequential import CONFIRM_PROCESSES, CONFIRM_STAGES
+
+    calls = doctored_ab(monkeypatch, slow_base_alone=1)
+    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--signals", "time", "--", "-k", "steady"])
+    out = capsys.readouterr().out
+    alone = [sel for _, _, sel in calls if len(sel) == 1 and sel[0].endswith(SLOWED)]
+    assert len(alone) == 2 * CONFIRM_STAGES * CONFIRM_PROCESSES
+    assert code == 1 and f"not confirmed slower by {CONFIRM_PROCESSES} more processes a side" in out
+    c = ab_decisions(tmp_path / "out")[SLOWED]["confirmation"]
+    assert c["confirmed"] is True and c["stage"] == 2 and c["n_base"] == 2 * CONFIRM_PROCESSES
+    assert c["earlier"]["confirmed"] is False and c["earlier"]["change_pct"] > 10 and c["earlier"]["low_pct"] <= 0
+    md = (tmp_path / "out" / "ab.md").read_text()
+    assert (f"{CONFIRM_PROCESSES} more a side did not confirm it" in md and "so 6 more a side were measured; all 12 "
+            "together confirmed it" in md and "(slower, confirmed)" in md)
 
 
 def test_the_torch_compile_note_only_where_the_selection_left_torch_compile_out(tmp_path, capsys, monkeypatch):
