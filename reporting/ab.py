@@ -190,7 +190,7 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path
     if not args.rounds:  # --rounds N: decided once at the end, nothing confirmed
         decisions = [settle(d, confirmations.get(d.name)) for d in decisions]
     final = {d.name: d for d in decisions}
-    sides.notes.extend(confirmation_note(c, final[name]) for name, c in sorted(confirmations.items()))
+    sides.notes.extend(confirmation_note(c, final[name], args.threshold) for name, c in sorted(confirmations.items()))
     if why:  # the compile caches' note, after the time notes
         sides.notes.append(why)
     return decisions, sides, confirmations

@@ -177,8 +177,9 @@ def stage_said(c: Confirmation) -> str:
     return f"{m} more a side {did} ({more})" if c.earlier is None else f"all {m} together {did} ({more})"
 
 
-def confirmation_note(c: Confirmation, final: Decision) -> str:
-    """One sentence on a confirmation, for ab.md's notes."""
+def confirmation_note(c: Confirmation, final: Decision, threshold_pct: float | None = None) -> str:
+    """One sentence on a confirmation, for ab.md's notes (with the threshold: also when a further
+    stage was due but did not fit in the budget)."""
     f = c.first
     said = (f"{final.name.split('::')[-1]} read slower after {f.n_base} processes a side ({f.change_pct:+.1f}%, "
             f"{CONFIDENCE:.1%} interval {f.low_pct:+.1f}% .. {f.high_pct:+.1f}%)")
@@ -194,4 +195,7 @@ def confirmation_note(c: Confirmation, final: Decision) -> str:
     cut = min(c.n_base, c.n_head) - c.stage * CONFIRM_PROCESSES
     if cut > 0:
         told += f"; the budget ended with {cut} of the {CONFIRM_PROCESSES} more a side of another stage"
+    elif threshold_pct is not None and another_stage(c, threshold_pct):
+        told += (f"; its shift above the threshold, but {CONFIRM_PROCESSES} more a side did not fit in the budget "
+                 "(a larger budget would settle it)")
     return f"{said}; {told}: {final.verdict} over all {final.n_base} / {final.n_head}"

@@ -412,7 +412,7 @@ def test_a_slower_the_first_confirming_stage_reads_too_noisily_is_confirmed_by_a
     """One of the 6 confirming base processes is slow: their 95% interval reaches below 0 though their
     shift is about +30%, above the threshold. So 6 more a side are measured, and all 12 together
     confirm it; ab.md and ab.json say both stages."""
-    from reporting import ab
+    from reporting import ab, rounds
     from reporting.sequential import CONFIRM_PROCESSES, CONFIRM_STAGES
 
     calls = doctored_ab(monkeypatch, slow_base_alone=1)
@@ -427,6 +427,13 @@ def test_a_slower_the_first_confirming_stage_reads_too_noisily_is_confirmed_by_a
     md = (tmp_path / "out" / "ab.md").read_text()
     assert (f"{CONFIRM_PROCESSES} more a side did not confirm it" in md and "so 6 more a side were measured; all 12 "
             "together confirmed it" in md and "(slower, confirmed)" in md)
+
+    monkeypatch.setattr(rounds.Rounds, "stage_fits", lambda self, spent: False)  # no room for the second stage
+    calls.clear()
+    assert ab.main(["--base", "HEAD", "--out", str(tmp_path / "out2"), "--signals", "time", "--", "-k", "steady"]) == 0
+    capsys.readouterr()
+    assert ab_decisions(tmp_path / "out2")[SLOWED]["verdict"] == "undecided"
+    assert "did not fit in the budget (a larger budget would settle it)" in (tmp_path / "out2" / "ab.md").read_text()
 
 
 def test_the_torch_compile_note_only_where_the_selection_left_torch_compile_out(tmp_path, capsys, monkeypatch):

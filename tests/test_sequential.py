@@ -159,6 +159,8 @@ def test_a_confirmation_judges_whole_stages_and_a_second_only_above_the_threshol
     assert back.confirmed is False and not sequential.another_stage(back, 10)
     note = sequential.confirmation_note(cut, first)
     assert "6 more a side did not confirm it" in note and "the budget ended with 3 of the 6 more" in note
+    assert "did not fit in the budget" in sequential.confirmation_note(one, first, 10)
+    assert "did not fit" not in sequential.confirmation_note(back, first, 10)
 
 
 def test_a_second_confirming_stage_catches_more_and_keeps_false_slower_below_one_percent():
