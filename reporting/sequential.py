@@ -144,14 +144,10 @@ def confirm(first: Decision, base_more: list[float], head_more: list[float]) -> 
     stages = min(min(len(base_more), len(head_more)) // CONFIRM_PROCESSES, CONFIRM_STAGES)
     if not stages:
         return Confirmation(first, None, None, None, len(base_more), len(head_more))
-    c: Confirmation | None = None
-    for stage in range(1, stages + 1):
-        m = stage * CONFIRM_PROCESSES
-        estimate, low, high = shift(base_more[:m], head_more[:m], CONFIRM_CONFIDENCE)
-        n = (len(base_more), len(head_more)) if stage == stages else (m, m)
-        c = Confirmation(first, pct(estimate), pct(low), pct(high), *n, earlier=c)
-    assert c is not None
-    return c
+    m = stages * CONFIRM_PROCESSES
+    earlier = confirm(first, base_more[:m - CONFIRM_PROCESSES], head_more[:m - CONFIRM_PROCESSES]) if stages > 1 else None
+    estimate, low, high = shift(base_more[:m], head_more[:m], CONFIRM_CONFIDENCE)
+    return Confirmation(first, pct(estimate), pct(low), pct(high), len(base_more), len(head_more), earlier)
 
 
 def another_stage(c: Confirmation, threshold_pct: float) -> bool:
