@@ -83,6 +83,27 @@ def shift(base: list[float], head: list[float], confidence: float = CONFIDENCE
     return estimate, float(diffs[k - 1]), float(diffs[len(diffs) - k])
 
 
+def signed_rank_counts(n: int) -> tuple[int, ...]:
+    """How many of the 2^n sign patterns of n paired differences give each W+ = 0 .. n(n+1)/2 (no ties)."""
+    counts = [1]
+    for rank in range(1, n + 1):  # rank `rank` positive (adds it to W+) or not
+        counts = [a + b for a, b in zip(counts + [0] * rank, [0] * rank + counts, strict=True)]
+    return tuple(counts)
+
+
+def paired_shift(diffs: list[float], confidence: float = CONFIDENCE) -> tuple[float, float | None, float | None]:
+    """(Hodges-Lehmann shift, low, high) of paired log differences: the median of the Walsh averages
+    (d_i + d_j) / 2, i <= j, and the interval that inverts the Wilcoxon signed-rank test (k-th
+    smallest and k-th largest of them); low/high None with too few pairs (fewer than 11 at 99.9%)."""
+    d = np.asarray(diffs, dtype=float)
+    walsh = np.sort(np.add.outer(d, d)[np.triu_indices(len(d))] / 2)
+    counts = np.asarray(signed_rank_counts(len(d)), dtype=float)
+    k = int(np.searchsorted(np.cumsum(counts) / counts.sum(), (1 - confidence) / 2, side="right"))
+    if k < 1:
+        return float(np.median(walsh)), None, None
+    return float(np.median(walsh)), float(walsh[k - 1]), float(walsh[len(walsh) - k])
+
+
 def pct(log_ratio: float | None) -> float | None:
     return None if log_ratio is None else 100 * math.expm1(log_ratio)
 

@@ -178,3 +178,24 @@ def test_a_second_confirming_stage_catches_more_and_keeps_false_slower_below_one
     assert rows["b"]["false_alarm"] <= 0.01
     one_stage = validate_ab.evaluate(values, per_side=12, threshold=10, trials=300, duet=True, stages=1)
     assert rows["b"][0.25][0] > one_stage["b"][0.25][0]
+
+
+def test_the_signed_rank_null_counts_every_sign_pattern_once():
+    import itertools
+
+    n = 7
+    brute = np.bincount([sum(r for r, positive in zip(range(1, n + 1), signs, strict=True) if positive)
+                         for signs in itertools.product([False, True], repeat=n)])
+    assert sequential.signed_rank_counts(n) == tuple(int(c) for c in brute)
+
+
+def test_the_paired_interval_needs_eleven_pairs_at_99_9_and_covers_the_true_shift_as_often_as_it_says():
+    assert sequential.paired_shift([0.01 * i for i in range(10)])[1] is None  # 2 / 2^10 > 0.001
+    estimate, low, high = sequential.paired_shift([0.05 + 0.001 * i for i in range(11)])
+    assert (low, high) == pytest.approx((0.05, 0.06)) and low <= estimate <= high  # all one sign: [min, max]
+    rng, shift, n, trials = np.random.default_rng(3), 0.07, 12, 2000
+    covered = 0
+    for _ in range(trials):
+        _, low, high = sequential.paired_shift(list(shift + rng.standard_t(3, n) * 0.05), confidence=0.9)
+        covered += low <= shift <= high
+    assert 0.88 <= covered / trials <= 0.95  # at least 90% (a discrete statistic: a little more)

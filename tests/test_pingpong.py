@@ -1,0 +1,59 @@
+"""benchmarks/pingpong.py: the statistics it prints, and one short real run of two processes taking turns."""
+from __future__ import annotations
+
+import json
+import math
+import random
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks import pingpong
+from tests.test_options import ROOT
+
+
+def test_a_slow_spell_shared_by_both_windows_of_a_turn_cancels_in_the_difference():
+    # every turn slowed by its own host factor (up to 1.6x), the same for both sides of the turn;
+    # side b 5% slower than side a in every pair: only the unpaired figures see the spells
+    factors = [1.0, 1.6, 1.1, 1.3, 1.0, 1.45]
+    pairs = [[[2e-3 * f * p, 2.1e-3 * f * p] for f in factors[k:] + factors[:k]] for k, p in enumerate((1.0, 1.2, 0.9))]
+    s = pingpong.summary(pairs)
+    assert s["adjacent_difference"] == pytest.approx(0.0, abs=1e-12)
+    assert s["pair_median_difference"] == pytest.approx(0.0, abs=1e-12)
+    assert s["one_window_a_process"] > 0.1 and s["fastest_window_a_process"] > 0.05
+    assert s["median_step_s"] > 2e-3
+
+
+def test_paired_judging_resolves_what_shared_spells_hide_from_the_unpaired_interval():
+    rng = random.Random(5)
+    # 12 pairs, each turn slowed by a host factor the two sides share; b 5% slower, its own noise 0.5%
+    pairs = [[[a * f, a * f * 1.05 * rng.uniform(0.995, 1.005)] for f in (rng.uniform(1, 1.8) for _ in range(5))]
+             for a in (rng.uniform(2e-3, 3e-3) for _ in range(12))]
+    changes = pingpong.resolvable(pairs)
+    assert changes["paired_all_turns"] < 1.0 and changes["paired_one_turn"] < 1.0
+    assert changes["unpaired_one_window"] > 10.0
+    assert pingpong.resolvable(pairs[:10])["paired_all_turns"] is None  # the signed-rank interval needs 11 at 99.9%
+
+
+def test_a_real_short_run_writes_every_window_and_the_summary(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "pp.json"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.pingpong", "--pairs", "2", "--windows", "2",
+                           "--window", "0.02", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "adjacent difference:" in proc.stdout and "pair median difference:" in proc.stdout, proc.stdout
+    stored = json.loads(out.read_text())
+    assert len(stored["pairs"]) == 2 and all(len(turns) == 2 for turns in stored["pairs"])
+    assert all(0 < x < 1 and math.isfinite(x) for turns in stored["pairs"] for turn in turns for x in turn)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--pairs", "1"], "--pairs needs at least 2"),
+    (["--framework", "torch", "--mode", "jit"], "--mode 'jit' is not a steady CPU mode of torch here"),
+])
+def test_bad_arguments_are_one_line(args, message):
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.pingpong", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and message in proc.stderr.splitlines()[-1], proc.stderr
+    assert "Traceback" not in proc.stderr
