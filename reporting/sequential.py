@@ -108,21 +108,33 @@ def pct(log_ratio: float | None) -> float | None:
     return None if log_ratio is None else 100 * math.expm1(log_ratio)
 
 
+def shift_word(estimate: float, low: float | None, high: float | None, threshold_pct: float) -> str:
+    """The word for a shift of log time and its interval (the rule in this module's docstring)."""
+    t = math.log1p(threshold_pct / 100)
+    if low is None or high is None:
+        return "undecided"
+    if estimate > t and low > 0:
+        return "slower"
+    if estimate < -t and high < 0:
+        return "faster"
+    if low > -t and high < t:
+        return "same"
+    return "undecided"
+
+
 def decide(name: str, base: list[float], head: list[float], threshold_pct: float,
            confidence: float = CONFIDENCE) -> Decision:
-    t = math.log1p(threshold_pct / 100)
     estimate, low, high = shift(base, head, confidence)
-    if low is None or high is None:
-        verdict = "undecided"
-    elif estimate > t and low > 0:
-        verdict = "slower"
-    elif estimate < -t and high < 0:
-        verdict = "faster"
-    elif low > -t and high < t:
-        verdict = "same"
-    else:
-        verdict = "undecided"
-    return Decision(name, verdict, pct(estimate), pct(low), pct(high), len(base), len(head))
+    return Decision(name, shift_word(estimate, low, high, threshold_pct), pct(estimate), pct(low), pct(high),
+                    len(base), len(head))
+
+
+def decide_paired(name: str, diffs: list[float], threshold_pct: float, confidence: float = CONFIDENCE) -> Decision:
+    """The same words for paired log differences, log(head) - log(base) one per pair of processes,
+    judged by the signed-rank interval (paired_shift)."""
+    estimate, low, high = paired_shift(diffs, confidence)
+    return Decision(name, shift_word(estimate, low, high, threshold_pct), pct(estimate), pct(low), pct(high),
+                    len(diffs), len(diffs))
 
 
 def decide_all(base: dict[str, list[float]], head: dict[str, list[float]], threshold_pct: float,

@@ -1,4 +1,4 @@
-"""benchmarks/pingpong.py: the statistics it prints, and one short real run of two processes taking turns."""
+"""reporting/pingpong.py (with benchmarks/pingpong.py, a side): its statistics, its paired verdict, and short real runs."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from benchmarks import pingpong
+from reporting import pingpong, sequential
 from tests.test_options import ROOT
 
 
@@ -36,24 +36,42 @@ def test_paired_judging_resolves_what_shared_spells_hide_from_the_unpaired_inter
     assert pingpong.resolvable(pairs[:10])["paired_all_turns"] is None  # the signed-rank interval needs 11 at 99.9%
 
 
-def test_a_real_short_run_writes_every_window_and_the_summary(tmp_path):
+def test_the_paired_verdict_calls_a_shared_spell_hidden_slow_down_slower_and_an_aa_same():
+    rng = random.Random(7)
+
+    def pairs(change: float) -> list[list[list[float]]]:
+        return [[[a * f * rng.uniform(0.99, 1.01), a * f * change * rng.uniform(0.99, 1.01)]
+                 for f in (rng.uniform(1, 1.8) for _ in range(5))] for a in (rng.uniform(2e-3, 3e-3) for _ in range(12))]
+    slower = sequential.decide_paired("x", pingpong.differences(pairs(1.06)), 3)
+    assert slower.verdict == "slower" and slower.low_pct > 0 and 5 < slower.change_pct < 7
+    assert sequential.decide_paired("x", pingpong.differences(pairs(1.0)), 3).verdict == "same"
+    assert sequential.decide_paired("x", pingpong.differences(pairs(1.06)[:10]), 3).verdict == "undecided"
+
+
+def test_a_real_short_run_against_a_base_commit_writes_every_window_the_summary_and_the_verdict(tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "pp.json"
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.pingpong", "--pairs", "2", "--windows", "2",
+    proc = subprocess.run([sys.executable, "-m", "reporting.pingpong", "--base", "HEAD", "--pairs", "2", "--turns", "2",
                            "--window", "0.02", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "adjacent difference:" in proc.stdout and "pair median difference:" in proc.stdout, proc.stdout
+    assert "head against base: undecided (too few pairs" in proc.stdout, proc.stdout
     stored = json.loads(out.read_text())
+    assert stored["verdict"] == "undecided" and len(stored["base"]) == 12  # the worktree's commit
+    assert not list(tmp_path.glob("*.tmp"))
     assert len(stored["pairs"]) == 2 and all(len(turns) == 2 for turns in stored["pairs"])
     assert all(0 < x < 1 and math.isfinite(x) for turns in stored["pairs"] for turn in turns for x in turn)
 
 
 @pytest.mark.parametrize("args, message", [
     (["--pairs", "1"], "--pairs needs at least 2"),
-    (["--framework", "torch", "--mode", "jit"], "--mode 'jit' is not a steady CPU mode of torch here"),
+    (["--framework", "torch", "--mode", "jit"],
+     "--mode 'jit' is not a steady CPU mode of torch here (jax: jit, eager; torch: eager)"),
+    (["--out", "/nonexistent-folder/x.json"], "--out /nonexistent-folder/x.json: its folder does not exist"),
+    (["--base", "no-such-ref"], "no-such-ref: not a git commit here"),
 ])
 def test_bad_arguments_are_one_line(args, message):
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.pingpong", *args], cwd=ROOT, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "reporting.pingpong", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 2 and message in proc.stderr.splitlines()[-1], proc.stderr
     assert "Traceback" not in proc.stderr

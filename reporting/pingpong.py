@@ -1,0 +1,198 @@
+"""Ping-pong: two processes taking turns on the machine, and how much of a busy host's noise cancels.
+
+A measurement of the noise's structure, and a paired A/B of one workload (not yet a mode of make
+compare: docs/regression-gate.md, "Measured: taking turns"). PAIRS pairs of fresh processes, one
+of the base tree and one of this tree, each build one workload's steady CPU step
+(benchmarks/pingpong.py, run in its side's tree), warm it up, then take turns: one side times a
+window of WINDOW seconds (its fastest synced step in it, as make compare's processes keep the
+fastest round), then the other at once, TURNS times, in a random order within each turn; the
+machine is never idle between a turn's two windows. Without --base both sides are this tree (an
+A/A). It prints, as standard deviations of log time:
+
+- one window a process, unpaired (what make compare's processes give each benchmark today);
+- the fastest of a process's windows, unpaired;
+- the difference of a turn's two windows;
+- each pair's median of those differences, between pairs (what the paired judgement uses);
+
+the smallest change each way of judging resolves on these processes (half its 99.9% interval,
+as make compare's "resolvable"): make compare's unpaired interval over one window a process (7
+pairs or more), the paired signed-rank interval over one turn a pair and over each pair's median
+of its turns (11 pairs or more); and the paired verdict, head against base: slower, faster, same
+or undecided (reporting/sequential.decide_paired, --threshold).
+
+    python -m reporting.pingpong [--base REF] --framework torch --mode eager --pairs 12 --turns 5 \\
+        [--window 0.2] [--gap 1.0] [--one-thread] [--out FILE]
+
+--gap leaves GAP seconds idle between the two windows of a turn (how fast the pairing decays);
+--one-thread pins both sides to core 0 with one thread each (make compare's duet variables).
+Exit 0 whatever the verdict (this is a measurement, not a gate), 2 on bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.pingpong import MODES, WORKLOADS
+from reporting import BadInput
+from reporting.sequential import CONFIDENCE, Decision, decide_paired, paired_shift, shift
+
+ROOT = Path(__file__).resolve().parent.parent
+CHILD = ROOT / "benchmarks" / "pingpong.py"  # this tree's child, run in each side's tree
+
+
+def pair(trees: list[Path], args: argparse.Namespace, rng: random.Random) -> list[list[float]]:
+    """One pair of fresh processes (base, head) taking turns: [[base, head] per turn], each side's
+    fastest step in its window."""
+    env = dict(os.environ)
+    pin: list[str] = []
+    if args.one_thread:
+        from benchmarks.instructions import ONE_THREAD
+
+        env.update(ONE_THREAD)
+        pin = ["taskset", "-c", "0"]
+    cmd = [*pin, sys.executable, str(CHILD), args.workload, args.framework, args.mode, str(args.window)]
+    sides = [subprocess.Popen(cmd, cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for tree in trees]
+    try:
+        for side, tree in zip(sides, trees, strict=True):
+            if side.stdout is None or side.stdout.readline().strip() != "ready":
+                raise BadInput(tree, f"its ping-pong side did not start (exit {side.wait()}): run `{' '.join(cmd)}` there")
+        turns = []
+        for _ in range(args.turns):
+            turn = [0.0, 0.0]
+            for n, i in enumerate(rng.sample([0, 1], 2)):
+                if n and args.gap:
+                    time.sleep(args.gap)
+                sides[i].stdin.write("go\n")  # type: ignore[union-attr]
+                sides[i].stdin.flush()  # type: ignore[union-attr]
+                turn[i] = float(sides[i].stdout.readline())  # type: ignore[union-attr]
+            turns.append(turn)
+        return turns
+    finally:
+        for side in sides:
+            if side.stdin:
+                side.stdin.close()
+            try:
+                side.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                side.kill()
+                side.wait()
+
+
+def summary(pairs: list[list[list[float]]]) -> dict[str, float]:
+    """The standard deviations of log time the module's docstring lists, and the median step."""
+    logs = [[(math.log(a), math.log(b)) for a, b in turns] for turns in pairs]
+    sd = statistics.stdev
+    return {
+        "one_window_a_process": sd([x for turns in logs for x in turns[0]]),
+        "fastest_window_a_process": sd([x for turns in logs for x in (min(t[0] for t in turns),
+                                                                       min(t[1] for t in turns))]),
+        "adjacent_difference": sd([b - a for turns in logs for a, b in turns]),
+        "pair_median_difference": sd([statistics.median(b - a for a, b in turns) for turns in logs]),
+        "median_step_s": math.exp(statistics.median(x for turns in logs for t in turns for x in t)),
+    }
+
+
+def differences(pairs: list[list[list[float]]]) -> list[float]:
+    """Each pair's median over its turns of log(head) - log(base): the paired values judged."""
+    return [statistics.median(math.log(b) - math.log(a) for a, b in turns) for turns in pairs]
+
+
+def resolvable(pairs: list[list[list[float]]]) -> dict[str, float | None]:
+    """The smallest change (%) each way of judging resolves on these pairs, half its 99.9% interval
+    (None: too few pairs): unpaired over one window a process, paired over one turn a pair, and
+    paired over each pair's median of all its turns."""
+    def half_width(estimate_low_high: tuple[float, float | None, float | None]) -> float | None:
+        _, low, high = estimate_low_high
+        return None if low is None or high is None else 100 * (math.expm1(high) - math.expm1(low)) / 2
+    return {"unpaired_one_window": half_width(shift([t[0][0] for t in pairs], [t[0][1] for t in pairs])),
+            "paired_one_turn": half_width(paired_shift([math.log(t[0][1]) - math.log(t[0][0]) for t in pairs])),
+            "paired_all_turns": half_width(paired_shift(differences(pairs)))}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m reporting.pingpong", description=__doc__.split("\n\n")[0])
+    p.add_argument("--base", help="a git commit of this repository: the base side's tree (default: this tree, an A/A)")
+    p.add_argument("--workload", choices=WORKLOADS, default="mlp_train_step")
+    p.add_argument("--framework", choices=tuple(MODES), default="torch")
+    p.add_argument("--mode", default="eager", help="jax: jit or eager; torch: eager (default eager)")
+    p.add_argument("--pairs", type=int, default=12, help="pairs of fresh processes (default 12; 11 or more to judge)")
+    p.add_argument("--turns", type=int, default=5, help="turns a pair takes (default 5)")
+    p.add_argument("--window", type=float, default=0.2, help="seconds a side times in a turn (default 0.2)")
+    p.add_argument("--gap", type=float, default=0.0, help="idle seconds between a turn's two windows (default 0)")
+    p.add_argument("--threshold", type=float, default=10.0, help="the smallest change that matters, %% (default 10)")
+    p.add_argument("--one-thread", action="store_true")
+    p.add_argument("--out", type=Path, help="every window's fastest step, the summary and the verdict, as JSON")
+    args = p.parse_args(argv)
+    if args.pairs < 2 or args.turns < 1 or args.window <= 0 or args.gap < 0 or args.threshold <= 0:
+        p.error("--pairs needs at least 2, --turns at least 1, --window and --threshold above 0, --gap at least 0")
+    if args.mode not in MODES[args.framework]:
+        modes = "; ".join(f"{framework}: " + ", ".join(m) for framework, m in MODES.items())
+        p.error(f"--mode {args.mode!r} is not a steady CPU mode of {args.framework} here ({modes})")
+    if args.out and not args.out.parent.is_dir():
+        p.error(f"--out {args.out}: its folder does not exist")
+    return args
+
+
+def report(args: argparse.Namespace, pairs: list[list[list[float]]], seconds: float, commit: str) -> Decision:
+    result, changes = summary(pairs), resolvable(pairs)
+    decision = decide_paired(f"{args.framework}-{args.mode} {args.workload}", differences(pairs), args.threshold)
+    print(f"{decision.name}, base {commit}, {args.pairs} pairs x {args.turns} turns of {args.window:g} s"
+          f"{f', gap {args.gap:g} s' if args.gap else ''}{', one thread, core 0' if args.one_thread else ''}; "
+          f"{seconds:.0f} s; median step {result['median_step_s'] * 1e3:.3f} ms; standard deviation of log time:")
+    for key in ("one_window_a_process", "fastest_window_a_process", "adjacent_difference", "pair_median_difference"):
+        print(f"  {key.replace('_', ' ')}: {result[key]:.4f}")
+    print(f"resolvable change (half the {CONFIDENCE:.1%} interval):")
+    for key, words in (("unpaired_one_window", "unpaired, one window a process (make compare's way)"),
+                       ("paired_one_turn", "paired, one turn a pair"),
+                       ("paired_all_turns", f"paired, the median of {args.turns} turns a pair")):
+        value = changes[key]
+        print(f"  {words}: " + (f"{value:.1f}%" if value is not None else "too few pairs"))
+    if decision.low_pct is None or decision.high_pct is None:
+        print(f"head against base: {decision.verdict} (too few pairs for a {CONFIDENCE:.1%} paired interval)")
+    else:
+        print(f"head against base: {decision.verdict}, {decision.change_pct:+.1f}% "
+              f"({CONFIDENCE:.1%} interval {decision.low_pct:+.1f}% .. {decision.high_pct:+.1f}%, threshold {args.threshold:g}%)")
+    if args.out:
+        tmp = args.out.with_name(args.out.name + ".tmp")
+        tmp.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "base": commit,
+                                   "pairs": pairs, "summary": result, "resolvable_pct": changes,
+                                   "verdict": decision.verdict, "change_pct": decision.change_pct,
+                                   "low_pct": decision.low_pct, "high_pct": decision.high_pct}, indent=1))
+        tmp.replace(args.out)
+    return decision
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        with contextlib.ExitStack() as stack:
+            if args.base:
+                from reporting.ab import worktree
+
+                base, commit = stack.enter_context(worktree(args.base))
+            else:
+                base, commit = ROOT, "this tree"
+            rng, pairs, started = random.Random(0), [], time.monotonic()
+            for n in range(args.pairs):
+                pairs.append(pair([base, ROOT], args, rng))
+                print(f"pair {n + 1}/{args.pairs}: first turn base {pairs[-1][0][0] * 1e3:.3f} ms, "
+                      f"head {pairs[-1][0][1] * 1e3:.3f} ms", flush=True)
+            report(args, pairs, time.monotonic() - started, commit[:12])
+    except BadInput as e:
+        print(f"reporting.pingpong: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
