@@ -22,6 +22,13 @@ or undecided (reporting/sequential.decide_paired, --threshold).
 
     python -m reporting.pingpong [--base REF] --framework torch --mode eager --pairs 12 --turns 5 \\
         [--window 0.2] [--gap 1.0] [--one-thread] [--out FILE]
+    python -m reporting.pingpong --validate AA.json ... [--pairs 12] [--threshold 3] [--trials 1000]
+
+--validate checks the paired verdict offline on stored A/A runs (--out files of one commit
+against itself): each trial draws PAIRS of a file's pairs, swaps each pair's sides at random (an
+A/A's sides are exchangeable), and decides; the table gives the share of trials called slower
+(false alarms), faster, same and undecided, and, with head made 5% and 10% slower, the share
+called slower.
 
 --gap leaves GAP seconds idle between the two windows of a turn (how fast the pairing decays);
 --one-thread pins both sides to core 0 with one thread each (make compare's duet variables).
@@ -41,12 +48,15 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from benchmarks.pingpong import MODES, WORKLOADS
 from reporting import BadInput
 from reporting.sequential import CONFIDENCE, Decision, decide_paired, paired_shift, shift
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = ROOT / "benchmarks" / "pingpong.py"  # this tree's child, run in each side's tree
+WORDS = ("slower", "faster", "same", "undecided")
 
 
 def pair(trees: list[Path], args: argparse.Namespace, rng: random.Random) -> list[list[float]]:
@@ -119,6 +129,46 @@ def resolvable(pairs: list[list[list[float]]]) -> dict[str, float | None]:
             "paired_all_turns": half_width(paired_shift(differences(pairs)))}
 
 
+def validate(pairs: list[list[list[float]]], n: int, trials: int, threshold: float, change_pct: float = 0.0,
+             seed: int = 0) -> dict[str, float]:
+    """The share of each verdict over `trials` draws of n of these A/A pairs, each pair's sides
+    swapped at random, head made change_pct slower."""
+    rng = np.random.default_rng(seed)
+    d, shift_log = np.asarray(differences(pairs)), math.log1p(change_pct / 100)
+    counts = dict.fromkeys(WORDS, 0)
+    for _ in range(trials):
+        drawn = d[rng.choice(len(d), n, replace=False)] * rng.choice([-1.0, 1.0], n) + shift_log
+        counts[decide_paired("", list(drawn), threshold).verdict] += 1
+    return {word: counts[word] / trials for word in WORDS}
+
+
+def validation_table(paths: list[Path], n: int, trials: int, threshold: float) -> str:
+    rows = [f"| A/A file ({n} of its pairs a trial, {trials} trials, threshold {threshold:g}%) | pairs stored | "
+            "slower (false) | faster | same | undecided | +5%: slower | +10%: slower |", "|---|---|---|---|---|---|---|---|"]
+    for path in paths:
+        pairs = read_pairs(path)
+        if len(pairs) < n:
+            raise BadInput(path, f"{len(pairs)} pairs stored, fewer than the {n} a trial draws (--pairs)")
+        aa = validate(pairs, n, trials, threshold)
+        caught = [validate(pairs, n, trials, threshold, change)["slower"] for change in (5.0, 10.0)]
+        rows.append(f"| {path.name} | {len(pairs)} | " + " | ".join(f"{100 * x:.1f}%" for x in (*aa.values(), *caught))
+                    + " |")
+    return "\n".join(rows)
+
+
+def read_pairs(path: Path) -> list[list[list[float]]]:
+    """The pairs of a --out file, checked: [[base, head] per turn] per pair, positive seconds."""
+    try:
+        pairs = json.loads(path.read_text())["pairs"]
+        if not pairs or not all(turns and all(len(t) == 2 and all(isinstance(x, float) and x > 0 for x in t)
+                                              for t in turns) for turns in pairs):
+            raise ValueError
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise BadInput(path, "not a reporting.pingpong --out file (a 'pairs' list of [base, head] seconds per turn)"
+                       + (f": {e.strerror}" if isinstance(e, OSError) else "")) from None
+    return pairs
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m reporting.pingpong", description=__doc__.split("\n\n")[0])
     p.add_argument("--base", help="a git commit of this repository: the base side's tree (default: this tree, an A/A)")
@@ -132,9 +182,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threshold", type=float, default=10.0, help="the smallest change that matters, %% (default 10)")
     p.add_argument("--one-thread", action="store_true")
     p.add_argument("--out", type=Path, help="every window's fastest step, the summary and the verdict, as JSON")
+    p.add_argument("--validate", type=Path, nargs="+", metavar="AA.json", help="judge stored A/A runs offline (above)")
+    p.add_argument("--trials", type=int, default=1000, help="--validate's draws (default 1000)")
     args = p.parse_args(argv)
-    if args.pairs < 2 or args.turns < 1 or args.window <= 0 or args.gap < 0 or args.threshold <= 0:
-        p.error("--pairs needs at least 2, --turns at least 1, --window and --threshold above 0, --gap at least 0")
+    if args.pairs < 2 or args.turns < 1 or args.window <= 0 or args.gap < 0 or args.threshold <= 0 or args.trials < 1:
+        p.error("--pairs needs at least 2, --turns and --trials at least 1, --window and --threshold above 0, "
+                "--gap at least 0")
     if args.mode not in MODES[args.framework]:
         modes = "; ".join(f"{framework}: " + ", ".join(m) for framework, m in MODES.items())
         p.error(f"--mode {args.mode!r} is not a steady CPU mode of {args.framework} here ({modes})")
@@ -175,6 +228,9 @@ def report(args: argparse.Namespace, pairs: list[list[list[float]]], seconds: fl
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        if args.validate:
+            print(validation_table(args.validate, args.pairs, args.trials, args.threshold))
+            return 0
         with contextlib.ExitStack() as stack:
             if args.base:
                 from reporting.ab import worktree

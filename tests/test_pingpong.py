@@ -75,3 +75,26 @@ def test_bad_arguments_are_one_line(args, message):
                           text=True, timeout=60)
     assert proc.returncode == 2 and message in proc.stderr.splitlines()[-1], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_validate_finds_few_false_alarms_on_an_aa_and_catches_a_clear_slow_down():
+    rng = random.Random(11)
+    aa = [[[a * f * rng.uniform(0.97, 1.03), a * f * rng.uniform(0.97, 1.03)] for f in (rng.uniform(1, 1.8) for _ in range(5))]
+          for a in (rng.uniform(2e-3, 3e-3) for _ in range(30))]
+    shares = pingpong.validate(aa, 12, 400, threshold=3)
+    assert shares["slower"] <= 0.01 and shares["faster"] <= 0.01 and sum(shares.values()) == pytest.approx(1)
+    assert pingpong.validate(aa, 12, 400, threshold=3, change_pct=10)["slower"] >= 0.95
+
+
+def test_validate_reads_stored_runs_and_refuses_a_bad_file_in_one_line(tmp_path):
+    good, bad = tmp_path / "aa.json", tmp_path / "bad.json"
+    good.write_text(json.dumps({"pairs": [[[2e-3, 2.01e-3 + i * 1e-6], [2.1e-3, 2.08e-3]] for i in range(12)]}))
+    bad.write_text(json.dumps({"pairs": [[[2e-3, "x"]]]}))
+    ok = subprocess.run([sys.executable, "-m", "reporting.pingpong", "--validate", str(good), "--trials", "50"],
+                        cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and "| aa.json | 12 |" in ok.stdout, ok.stdout + ok.stderr
+    for path, message in ((bad, "not a reporting.pingpong --out file"), (good, "12 pairs stored, fewer than the 13")):
+        args = ["--pairs", "13"] if path == good else []
+        proc = subprocess.run([sys.executable, "-m", "reporting.pingpong", "--validate", str(path), *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and message in proc.stderr, proc.stderr
