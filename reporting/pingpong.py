@@ -45,6 +45,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,9 +60,9 @@ CHILD = ROOT / "benchmarks" / "pingpong.py"  # this tree's child, run in each si
 WORDS = ("slower", "faster", "same", "undecided")
 
 
-def pair(trees: list[Path], args: argparse.Namespace, rng: random.Random) -> list[list[float]]:
-    """One pair of fresh processes (base, head) taking turns: [[base, head] per turn], each side's
-    fastest step in its window."""
+def pair(trees: list[Path], names: list[str], args: argparse.Namespace, rng: random.Random) -> list[list[float]]:
+    """One pair of fresh processes (base, head: trees, named in errors by names) taking turns:
+    [[base, head] per turn], each side's fastest step in its window."""
     env = dict(os.environ)
     pin: list[str] = []
     if args.one_thread:
@@ -70,32 +71,42 @@ def pair(trees: list[Path], args: argparse.Namespace, rng: random.Random) -> lis
         env.update(ONE_THREAD)
         pin = ["taskset", "-c", "0"]
     cmd = [*pin, sys.executable, str(CHILD), args.workload, args.framework, args.mode, str(args.window)]
-    sides = [subprocess.Popen(cmd, cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-             for tree in trees]
-    try:
-        for side, tree in zip(sides, trees, strict=True):
-            if side.stdout is None or side.stdout.readline().strip() != "ready":
-                raise BadInput(tree, f"its ping-pong side did not start (exit {side.wait()}): run `{' '.join(cmd)}` there")
-        turns = []
-        for _ in range(args.turns):
-            turn = [0.0, 0.0]
-            for n, i in enumerate(rng.sample([0, 1], 2)):
-                if n and args.gap:
-                    time.sleep(args.gap)
-                sides[i].stdin.write("go\n")  # type: ignore[union-attr]
-                sides[i].stdin.flush()  # type: ignore[union-attr]
-                turn[i] = float(sides[i].stdout.readline())  # type: ignore[union-attr]
-            turns.append(turn)
-        return turns
-    finally:
-        for side in sides:
-            if side.stdin:
-                side.stdin.close()
-            try:
-                side.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                side.kill()
-                side.wait()
+    with contextlib.ExitStack() as stack:
+        errors = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in trees]  # a side's stderr, for its last line
+        sides = [subprocess.Popen(cmd, cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+                                  text=True) for tree, err in zip(trees, errors, strict=True)]
+
+        def line(i: int, what: str) -> str:  # the side's next line, or one line saying why it has none
+            text = sides[i].stdout.readline()  # type: ignore[union-attr]
+            if text:
+                return text
+            errors[i].seek(0)
+            last = (errors[i].read().strip().splitlines() or ["no output"])[-1]
+            raise BadInput(names[i], f"its ping-pong side {what} (exit {sides[i].wait()}: {last})")
+        try:
+            for i in range(len(sides)):
+                if line(i, "did not start").strip() != "ready":
+                    raise BadInput(names[i], "its ping-pong side did not say 'ready'")
+            turns = []
+            for _ in range(args.turns):
+                turn = [0.0, 0.0]
+                for n, i in enumerate(rng.sample([0, 1], 2)):
+                    if n and args.gap:
+                        time.sleep(args.gap)
+                    sides[i].stdin.write("go\n")  # type: ignore[union-attr]
+                    sides[i].stdin.flush()  # type: ignore[union-attr]
+                    turn[i] = float(line(i, "stopped while timing"))
+                turns.append(turn)
+            return turns
+        finally:
+            for side in sides:
+                with contextlib.suppress(OSError):
+                    side.stdin.close()  # type: ignore[union-attr]
+                try:
+                    side.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    side.kill()
+                    side.wait()
 
 
 def summary(pairs: list[list[list[float]]]) -> dict[str, float]:
@@ -240,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
                 base, commit = ROOT, "this tree"
             rng, pairs, started = random.Random(0), [], time.monotonic()
             for n in range(args.pairs):
-                pairs.append(pair([base, ROOT], args, rng))
+                pairs.append(pair([base, ROOT], [f"base {commit[:12]}", "head (this tree)"], args, rng))
                 print(f"pair {n + 1}/{args.pairs}: first turn base {pairs[-1][0][0] * 1e3:.3f} ms, "
                       f"head {pairs[-1][0][1] * 1e3:.3f} ms", flush=True)
             report(args, pairs, time.monotonic() - started, commit[:12])

@@ -98,3 +98,15 @@ def test_validate_reads_stored_runs_and_refuses_a_bad_file_in_one_line(tmp_path)
         proc = subprocess.run([sys.executable, "-m", "reporting.pingpong", "--validate", str(path), *args],
                               cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and message in proc.stderr, proc.stderr
+
+
+def test_a_base_too_old_to_build_the_step_is_refused_in_one_line():
+    root = subprocess.run(["git", "rev-list", "--max-parents=0", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.split()
+    if not root:
+        pytest.skip("no git history here")
+    proc = subprocess.run([sys.executable, "-m", "reporting.pingpong", "--base", root[0], "--pairs", "2", "--turns", "1",
+                           "--window", "0.02"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (error,) = proc.stderr.strip().splitlines()
+    assert error.startswith(f"reporting.pingpong: base {root[0][:12]}: its ping-pong side did not start (exit 1: ")
