@@ -42,6 +42,7 @@ from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, R
 from reporting.args import Parser, folder_name, percentage, positive_float, positive_int
 from reporting.escape import for_markdown, for_terminal, for_terminal_lines
 from reporting.instructions import THRESHOLD_PCT, Count, aa_noise, compare, count_sides
+from reporting.pingpong import paired_hint
 from reporting.processes import compile_caches, fastest_rounds, measure, measure_duet
 from reporting.rounds import LOOK_EVERY, MIN_PROCESSES, Rounds, first_look, looks_at, too_short
 from reporting.sequential import (
@@ -349,6 +350,7 @@ def run(args: argparse.Namespace) -> int:
             decisions, sides, confirmations = sequential(trees, args, Path(tmp))
             if args.duet and any("not torch-compile" in a for a in args.pytest_args):
                 sides.notes.append(LEFT_OUT)
+            sides.notes.extend(paired_hint(decisions, commit))
         else:
             decisions, sides = [Decision(n, "undecided", None, None, None, 0, 0) for n in counts], Sides()
             confirmations = {}

@@ -180,6 +180,31 @@ def read_pairs(path: Path) -> list[list[list[float]]]:
     return pairs
 
 
+QUICK_SIZES = {"mlp_train_step": "batch64", "jit_elementwise": "n10000"}  # the sizes a side builds (benchmarks/pingpong.py)
+SLOW_STEP_WINDOW = {("jax", "eager", "mlp_train_step"): 0.5}  # a step of ~15 ms needs ~30 steps a window (measured)
+
+
+def paired_hint(decisions: list[Decision], commit: str) -> list[str]:
+    """make compare's note (reporting.ab) for the benchmarks this tool can judge paired that time
+    left undecided: the command for each; none when there are none."""
+    from benchmarks.spec import parse_name
+
+    commands = []
+    for d in decisions:
+        f = parse_name(d.name.split("::")[-1])
+        if d.verdict != "undecided" or not f or f["device"] != "cpu" or f["phase"] != "steady" or \
+                QUICK_SIZES.get(f["workload"]) != f["size"] or f["mode"] not in MODES.get(f["framework"], ()):
+            continue
+        window = SLOW_STEP_WINDOW.get((f["framework"], f["mode"], f["workload"]))
+        commands.append(f"`python -m reporting.pingpong --base {commit[:12]} --workload {f['workload']} "
+                        f"--framework {f['framework']} --mode {f['mode']}{f' --window {window:g}' if window else ''}`")
+    if not commands:
+        return []
+    return [f"time left {len(commands)} benchmark(s) undecided that two processes taking turns on the machine can "
+            "judge paired, which cancels most of a busy host's noise (docs/regression-gate.md, \"Measured: taking "
+            "turns\"; about 1-3 minutes each, not a gate): " + "; ".join(commands)]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m reporting.pingpong", description=__doc__.split("\n\n")[0])
     p.add_argument("--base", help="a git commit of this repository: the base side's tree (default: this tree, an A/A)")

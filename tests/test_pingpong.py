@@ -110,3 +110,21 @@ def test_a_base_too_old_to_build_the_step_is_refused_in_one_line():
     assert proc.returncode == 2, proc.stdout + proc.stderr
     (error,) = proc.stderr.strip().splitlines()
     assert error.startswith(f"reporting.pingpong: base {root[0][:12]}: its ping-pong side did not start (exit 1: ")
+
+
+def test_make_compare_names_the_paired_command_for_what_time_left_undecided_and_only_that():
+    def d(name: str, verdict: str) -> sequential.Decision:
+        return sequential.Decision(f"benchmarks/test_x.py::{name}", verdict, 1.0, -20.0, 25.0, 8, 8)
+    decisions = [d("test_mlp_train_step[torch-eager-cpu-batch64-steady]", "undecided"),
+                 d("test_mlp_train_step[jax-eager-cpu-batch64-steady]", "undecided"),
+                 d("test_mlp_train_step[jax-jit-cpu-batch64-steady]", "same"),  # decided: no hint
+                 d("test_mlp_train_step[torch-eager-cpu-batch256-steady]", "undecided"),  # a size a side does not build
+                 d("test_matmul[torch-eager-cpu-size256-steady]", "undecided"),  # not a ping-pong workload
+                 d("test_jit_elementwise[jax-jit-cpu-n10000-steady]", "undecided")]
+    (note,) = pingpong.paired_hint(decisions, "0123456789abcdef")
+    assert note.startswith("time left 3 benchmark(s) undecided")
+    assert "`python -m reporting.pingpong --base 0123456789ab --workload mlp_train_step --framework torch --mode eager`" in note
+    assert "--framework jax --mode eager --window 0.5`" in note
+    assert "--workload jit_elementwise --framework jax --mode jit`" in note
+    assert note.count("--workload mlp_train_step") == 2 and "batch256" not in note and "matmul" not in note
+    assert pingpong.paired_hint(decisions[2:3], "0123456789abcdef") == []
