@@ -1,12 +1,12 @@
 """One side of a ping-pong pair (reporting/pingpong.py drives the pair and judges it).
 
-Builds one workload's steady CPU step at the quick set's size, the benchmark's own synced step
-(benchmarks/harness.timed, built as the benchmark builds it), warms it up, prints "ready", then
-for each "go" line on stdin times one window of WINDOW seconds and prints its fastest step in
-seconds, until stdin closes. The driver runs this file from each side's tree (cwd), so the step
-is that tree's code:
+Builds each case's steady CPU step at the quick set's size, the benchmark's own synced step
+(benchmarks/harness.timed, built as the benchmark builds it), warms them up, prints "ready", then
+for each "go I" line on stdin times one window of case I (its WINDOW seconds) and prints its
+fastest step in seconds, until stdin closes. The driver runs this file from each side's tree
+(cwd), so the steps are that tree's code:
 
-    python benchmarks/pingpong.py WORKLOAD FRAMEWORK MODE WINDOW
+    python benchmarks/pingpong.py WORKLOAD:FRAMEWORK:MODE:WINDOW ...
 """
 from __future__ import annotations
 
@@ -37,25 +37,35 @@ def build(workload: str, framework: str, mode: str):
     return call
 
 
-def main(workload: str, framework: str, mode: str, window: float) -> None:
-    call = build(workload, framework, mode)
+def window(call, seconds: float) -> float:
+    """The fastest synced step in a window of `seconds`."""
+    best, end = math.inf, time.perf_counter() + seconds
+    while True:
+        t0 = time.perf_counter()
+        call()
+        t1 = time.perf_counter()
+        best = min(best, t1 - t0)
+        if t1 >= end:
+            return best
+
+
+def main(cases: list[str]) -> None:
+    steps = []
+    for case in cases:
+        workload, framework, mode, seconds = case.split(":")
+        steps.append((build(workload, framework, mode), float(seconds)))
     print("ready", flush=True)
     for line in sys.stdin:
-        if line.strip() != "go":
+        words = line.split()
+        if len(words) != 2 or words[0] != "go":
             break
-        best, end = math.inf, time.perf_counter() + window
-        while True:
-            t0 = time.perf_counter()
-            call()
-            t1 = time.perf_counter()
-            best = min(best, t1 - t0)
-            if t1 >= end:
-                break
-        print(best, flush=True)
+        call, length = steps[int(words[1])]
+        print(window(call, length), flush=True)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5:
-        sys.exit("usage: python benchmarks/pingpong.py WORKLOAD FRAMEWORK MODE WINDOW (driven by reporting/pingpong.py)")
+    if len(sys.argv) < 2 or any(a.count(":") != 3 for a in sys.argv[1:]):
+        sys.exit("usage: python benchmarks/pingpong.py WORKLOAD:FRAMEWORK:MODE:WINDOW ... "
+                 "(driven by reporting/pingpong.py)")
     sys.path[0] = ""  # the packages of the tree it runs in (cwd), not this file's folder
-    main(sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    main(sys.argv[1:])

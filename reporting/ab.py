@@ -41,8 +41,8 @@ from pathlib import Path
 from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput
 from reporting.args import Parser, folder_name, percentage, positive_float, positive_int
 from reporting.escape import for_markdown, for_terminal, for_terminal_lines
-from reporting.instructions import THRESHOLD_PCT, Count, aa_noise, compare, count_sides
-from reporting.pingpong import paired_hint
+from reporting.instructions import THRESHOLD_PCT, Count, aa_noise, count_instructions
+from reporting.pingpong import paired_hint, paired_stage
 from reporting.processes import compile_caches, fastest_rounds, measure, measure_duet
 from reporting.rounds import LOOK_EVERY, MIN_PROCESSES, Rounds, first_look, looks_at, too_short
 from reporting.sequential import (
@@ -156,9 +156,10 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path
         else:
             # judged on the cheaper of the first two rounds: the first also pays one-off costs (the worktree's
             # caches, filling the compile caches)
-            counting = args.budget - args.time_budget
-            if (k == 2 or (k == 1 and schedule.last_measuring(spent))) and (
-                    note := too_short(min(schedule.costs["measure"]), args.time_budget, counting, first_look(args.duet))):
+            counting, before = args.budget - args.time_budget, "counting instructions" + (
+                " and the paired stage's share" if args.paired else "")
+            if (k == 2 or (k == 1 and schedule.last_measuring(spent))) and (note := too_short(
+                    min(schedule.costs["measure"]), args.time_budget, counting, first_look(args.duet), before)):
                 sides.notes.append(note)
                 print(f"reporting.ab: {note}", flush=True)
             if (looks_at(k, args.duet) and not args.rounds) or (schedule.last_measuring(spent) and k >= MIN_PROCESSES):
@@ -215,7 +216,8 @@ def time_cell(d: Decision, args: argparse.Namespace, confirmation: Confirmation 
     if d.change_pct is None:
         return "not timed (--signals instructions)" if args.signals == "instructions" else "not timed"
     said = {True: ", confirmed", False: ", read slower once, not confirmed", None: ", read slower once, not yet confirmed"}
-    return f"{d.change_pct:+.1f}% ({d.verdict}{said[confirmation.confirmed] if confirmation else ''})"
+    return f"{d.change_pct:+.1f}% ({d.verdict}{', paired' if d.paired else ''}" \
+        f"{said[confirmation.confirmed] if confirmation and not d.paired else ''})"
 
 
 def confirmation_json(c: Confirmation | None) -> dict | None:
@@ -248,8 +250,9 @@ def render(decisions: list[Decision], args: argparse.Namespace, commit: str, spe
     for d in sorted(decisions, key=lambda d: (combined(d, counts.get(d.name)) != "slower", d.verdict, d.name)):
         interval = f"{d.low_pct:+.1f}% .. {d.high_pct:+.1f}%" if d.low_pct is not None else ""
         resolvable = f"{d.resolvable_pct:.1f}%" if d.resolvable_pct is not None else ""
+        processes = f"{d.n_base} pairs" if d.paired else f"{d.n_base} / {d.n_head}"
         rows.append(f"| {for_markdown(d.name.split('::')[-1])} | {combined(d, counts.get(d.name))} | "
-                    f"{time_cell(d, args, confirmations.get(d.name))} | {interval} | {resolvable} | {d.n_base} / {d.n_head} | "
+                    f"{time_cell(d, args, confirmations.get(d.name))} | {interval} | {resolvable} | {processes} | "
                     f"{instruction_cell(counts.get(d.name), noise, bool(counts), why)} |")
     return head + "\n".join(rows) + "\n"
 
@@ -288,6 +291,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help=f"instructions per step up by more than this: slower (default {THRESHOLD_PCT:g})")
     p.add_argument("--count-budget", type=positive_float, default=COUNT_BUDGET_S, metavar="S",
                    help=f"seconds of --budget the counting may take, at most (default {COUNT_BUDGET_S})")
+    p.add_argument("--paired", type=positive_float, default=0.0, metavar="S",
+                   help="S seconds of the budget for judging the MLP train steps paired (reporting.pingpong), "
+                        "after the time rounds (default: none)")
     p.add_argument("pytest_args", nargs="*", metavar="PYTEST ARGS", help="after --: the selection to measure")
     args = p.parse_args(argv)
     args.time_budget = args.budget  # less what counting instructions took, once it has
@@ -316,23 +322,6 @@ LEFT_OUT = ("make compare leaves torch-compile out of its default duet: its case
             "COMPARE_K=\"steady and torch-compile\"` times them in a duet of their own")
 
 
-def count_instructions(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -> tuple[dict[str, Count], str]:
-    """Each side's instructions per step, head vs base ({node id: Count}), or ({}, why none)."""
-    if args.signals == "time":
-        return {}, ""
-    print(f"reporting.ab: counting instructions under callgrind, both sides at once (at most {args.count_budget:g} s)",
-          flush=True)
-    sides, why = count_sides(trees, args.pytest_args, folder, min(args.count_budget, args.budget))
-    if not sides:
-        print(for_terminal(f"reporting.ab: instructions not compared: {why}"), flush=True)
-        return {}, why
-    counts = {c.name: c for c in compare(sides["base"], sides["head"], args.instructions_threshold)}
-    print(f"reporting.ab: instructions counted for {len(counts)} benchmarks: " + ", ".join(
-        f"{sum(c.verdict == v for c in counts.values())} {v}" for v in ("slower", "faster", "same"))
-        + (for_terminal(f" ({why})") if why else ""), flush=True)
-    return counts, why
-
-
 def _terminate(signum, frame):
     raise SystemExit(128 + signum)  # unwinds through worktree(): the checkout is removed
 
@@ -346,14 +335,20 @@ def run(args: argparse.Namespace) -> int:
         trees = {"base": base, "head": ROOT}
         counts, why = count_instructions(trees, args, Path(tmp))
         if args.signals != "instructions":
-            args.time_budget = max(0.0, args.budget - (time.monotonic() - started))  # what counting left
+            # what counting left, less the paired stage's share
+            args.time_budget = max(0.0, args.budget - (time.monotonic() - started) - args.paired)
             decisions, sides, confirmations = sequential(trees, args, Path(tmp))
+            unpaired = {d.name: d for d in decisions}
+            if args.paired:
+                decisions, notes = paired_stage(trees, commit, decisions, args.budget - (time.monotonic() - started),
+                                                args.threshold)
+                sides.notes.extend(notes)
             if args.duet and any("not torch-compile" in a for a in args.pytest_args):
                 sides.notes.append(LEFT_OUT)
             sides.notes.extend(paired_hint(decisions, commit))
         else:
             decisions, sides = [Decision(n, "undecided", None, None, None, 0, 0) for n in counts], Sides()
-            confirmations = {}
+            confirmations, unpaired = {}, {}
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for path in sides.runs:
@@ -367,7 +362,8 @@ def run(args: argparse.Namespace) -> int:
          "seconds": round(spent, 1), "notes": sides.notes, "instructions_threshold_pct": args.instructions_threshold,
          "instructions_note": why, "decisions": [
              {**d.__dict__, "resolvable_pct": d.resolvable_pct, "verdict": combined(d, counts.get(d.name)),
-              "time_verdict": d.verdict, "instructions": counts[d.name].__dict__ if d.name in counts else None,
+              "time_verdict": d.verdict, "time_unpaired": unpaired[d.name].__dict__ if d.paired else None,
+              "instructions": counts[d.name].__dict__ if d.name in counts else None,
               "confirmation": confirmation_json(confirmations.get(d.name))}
              for d in decisions]}, indent=2) + "\n", encoding="utf8")
     print(for_terminal_lines(text), end="")

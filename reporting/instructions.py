@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reporting import ROOT, BadInput
+from reporting.escape import for_terminal
 
 THRESHOLD_PCT = 5.0
 AA_GLOB = "baselines/ab-aa/instructions-*.json"
@@ -80,6 +81,23 @@ def count_sides(trees: dict[str, Path], pytest_args: list[str], folder: Path, ti
         return {}, (f"the counting run of {' and '.join(failed)} exited {codes[failed[0]]} "
                     f"(an older base may lack --count-instructions; log: {folder}/count-{failed[0]}.log)")
     return {side: instructions.read(folder / f"count-{side}.json") for side in trees}, alike
+
+
+def count_instructions(trees: dict[str, Path], args: argparse.Namespace, folder: Path) -> tuple[dict[str, Count], str]:
+    """Each side's instructions per step, head vs base ({node id: Count}), or ({}, why none)."""
+    if args.signals == "time":
+        return {}, ""
+    print(f"reporting.ab: counting instructions under callgrind, both sides at once (at most {args.count_budget:g} s)",
+          flush=True)
+    sides, why = count_sides(trees, args.pytest_args, folder, min(args.count_budget, args.budget))
+    if not sides:
+        print(for_terminal(f"reporting.ab: instructions not compared: {why}"), flush=True)
+        return {}, why
+    counts = {c.name: c for c in compare(sides["base"], sides["head"], args.instructions_threshold)}
+    print(f"reporting.ab: instructions counted for {len(counts)} benchmarks: " + ", ".join(
+        f"{sum(c.verdict == v for c in counts.values())} {v}" for v in ("slower", "faster", "same"))
+        + (for_terminal(f" ({why})") if why else ""), flush=True)
+    return counts, why
 
 
 def dispatch_alike(trees: dict[str, Path]) -> tuple[dict[str, list[str]], str]:

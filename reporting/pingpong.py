@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -60,17 +61,22 @@ CHILD = ROOT / "benchmarks" / "pingpong.py"  # this tree's child, run in each si
 WORDS = ("slower", "faster", "same", "undecided")
 
 
-def pair(trees: list[Path], names: list[str], args: argparse.Namespace, rng: random.Random) -> list[list[float]]:
-    """One pair of fresh processes (base, head: trees, named in errors by names) taking turns:
-    [[base, head] per turn], each side's fastest step in its window."""
+Case = tuple[str, str, str, float]  # workload, framework, mode, window seconds
+
+
+def pair(trees: list[Path], names: list[str], cases: list[Case], turns: int, rng: random.Random,
+         one_thread: bool = False, gap: float = 0.0) -> list[list[list[float]]]:
+    """One pair of fresh processes (base, head: trees, named in errors by names) taking turns, each
+    building every case: per case, [[base, head] per turn], each side's fastest step in its window.
+    A turn times every case once a side, the sides in a random order case by case."""
     env = dict(os.environ)
     pin: list[str] = []
-    if args.one_thread:
+    if one_thread:
         from benchmarks.instructions import ONE_THREAD
 
         env.update(ONE_THREAD)
         pin = ["taskset", "-c", "0"]
-    cmd = [*pin, sys.executable, str(CHILD), args.workload, args.framework, args.mode, str(args.window)]
+    cmd = [*pin, sys.executable, str(CHILD), *(":".join(map(str, case)) for case in cases)]
     with contextlib.ExitStack() as stack:
         errors = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in trees]  # a side's stderr, for its last line
         sides = [subprocess.Popen(cmd, cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
@@ -87,17 +93,18 @@ def pair(trees: list[Path], names: list[str], args: argparse.Namespace, rng: ran
             for i in range(len(sides)):
                 if line(i, "did not start").strip() != "ready":
                     raise BadInput(names[i], "its ping-pong side did not say 'ready'")
-            turns = []
-            for _ in range(args.turns):
-                turn = [0.0, 0.0]
-                for n, i in enumerate(rng.sample([0, 1], 2)):
-                    if n and args.gap:
-                        time.sleep(args.gap)
-                    sides[i].stdin.write("go\n")  # type: ignore[union-attr]
-                    sides[i].stdin.flush()  # type: ignore[union-attr]
-                    turn[i] = float(line(i, "stopped while timing"))
-                turns.append(turn)
-            return turns
+            result: list[list[list[float]]] = [[] for _ in cases]
+            for _ in range(turns):
+                for c in range(len(cases)):
+                    turn = [0.0, 0.0]
+                    for n, i in enumerate(rng.sample([0, 1], 2)):
+                        if n and gap:
+                            time.sleep(gap)
+                        sides[i].stdin.write(f"go {c}\n")  # type: ignore[union-attr]
+                        sides[i].stdin.flush()  # type: ignore[union-attr]
+                        turn[i] = float(line(i, "stopped while timing"))
+                    result[c].append(turn)
+            return result
         finally:
             for side in sides:
                 with contextlib.suppress(OSError):
@@ -192,7 +199,7 @@ def paired_hint(decisions: list[Decision], commit: str) -> list[str]:
     commands = []
     for d in decisions:
         f = parse_name(d.name.split("::")[-1])
-        if d.verdict != "undecided" or not f or f["device"] != "cpu" or f["phase"] != "steady" or \
+        if d.verdict != "undecided" or d.paired or not f or f["device"] != "cpu" or f["phase"] != "steady" or \
                 QUICK_SIZES.get(f["workload"]) != f["size"] or f["mode"] not in MODES.get(f["framework"], ()):
             continue
         window = SLOW_STEP_WINDOW.get((f["framework"], f["mode"], f["workload"]))
@@ -203,6 +210,57 @@ def paired_hint(decisions: list[Decision], commit: str) -> list[str]:
     return [f"time left {len(commands)} benchmark(s) undecided that two processes taking turns on the machine can "
             "judge paired, which cancels most of a busy host's noise (docs/regression-gate.md, \"Measured: taking "
             "turns\"; about 1-3 minutes each, not a gate): " + "; ".join(commands)]
+
+
+STAGE_CASES = [("mlp_train_step", "jax", "jit"), ("mlp_train_step", "jax", "eager"), ("mlp_train_step", "torch", "eager")]
+STAGE_TURNS = 5
+STAGE_MAX_PAIRS = 30
+PAIRED_MIN = 11  # pairs the signed-rank interval needs at 99.9%
+
+
+def case_name(workload: str, framework: str, mode: str) -> str:
+    """The benchmark's name in the quick set (a decision's node id after its "::")."""
+    return f"test_{workload}[{framework}-{mode}-cpu-{QUICK_SIZES[workload]}-steady]"
+
+
+def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision], budget: float,
+                 threshold: float) -> tuple[list[Decision], list[str]]:
+    """make compare's --paired: the STAGE_CASES among `decisions` (the time rounds' benchmarks)
+    judged again by pairs of fresh processes, one a side, each building all of them and taking
+    turns on the whole machine (pair()), as many pairs as fit in `budget` seconds (at most
+    STAGE_MAX_PAIRS); each is decided on its pairs' medians over STAGE_TURNS turns
+    (decide_paired), and that decision, marked paired, replaces the unpaired one. Returns the
+    decisions and the notes for ab.md."""
+    names = {d.name.split("::")[-1]: d.name for d in decisions}
+    cases = [(*c, SLOW_STEP_WINDOW.get(c, 0.2)) for c in STAGE_CASES if case_name(*c) in names]
+    if not cases:
+        return decisions, ["--paired: none of the selected benchmarks is one the paired stage judges (the steady CPU "
+                           "MLP train step at batch 64: jax-jit, jax-eager, torch-eager)"]
+    rng, started = random.Random(0), time.monotonic()
+    pairs: list[list[list[list[float]]]] = []
+    costs: list[float] = []
+    print(f"reporting.ab: the paired stage: {len(cases)} benchmark(s), pairs of processes taking turns, "
+          f"{budget:.0f} s left", flush=True)
+    while len(pairs) < STAGE_MAX_PAIRS and (not costs or time.monotonic() - started + max(costs) <= budget):
+        t0 = time.monotonic()
+        pairs.append(pair([trees["base"], trees["head"]], [f"base {commit[:12]}", "head (this tree)"], cases,
+                          STAGE_TURNS, rng))
+        costs.append(time.monotonic() - t0)
+        print(f"reporting.ab: paired: pair {len(pairs)} ({time.monotonic() - started:.0f} s)", flush=True)
+    paired = {names[case_name(*c[:3])]: decide_paired(names[case_name(*c[:3])], differences([p[i] for p in pairs]),
+                                                      threshold) for i, c in enumerate(cases)}
+    paired = {name: dataclasses.replace(d, paired=True) for name, d in paired.items()}
+    windows = ", ".join(f"{c[1]}-{c[2]} {c[3]:g} s" for c in cases)
+    note = (f"time of {len(paired)} benchmark(s) judged paired (marked paired; their processes column counts pairs): "
+            f"{len(pairs)} pairs of fresh processes, one a side, each building all of them and taking turns on the "
+            f"whole machine, {STAGE_TURNS} turns of one window a benchmark a side (its fastest step; windows {windows}); "
+            f"change: the Hodges-Lehmann shift of each pair's median log(head / base), with its {CONFIDENCE:.1%} "
+            f"signed-rank interval, the same words and threshold; {time.monotonic() - started:.0f} s; "
+            f"the unpaired rounds' reading is in ab.json (time_unpaired)")
+    if len(pairs) < PAIRED_MIN:
+        note += (f". Only {len(pairs)} pairs fitted, fewer than the {PAIRED_MIN} the interval needs: undecided "
+                 f"(a pair took about {statistics.median(costs):.0f} s here; give the stage more of the budget)")
+    return [paired.get(d.name, d) for d in decisions], [note]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -276,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
                 base, commit = ROOT, "this tree"
             rng, pairs, started = random.Random(0), [], time.monotonic()
             for n in range(args.pairs):
-                pairs.append(pair([base, ROOT], [f"base {commit[:12]}", "head (this tree)"], args, rng))
+                pairs.append(pair([base, ROOT], [f"base {commit[:12]}", "head (this tree)"],
+                                  [(args.workload, args.framework, args.mode, args.window)], args.turns, rng,
+                                  args.one_thread, args.gap)[0])
                 print(f"pair {n + 1}/{args.pairs}: first turn base {pairs[-1][0][0] * 1e3:.3f} ms, "
                       f"head {pairs[-1][0][1] * 1e3:.3f} ms", flush=True)
             report(args, pairs, time.monotonic() - started, commit[:12])

@@ -25,7 +25,8 @@ def first_look(duet: bool) -> int:
     return MIN_PROCESSES + MIN_PROCESSES % 2 if duet else MIN_PROCESSES
 
 
-def too_short(first_round_s: float, budget: float, before: float = 0.0, first: int = MIN_PROCESSES) -> str:
+def too_short(first_round_s: float, budget: float, before: float = 0.0, first: int = MIN_PROCESSES,
+              before_what: str = "counting instructions") -> str:
     """Why no benchmark can be decided, when a round (a process a side) costs so much here that the
     `budget` left for time (after `before` seconds of counting) cannot reach the first decision
     (after `first` processes a side); else "". (A real run has spent the first round or two before
@@ -34,7 +35,7 @@ def too_short(first_round_s: float, budget: float, before: float = 0.0, first: i
     if fits >= first:
         return ""
     need = math.ceil(((first + 1) * first_round_s + before) / 100) * 100  # a round of slack: rounds vary
-    left = f"the {budget:.0f} s the budget left after counting instructions ({before:.0f} s)" if before else \
+    left = f"the {budget:.0f} s the budget left after {before_what} ({before:.0f} s)" if before else \
         f"the {budget:g} s budget"
     duet = ", an even number in a duet" if first > MIN_PROCESSES else ""
     return (f"a round (one process a side) takes {first_round_s:.0f} s on this machine, so {left} "

@@ -53,6 +53,7 @@ class Decision:
     high_pct: float | None
     n_base: int
     n_head: int
+    paired: bool = False  # judged on pairs of processes taking turns (reporting.pingpong): n_base = n_head = pairs
 
     @property
     def resolvable_pct(self) -> float | None:

@@ -6,6 +6,7 @@ import math
 import random
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -128,3 +129,54 @@ def test_make_compare_names_the_paired_command_for_what_time_left_undecided_and_
     assert "--workload jit_elementwise --framework jax --mode jit`" in note
     assert note.count("--workload mlp_train_step") == 2 and "batch256" not in note and "matmul" not in note
     assert pingpong.paired_hint(decisions[2:3], "0123456789abcdef") == []
+
+
+def test_one_pair_of_processes_times_every_case_it_builds_in_turns():
+    pytest.importorskip("torch")
+    cases = [("mlp_train_step", "torch", "eager", 0.02), ("jit_elementwise", "torch", "eager", 0.01)]
+    result = pingpong.pair([ROOT, ROOT], ["base", "head"], cases, 2, random.Random(0))
+    assert len(result) == 2 and all(len(turns) == 2 and all(len(t) == 2 for t in turns) for turns in result)
+    assert all(0 < x < 1 for turns in result for turn in turns for x in turn)
+
+
+def _decision(case: tuple[str, str, str], verdict: str = "undecided") -> sequential.Decision:
+    return sequential.Decision("benchmarks/test_mlp.py::" + pingpong.case_name(*case), verdict, 3.0, -30.0, 40.0, 8, 8)
+
+
+def test_the_paired_stage_judges_its_cases_among_the_selection_and_replaces_their_unpaired_decisions(monkeypatch):
+    rng = random.Random(3)
+    calls = []
+
+    def fake_pair(trees, names, cases, turns, rng_, one_thread=False, gap=0.0):
+        calls.append([c[:3] for c in cases])
+        # per case: a host factor shared by the turn's two windows; head 20% slower in the jax-jit step only
+        return [[[a * f, a * f * (1.2 if c[2] == "jit" else 1.0) * rng.uniform(0.995, 1.005)]
+                 for f in (rng.uniform(1, 1.8) for _ in range(turns))] for c, a in ((c, rng.uniform(2e-3, 3e-3))
+                                                                                  for c in cases)]
+    monkeypatch.setattr(pingpong, "pair", fake_pair)
+    jit, eager = ("mlp_train_step", "jax", "jit"), ("mlp_train_step", "torch", "eager")
+    other = sequential.Decision("benchmarks/test_matmul.py::test_matmul[jax-jit-cpu-size256-steady]", "same", 1, -2, 3, 8, 8)
+    decisions, (note,) = pingpong.paired_stage({"base": ROOT, "head": ROOT}, "abc", [_decision(jit), _decision(eager),
+                                                                                     other], 1e6, 10)
+    assert len(calls) == pingpong.STAGE_MAX_PAIRS and calls[0] == [jit, eager]  # jax-eager was not selected
+    by_name = {d.name: d for d in decisions}
+    assert by_name[_decision(jit).name].verdict == "slower" and by_name[_decision(jit).name].paired
+    assert by_name[_decision(eager).name].verdict == "same" and by_name[_decision(eager).name].n_base == 30
+    assert by_name[other.name] is other  # not a paired case: untouched
+    assert note.startswith("time of 2 benchmark(s) judged paired") and "30 pairs" in note and "Only" not in note
+
+
+def test_the_paired_stage_stops_at_its_budget_and_says_too_few_pairs(monkeypatch):
+    def slow_pair(trees, names, cases, turns, rng_, one_thread=False, gap=0.0):
+        time.sleep(0.05)
+        return [[[2e-3, 2e-3]] * turns for _ in cases]
+    monkeypatch.setattr(pingpong, "pair", slow_pair)
+    decisions, (note,) = pingpong.paired_stage({"base": ROOT, "head": ROOT}, "abc",
+                                               [_decision(("mlp_train_step", "jax", "eager"))], 0.12, 10)
+    assert 1 <= decisions[0].n_base <= 3 and decisions[0].verdict == "undecided" and decisions[0].paired
+    assert "fewer than the 11 the interval needs: undecided" in note
+    unjudged = [sequential.Decision("benchmarks/test_matmul.py::test_matmul[jax-jit-cpu-size256-steady]", "same", 0, -1,
+                                    1, 8, 8)]
+    assert pingpong.paired_stage({}, "abc", unjudged, 10, 10) == (unjudged, [
+        "--paired: none of the selected benchmarks is one the paired stage judges (the steady CPU MLP train step at "
+        "batch 64: jax-jit, jax-eager, torch-eager)"])

@@ -533,3 +533,34 @@ def test_an_environment_variable_the_baseline_did_not_record_is_no_difference():
     assert fingerprint_diff(old, new) == []
     assert fingerprint_diff(old, {**new, "suite.env.XLA_FLAGS": "--x"}) == [("suite.env.XLA_FLAGS", None, "--x")]
     assert fingerprint_diff(old, {**new, "gpu.name": "H100"}) == [("gpu.name", None, "H100")]
+
+
+def test_ab_paired_judges_the_mlp_train_steps_again_and_its_slower_fails_the_gate(tmp_path, capsys, monkeypatch):
+    """--paired: after the time rounds (doctored, nothing slower), the paired stage (its pairs
+    doctored: the jax-jit MLP train step 20% slower on the head, every turn's two windows sharing a
+    host factor) replaces the MLP train steps' decisions; the slower one fails the gate, ab.md marks
+    it paired and counts pairs, ab.json keeps the unpaired reading."""
+    from reporting import ab, pingpong
+
+    doctored_ab(monkeypatch, slow_head_processes=0)
+    rng = np.random.default_rng(1)
+
+    def fake_pair(trees, names, cases, turns, rng_, one_thread=False, gap=0.0):
+        assert trees[1] == ROOT and names[0].startswith("base ")
+        return [[[2e-3 * f, 2e-3 * f * (1.2 if c[:3] == ("mlp_train_step", "jax", "jit") else 1.0)
+                  * (1 + 0.002 * rng.standard_normal())] for f in rng.uniform(1, 1.8, turns)] for c in cases]
+    monkeypatch.setattr(pingpong, "pair", fake_pair)
+    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--signals", "time", "--rounds", "8",
+                    "--paired", "60", "--", "-k", "steady"])
+    out = capsys.readouterr().out
+    assert code == 1 and f"reporting.ab: SLOWER: {SLOWED} " in out, out
+    d = ab_decisions(tmp_path / "out")
+    assert d[SLOWED]["verdict"] == "slower" and d[SLOWED]["paired"] and d[SLOWED]["n_base"] == pingpong.STAGE_MAX_PAIRS
+    assert d[SLOWED]["time_unpaired"]["verdict"] != "slower" and not d[SLOWED]["time_unpaired"]["paired"]
+    torch_eager = "test_mlp_train_step[torch-eager-cpu-batch64-steady]"
+    assert d[torch_eager]["verdict"] == "same" and d[torch_eager]["paired"]
+    assert sorted(n for n, x in d.items() if x["paired"]) == [  # the steps a pair builds: batch 64, no torch-compile
+        f"test_mlp_train_step[{m}-cpu-batch64-steady]" for m in ("jax-eager", "jax-jit", "torch-eager")]
+    md = (tmp_path / "out" / "ab.md").read_text()
+    assert "(slower, paired) | " in md and f"| {pingpong.STAGE_MAX_PAIRS} pairs |" in md
+    assert "judged paired (marked paired" in md
