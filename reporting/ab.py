@@ -21,7 +21,9 @@ Before the time rounds, a second signal (--signals both, the default): each side
 per step counted once under callgrind, both sides at once (reporting/instructions.py), in at most
 --count-budget seconds of the budget. A benchmark whose instructions rose by more than
 --instructions-threshold (default 5%) is slower whatever its time says; the time rounds get what
-the counting left of --budget. Exit 1 when either signal says slower.
+the counting left of --budget. Exit 1 when either signal says slower. --paired S keeps S seconds of
+it for the MLP train steps judged again by pairs of processes taking turns (reporting.pingpong's
+paired_stage), whose decision replaces the time rounds' for them.
 """
 from __future__ import annotations
 
@@ -341,7 +343,7 @@ def run(args: argparse.Namespace) -> int:
             unpaired = {d.name: d for d in decisions}
             if args.paired:
                 decisions, notes = paired_stage(trees, commit, decisions, args.budget - (time.monotonic() - started),
-                                                args.threshold)
+                                                args.threshold, args.keep)
                 sides.notes.extend(notes)
             if args.duet and any("not torch-compile" in a for a in args.pytest_args):
                 sides.notes.append(LEFT_OUT)

@@ -224,15 +224,16 @@ def case_name(workload: str, framework: str, mode: str) -> str:
 
 
 def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision], budget: float,
-                 threshold: float) -> tuple[list[Decision], list[str]]:
+                 threshold: float, keep: Path | None = None) -> tuple[list[Decision], list[str]]:
     """make compare's --paired: the STAGE_CASES among `decisions` (the time rounds' benchmarks)
     judged again by pairs of fresh processes, one a side, each building all of them and taking
     turns on the whole machine (pair()), as many pairs as fit in `budget` seconds (at most
     STAGE_MAX_PAIRS); each is decided on its pairs' medians over STAGE_TURNS turns
     (decide_paired), and that decision, marked paired, replaces the unpaired one. Returns the
-    decisions and the notes for ab.md."""
+    decisions and the notes for ab.md. With `keep`, each benchmark's pairs are also written there as
+    paired-<framework>-<mode>-<workload>.json, a file --validate reads."""
     names = {d.name.split("::")[-1]: d.name for d in decisions}
-    cases = [(*c, SLOW_STEP_WINDOW.get(c, 0.2)) for c in STAGE_CASES if case_name(*c) in names]
+    cases = [(*c, SLOW_STEP_WINDOW.get((c[1], c[2], c[0]), 0.2)) for c in STAGE_CASES if case_name(*c) in names]
     if not cases:
         return decisions, ["--paired: none of the selected benchmarks is one the paired stage judges (the steady CPU "
                            "MLP train step at batch 64: jax-jit, jax-eager, torch-eager)"]
@@ -250,6 +251,11 @@ def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision],
     paired = {names[case_name(*c[:3])]: decide_paired(names[case_name(*c[:3])], differences([p[i] for p in pairs]),
                                                       threshold) for i, c in enumerate(cases)}
     paired = {name: dataclasses.replace(d, paired=True) for name, d in paired.items()}
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+        for i, (workload, framework, mode, window) in enumerate(cases):
+            (keep / f"paired-{framework}-{mode}-{workload}.json").write_text(json.dumps(
+                {"base": commit, "window_s": window, "turns": STAGE_TURNS, "pairs": [p[i] for p in pairs]}, indent=1))
     windows = ", ".join(f"{c[1]}-{c[2]} {c[3]:g} s" for c in cases)
     note = (f"time of {len(paired)} benchmark(s) judged paired (marked paired; their processes column counts pairs): "
             f"{len(pairs)} pairs of fresh processes, one a side, each building all of them and taking turns on the "

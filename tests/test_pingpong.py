@@ -143,12 +143,14 @@ def _decision(case: tuple[str, str, str], verdict: str = "undecided") -> sequent
     return sequential.Decision("benchmarks/test_mlp.py::" + pingpong.case_name(*case), verdict, 3.0, -30.0, 40.0, 8, 8)
 
 
-def test_the_paired_stage_judges_its_cases_among_the_selection_and_replaces_their_unpaired_decisions(monkeypatch):
+def test_the_paired_stage_judges_its_cases_among_the_selection_and_replaces_their_unpaired_decisions(monkeypatch,
+                                                                                                     tmp_path):
     rng = random.Random(3)
     calls = []
 
     def fake_pair(trees, names, cases, turns, rng_, one_thread=False, gap=0.0):
         calls.append([c[:3] for c in cases])
+        assert [c[3] for c in cases] == [0.2, 0.2]  # 0.5 s for jax-eager's step only
         # per case: a host factor shared by the turn's two windows; head 20% slower in the jax-jit step only
         return [[[a * f, a * f * (1.2 if c[2] == "jit" else 1.0) * rng.uniform(0.995, 1.005)]
                  for f in (rng.uniform(1, 1.8) for _ in range(turns))] for c, a in ((c, rng.uniform(2e-3, 3e-3))
@@ -157,8 +159,10 @@ def test_the_paired_stage_judges_its_cases_among_the_selection_and_replaces_thei
     jit, eager = ("mlp_train_step", "jax", "jit"), ("mlp_train_step", "torch", "eager")
     other = sequential.Decision("benchmarks/test_matmul.py::test_matmul[jax-jit-cpu-size256-steady]", "same", 1, -2, 3, 8, 8)
     decisions, (note,) = pingpong.paired_stage({"base": ROOT, "head": ROOT}, "abc", [_decision(jit), _decision(eager),
-                                                                                     other], 1e6, 10)
+                                                                                     other], 1e6, 10, tmp_path / "kept")
     assert len(calls) == pingpong.STAGE_MAX_PAIRS and calls[0] == [jit, eager]  # jax-eager was not selected
+    kept = pingpong.read_pairs(tmp_path / "kept" / "paired-jax-jit-mlp_train_step.json")
+    assert len(kept) == pingpong.STAGE_MAX_PAIRS and len(kept[0]) == pingpong.STAGE_TURNS
     by_name = {d.name: d for d in decisions}
     assert by_name[_decision(jit).name].verdict == "slower" and by_name[_decision(jit).name].paired
     assert by_name[_decision(eager).name].verdict == "same" and by_name[_decision(eager).name].n_base == 30
@@ -173,6 +177,7 @@ def test_the_paired_stage_stops_at_its_budget_and_says_too_few_pairs(monkeypatch
     monkeypatch.setattr(pingpong, "pair", slow_pair)
     decisions, (note,) = pingpong.paired_stage({"base": ROOT, "head": ROOT}, "abc",
                                                [_decision(("mlp_train_step", "jax", "eager"))], 0.12, 10)
+    assert "windows jax-eager 0.5 s" in note
     assert 1 <= decisions[0].n_base <= 3 and decisions[0].verdict == "undecided" and decisions[0].paired
     assert "fewer than the 11 the interval needs: undecided" in note
     unjudged = [sequential.Decision("benchmarks/test_matmul.py::test_matmul[jax-jit-cpu-size256-steady]", "same", 0, -1,
