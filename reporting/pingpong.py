@@ -229,7 +229,8 @@ def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision],
     judged again by pairs of fresh processes, one a side, each building all of them and taking
     turns on the whole machine (pair()), as many pairs as fit in `budget` seconds (at most
     STAGE_MAX_PAIRS); each is decided on its pairs' medians over STAGE_TURNS turns
-    (decide_paired), and that decision, marked paired, replaces the unpaired one. Returns the
+    (decide_paired), and that decision, marked paired, replaces the unpaired one (with fewer than
+    PAIRED_MIN pairs, too few for the interval, the unpaired ones stand). Returns the
     decisions and the notes for ab.md. With `keep`, each benchmark's pairs are also written there as
     paired-<framework>-<mode>-<workload>.json, a file --validate reads."""
     names = {d.name.split("::")[-1]: d.name for d in decisions}
@@ -264,8 +265,11 @@ def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision],
             f"signed-rank interval, the same words and threshold; {time.monotonic() - started:.0f} s; "
             f"the unpaired rounds' reading is in ab.json (time_unpaired)")
     if len(pairs) < PAIRED_MIN:
-        note += (f". Only {len(pairs)} pairs fitted, fewer than the {PAIRED_MIN} the interval needs: undecided "
-                 f"(a pair took about {statistics.median(costs):.0f} s here; give the stage more of the budget)")
+        return decisions, [f"the paired stage ran {len(pairs)} pairs of processes in its {budget:.0f} s, fewer than the "
+                           f"{PAIRED_MIN} its {CONFIDENCE:.1%} interval needs, so the time rounds' decisions stand for "
+                           f"{', '.join(c[1] + '-' + c[2] for c in cases)} (a pair took about "
+                           f"{statistics.median(costs):.0f} s here: about {math.ceil(PAIRED_MIN * max(costs) / 10) * 10:.0f} s "
+                           "would do; --paired S)"]
     return [paired.get(d.name, d) for d in decisions], [note]
 
 
