@@ -245,8 +245,12 @@ def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision],
           f"{budget:.0f} s left", flush=True)
     while len(pairs) < STAGE_MAX_PAIRS and (not costs or time.monotonic() - started + max(costs) <= budget):
         t0 = time.monotonic()
-        pairs.append(pair([trees["base"], trees["head"]], [f"base {commit[:12]}", "head (this tree)"], cases,
-                          STAGE_TURNS, rng))
+        try:
+            pairs.append(pair([trees["base"], trees["head"]], [f"base {commit[:12]}", "head (this tree)"], cases,
+                              STAGE_TURNS, rng))
+        except BadInput as e:  # a side that cannot build the steps (a base too old): the rounds' work is kept
+            print(f"reporting.ab: the paired stage stopped: {e}", flush=True)
+            return decisions, [f"the paired stage stopped: {e}; the time rounds' decisions stand"]
         costs.append(time.monotonic() - t0)
         print(f"reporting.ab: paired: pair {len(pairs)} ({time.monotonic() - started:.0f} s)", flush=True)
     paired = {names[case_name(*c[:3])]: decide_paired(names[case_name(*c[:3])], differences([p[i] for p in pairs]),

@@ -187,3 +187,14 @@ def test_the_paired_stage_stops_at_its_budget_and_says_too_few_pairs(monkeypatch
     assert pingpong.paired_stage({}, "abc", unjudged, 10, 10) == (unjudged, [
         "--paired: none of the selected benchmarks is one the paired stage judges (the steady CPU MLP train step at "
         "batch 64: jax-jit, jax-eager, torch-eager)"])
+
+
+def test_a_side_that_cannot_build_the_steps_stops_the_paired_stage_and_the_rounds_decisions_stand(monkeypatch):
+    def failing_pair(trees, names, cases, turns, rng_, one_thread=False, gap=0.0):
+        raise pingpong.BadInput(names[0], "its ping-pong side did not start (exit 1: ImportError: no pingpong)")
+    monkeypatch.setattr(pingpong, "pair", failing_pair)
+    unpaired = [_decision(("mlp_train_step", "torch", "eager"), "same")]
+    decisions, (note,) = pingpong.paired_stage({"base": ROOT, "head": ROOT}, "abc", unpaired, 100, 10)
+    assert decisions == unpaired
+    assert note.startswith("the paired stage stopped: base abc: its ping-pong side did not start")
+    assert note.endswith("the time rounds' decisions stand")
