@@ -33,11 +33,9 @@ import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput
@@ -60,36 +58,11 @@ from reporting.sequential import (
     decide_all,
     settle,
 )
+from reporting.worktree import worktree
 
 BUDGET_S = 600  # seconds of measuring; what a round costs on a given machine is in docs/regression-gate.md
 COUNT_BUDGET_S = 420  # at most this much of it counting instructions (both sides at once); time gets the rest
 SEED = 0
-
-
-def git(*args: str, cwd: Path = ROOT) -> str:
-    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BadInput(f"git {' '.join(args)}", proc.stderr.strip().splitlines()[-1] if proc.stderr.strip()
-                       else f"exited {proc.returncode}")
-    return proc.stdout.strip()
-
-
-@contextmanager
-def worktree(ref: str):
-    """A detached checkout of `ref` in a temporary folder, removed on the way out whatever happens."""
-    try:
-        commit = git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    except BadInput:
-        raise BadInput(ref, "not a git commit here (fetch it, e.g. actions/checkout with fetch-depth: 0)") from None
-    tmp = Path(tempfile.mkdtemp(prefix="reporting-ab-"))
-    tree = tmp / "base"
-    try:
-        git("worktree", "add", "--detach", str(tree), commit)
-        yield tree, commit
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
-        shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run(["git", "worktree", "prune"], cwd=ROOT, capture_output=True)
 
 
 class Sides:

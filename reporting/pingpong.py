@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         with contextlib.ExitStack() as stack:
             if args.base:
-                from reporting.ab import worktree
+                from reporting.worktree import worktree
 
                 base, commit = stack.enter_context(worktree(args.base))
             else:

@@ -145,7 +145,8 @@ def counted_with(monkeypatch, slowed: float, others: float) -> list:
     names = [b["fullname"] for b in load()["benchmarks"]]
     base = {n: 1e6 for n in names}
     head = {n: 1e6 * (slowed if n.endswith(SLOWED) else others) for n in names}
-    monkeypatch.setattr(ab, "count_sides", lambda trees, args, folder, timeout: ({"base": base, "head": head}, ""))
+    monkeypatch.setattr(
+        "reporting.instructions.count_sides", lambda trees, args, folder, timeout: ({"base": base, "head": head}, ""))
     return calls
 
 
@@ -166,7 +167,8 @@ def test_ab_names_a_benchmark_whose_instructions_rose_and_nothing_else(tmp_path,
 def test_ab_without_counts_says_why_and_judges_time_alone(tmp_path, capsys, monkeypatch):
     calls: list = []
     doctored_processes(monkeypatch, calls)
-    monkeypatch.setattr(ab, "count_sides", lambda *a: ({}, "valgrind is not installed (apt-get install valgrind)"))
+    monkeypatch.setattr(
+        "reporting.instructions.count_sides", lambda *a: ({}, "valgrind is not installed (apt-get install valgrind)"))
     code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "30", "--", "-k", "steady"])
     out = capsys.readouterr().out
     assert code == 0 and "instructions not compared: valgrind is not installed" in out
@@ -258,7 +260,8 @@ def test_ab_with_part_of_the_counts_judges_those_and_says_why_the_others_are_not
     names = [b["fullname"] for b in load()["benchmarks"]]
     counted = {n: 1e6 for n in names if n.endswith(SLOWED)}
     note = "counting was stopped at its share of the budget (420 s): 1 benchmarks counted on both sides, the others by time only"
-    monkeypatch.setattr(ab, "count_sides", lambda *a: ({"base": counted, "head": {n: 1.08e6 for n in counted}}, note))
+    monkeypatch.setattr(
+        "reporting.instructions.count_sides", lambda *a: ({"base": counted, "head": {n: 1.08e6 for n in counted}}, note))
     code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "30", "--", "-k", "steady"])
     assert code == 1 and f"SLOWER: {SLOWED} " in capsys.readouterr().out
     md = (tmp_path / "out" / "ab.md").read_text()
@@ -311,7 +314,8 @@ def test_time_rounds_that_end_before_a_first_decision_say_so(tmp_path, capsys, m
     that time decided nothing, instead of a table of bare "undecided"."""
     calls: list = []
     doctored_processes(monkeypatch, calls)
-    monkeypatch.setattr(ab, "count_sides", lambda *a: ({}, "valgrind is not installed (apt-get install valgrind)"))
+    monkeypatch.setattr(
+        "reporting.instructions.count_sides", lambda *a: ({}, "valgrind is not installed (apt-get install valgrind)"))
     monkeypatch.setattr(rounds, "last_round", lambda number, spent, last, args, reserve=0.0: number >= 3)
     code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "30", "--", "-k", "steady"])
     assert code == 0 and len(calls) == 6
