@@ -1,7 +1,8 @@
 """Ping-pong: two processes taking turns on the machine, and how much of a busy host's noise cancels.
 
-A measurement of the noise's structure, and a paired A/B of one workload (not yet a mode of make
-compare: docs/regression-gate.md, "Measured: taking turns"). PAIRS pairs of fresh processes, one
+A measurement of the noise's structure, and a paired A/B of one workload (docs/regression-gate.md,
+"Measured: taking turns"; make compare's --paired stage, paired_stage() below, judges the MLP
+train steps the same way, several steps a pair). PAIRS pairs of fresh processes, one
 of the base tree and one of this tree, each build one workload's steady CPU step
 (benchmarks/pingpong.py, run in its side's tree), warm it up, then take turns: one side times a
 window of WINDOW seconds (its fastest synced step in it, as make compare's processes keep the
