@@ -14,7 +14,8 @@ import math
 import sys
 import time
 
-WORKLOADS = ("mlp_train_step", "jit_elementwise")
+SIZES = {"mlp_train_step": ("batch64", 64), "jit_elementwise": ("n10000", 10000)}  # the quick set's: (id word, value)
+WORKLOADS = tuple(SIZES)
 MODES = {"jax": ("jit", "eager"), "torch": ("eager",)}  # the steady CPU modes a pair may time
 
 
@@ -24,7 +25,7 @@ def build(workload: str, framework: str, mode: str):
     from benchmarks.plugin.session import set_precision
     from benchmarks.spec import Spec
 
-    size, value = ("batch64", 64) if workload == "mlp_train_step" else ("n10000", 10000)
+    size, value = SIZES[workload]
     spec = Spec(framework=framework, mode=mode, device="cpu", size=size, size_value=value, phase="steady",  # type: ignore[arg-type]
                 memory=False)
     set_precision(spec.matmul_precision)

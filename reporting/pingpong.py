@@ -53,7 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.pingpong import MODES, WORKLOADS
+from benchmarks.pingpong import MODES, SIZES, WORKLOADS
 from reporting import BadInput
 from reporting.sequential import CONFIDENCE, Decision, decide_paired, paired_shift, shift
 
@@ -188,8 +188,13 @@ def read_pairs(path: Path) -> list[list[list[float]]]:
     return pairs
 
 
-QUICK_SIZES = {"mlp_train_step": "batch64", "jit_elementwise": "n10000"}  # the sizes a side builds (benchmarks/pingpong.py)
-SLOW_STEP_WINDOW = {("jax", "eager", "mlp_train_step"): 0.5}  # a step of ~15 ms needs ~30 steps a window (measured)
+WINDOW_S = 0.2
+SLOW_STEP_WINDOW_S = {("mlp_train_step", "jax", "eager"): 0.5}  # 0.2 s holds too few of its steps (docs: "taking turns")
+
+
+def window_for(workload: str, framework: str, mode: str) -> float:
+    """The window a pair times a case in, in seconds (the slow jax-eager MLP step gets a longer one)."""
+    return SLOW_STEP_WINDOW_S.get((workload, framework, mode), WINDOW_S)
 
 
 def paired_hint(decisions: list[Decision], commit: str) -> list[str]:
@@ -201,16 +206,17 @@ def paired_hint(decisions: list[Decision], commit: str) -> list[str]:
     for d in decisions:
         f = parse_name(d.name.split("::")[-1])
         if d.verdict != "undecided" or d.paired or not f or f["device"] != "cpu" or f["phase"] != "steady" or \
-                QUICK_SIZES.get(f["workload"]) != f["size"] or f["mode"] not in MODES.get(f["framework"], ()):
+                SIZES.get(f["workload"], ("",))[0] != f["size"] or f["mode"] not in MODES.get(f["framework"], ()):
             continue
-        window = SLOW_STEP_WINDOW.get((f["framework"], f["mode"], f["workload"]))
+        window = window_for(f["workload"], f["framework"], f["mode"])
         commands.append(f"`python -m reporting.pingpong --base {commit[:12]} --workload {f['workload']} "
-                        f"--framework {f['framework']} --mode {f['mode']}{f' --window {window:g}' if window else ''}`")
+                        f"--framework {f['framework']} --mode {f['mode']}"
+                        f"{f' --window {window:g}' if window != WINDOW_S else ''}`")
     if not commands:
         return []
     return [f"time left {len(commands)} benchmark(s) undecided that two processes taking turns on the machine can "
             "judge paired, which cancels most of a busy host's noise (docs/regression-gate.md, \"Measured: taking "
-            "turns\"; about 1-3 minutes each, not a gate): " + "; ".join(commands)]
+            "turns\"; not a gate): " + "; ".join(commands)]
 
 
 STAGE_CASES = [("mlp_train_step", "jax", "jit"), ("mlp_train_step", "jax", "eager"), ("mlp_train_step", "torch", "eager")]
@@ -221,7 +227,7 @@ PAIRED_MIN = 11  # pairs the signed-rank interval needs at 99.9%
 
 def case_name(workload: str, framework: str, mode: str) -> str:
     """The benchmark's name in the quick set (a decision's node id after its "::")."""
-    return f"test_{workload}[{framework}-{mode}-cpu-{QUICK_SIZES[workload]}-steady]"
+    return f"test_{workload}[{framework}-{mode}-cpu-{SIZES[workload][0]}-steady]"
 
 
 def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision], budget: float,
@@ -235,7 +241,7 @@ def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision],
     decisions and the notes for ab.md. With `keep`, each benchmark's pairs are also written there as
     paired-<framework>-<mode>-<workload>.json, a file --validate reads."""
     names = {d.name.split("::")[-1]: d.name for d in decisions}
-    cases = [(*c, SLOW_STEP_WINDOW.get((c[1], c[2], c[0]), 0.2)) for c in STAGE_CASES if case_name(*c) in names]
+    cases = [(*c, window_for(*c)) for c in STAGE_CASES if case_name(*c) in names]
     if not cases:
         return decisions, ["--paired: none of the selected benchmarks is one the paired stage judges (the steady CPU "
                            "MLP train step at batch 64: jax-jit, jax-eager, torch-eager)"]
@@ -254,14 +260,20 @@ def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision],
             return decisions, [f"the paired stage stopped: {e}; the time rounds' decisions stand"]
         costs.append(time.monotonic() - t0)
         print(f"reporting.ab: paired: pair {len(pairs)} ({time.monotonic() - started:.0f} s)", flush=True)
-    paired = {names[case_name(*c[:3])]: decide_paired(names[case_name(*c[:3])], differences([p[i] for p in pairs]),
-                                                      threshold) for i, c in enumerate(cases)}
-    paired = {name: dataclasses.replace(d, paired=True) for name, d in paired.items()}
     if keep:
-        keep.mkdir(parents=True, exist_ok=True)
         for i, (workload, framework, mode, window) in enumerate(cases):
-            (keep / f"paired-{framework}-{mode}-{workload}.json").write_text(json.dumps(
-                {"base": commit, "window_s": window, "turns": STAGE_TURNS, "pairs": [p[i] for p in pairs]}, indent=1))
+            write_json(keep / f"paired-{framework}-{mode}-{workload}.json",
+                       {"base": commit, "window_s": window, "turns": STAGE_TURNS, "pairs": [p[i] for p in pairs]})
+    if len(pairs) < PAIRED_MIN:
+        return decisions, [f"the paired stage ran {len(pairs)} pairs of processes in its {budget:.0f} s, fewer than the "
+                           f"{PAIRED_MIN} its {CONFIDENCE:.1%} interval needs, so the time rounds' decisions stand for "
+                           f"{', '.join(c[1] + '-' + c[2] for c in cases)} (a pair took about "
+                           f"{statistics.median(costs):.0f} s here: about {math.ceil(PAIRED_MIN * max(costs) / 10) * 10:.0f} s "
+                           "would do; --paired S)"]
+    paired = {}
+    for i, c in enumerate(cases):
+        name = names[case_name(*c[:3])]
+        paired[name] = dataclasses.replace(decide_paired(name, differences([p[i] for p in pairs]), threshold), paired=True)
     windows = ", ".join(f"{c[1]}-{c[2]} {c[3]:g} s" for c in cases)
     note = (f"time of {len(paired)} benchmark(s) judged paired (marked paired; their processes column counts pairs): "
             f"{len(pairs)} pairs of fresh processes, one a side, each building all of them and taking turns on the "
@@ -269,13 +281,15 @@ def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision],
             f"change: the Hodges-Lehmann shift of each pair's median log(head / base), with its {CONFIDENCE:.1%} "
             f"signed-rank interval, the same words and threshold; {time.monotonic() - started:.0f} s; "
             f"the unpaired rounds' reading is in ab.json (time_unpaired)")
-    if len(pairs) < PAIRED_MIN:
-        return decisions, [f"the paired stage ran {len(pairs)} pairs of processes in its {budget:.0f} s, fewer than the "
-                           f"{PAIRED_MIN} its {CONFIDENCE:.1%} interval needs, so the time rounds' decisions stand for "
-                           f"{', '.join(c[1] + '-' + c[2] for c in cases)} (a pair took about "
-                           f"{statistics.median(costs):.0f} s here: about {math.ceil(PAIRED_MIN * max(costs) / 10) * 10:.0f} s "
-                           "would do; --paired S)"]
     return [paired.get(d.name, d) for d in decisions], [note]
+
+
+def write_json(path: Path, value: object) -> None:
+    """`value` as JSON at `path`, whole or not at all (a temporary file renamed over it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(value, indent=1))
+    tmp.replace(path)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -286,7 +300,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--mode", default="eager", help="jax: jit or eager; torch: eager (default eager)")
     p.add_argument("--pairs", type=int, default=12, help="pairs of fresh processes (default 12; 11 or more to judge)")
     p.add_argument("--turns", type=int, default=5, help="turns a pair takes (default 5)")
-    p.add_argument("--window", type=float, default=0.2, help="seconds a side times in a turn (default 0.2)")
+    p.add_argument("--window", type=float, default=WINDOW_S, help=f"seconds a side times in a turn (default {WINDOW_S:g})")
     p.add_argument("--gap", type=float, default=0.0, help="idle seconds between a turn's two windows (default 0)")
     p.add_argument("--threshold", type=float, default=10.0, help="the smallest change that matters, %% (default 10)")
     p.add_argument("--one-thread", action="store_true")
@@ -325,12 +339,10 @@ def report(args: argparse.Namespace, pairs: list[list[list[float]]], seconds: fl
         print(f"head against base: {decision.verdict}, {decision.change_pct:+.1f}% "
               f"({CONFIDENCE:.1%} interval {decision.low_pct:+.1f}% .. {decision.high_pct:+.1f}%, threshold {args.threshold:g}%)")
     if args.out:
-        tmp = args.out.with_name(args.out.name + ".tmp")
-        tmp.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "base": commit,
-                                   "pairs": pairs, "summary": result, "resolvable_pct": changes,
-                                   "verdict": decision.verdict, "change_pct": decision.change_pct,
-                                   "low_pct": decision.low_pct, "high_pct": decision.high_pct}, indent=1))
-        tmp.replace(args.out)
+        write_json(args.out, {"args": {k: str(v) for k, v in vars(args).items()}, "base": commit, "pairs": pairs,
+                              "summary": result, "resolvable_pct": changes, "verdict": decision.verdict,
+                              "change_pct": decision.change_pct, "low_pct": decision.low_pct,
+                              "high_pct": decision.high_pct})
     return decision
 
 
