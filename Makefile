@@ -112,7 +112,7 @@ BUDGET ?= 600
 INSTRUCTIONS_THRESHOLD ?= 5
 AB_MODE ?= --duet
 COMPARE_K ?= $(if $(AB_MODE),steady and not torch-compile,steady)
-AB_ARGS ?=  # e.g. --keep DIR (every process's JSON), --out DIR, --signals time, --paired S (raise BUDGET by S)
+AB_ARGS ?=  # e.g. --keep DIR (every process's JSON), --out DIR, --signals time, --paired S (default 200; 0: none)
 compare: $(STAMP)
 	$(PY) -m reporting.ab --base $(BASE) --budget $(BUDGET) --threshold $(THRESHOLD) \
 	  --instructions-threshold $(INSTRUCTIONS_THRESHOLD) $(AB_MODE) $(AB_ARGS) -- $(QUICK_SEL) -k "$(COMPARE_K)"

@@ -21,10 +21,11 @@ Before the time rounds, a second signal (--signals both, the default): each side
 per step counted once under callgrind, both sides at once (reporting/instructions.py), in at most
 --count-budget seconds of the budget. A benchmark whose instructions rose by more than
 --instructions-threshold (default 5%) is slower whatever its time says; the time rounds get what
-the counting left of --budget. Exit 1 when either signal says slower. --paired S keeps S seconds of
-it for the MLP train steps judged again by pairs of processes taking turns (reporting.pingpong's
-paired_stage), whose decision replaces the time rounds' for them.
-"""
+the counting left of --budget. Exit 1 when either signal says slower. --paired S keeps S seconds
+of it (from the counting's share first) for the MLP train steps judged by pairs of processes taking
+turns (reporting.pingpong's paired_stage), replacing the rounds' decision for them. The rounds get
+what counting and that share leave, and stop after their first when that cannot reach a decision:
+then the paired stage has their time, and the other benchmarks instructions only."""
 from __future__ import annotations
 
 import argparse
@@ -39,12 +40,12 @@ import time
 from pathlib import Path
 
 from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput
-from reporting.args import Parser, folder_name, percentage, positive_float, positive_int
+from reporting.args import Parser, folder_name, percentage, positive_float, positive_int, seconds
 from reporting.escape import for_markdown, for_terminal, for_terminal_lines
 from reporting.instructions import THRESHOLD_PCT, Count, aa_noise, count_instructions
-from reporting.pingpong import paired_hint, paired_stage
-from reporting.processes import compile_caches, fastest_rounds, measure, measure_duet
-from reporting.rounds import LOOK_EVERY, MIN_PROCESSES, Rounds, first_look, looks_at, too_short
+from reporting.pingpong import paired_hint, paired_stage, stage_names
+from reporting.processes import collected, compile_caches, fastest_rounds, measure, measure_duet
+from reporting.rounds import LOOK_EVERY, MIN_PROCESSES, Rounds, first_look, gave_way, looks_at, too_short
 from reporting.sequential import (
     CONFIDENCE,
     CONFIRM_CONFIDENCE,
@@ -61,7 +62,8 @@ from reporting.sequential import (
 from reporting.worktree import worktree
 
 BUDGET_S = 600  # seconds of measuring; what a round costs on a given machine is in docs/regression-gate.md
-COUNT_BUDGET_S = 420  # at most this much of it counting instructions (both sides at once); time gets the rest
+COUNT_BUDGET_S = 400  # at most this much of it counting instructions (both sides at once); time gets the rest
+PAIRED_S = 200  # the paired stage's share of it (about 12 pairs of processes here): the MLP train steps' time
 SEED = 0
 
 
@@ -116,6 +118,13 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path
             sides.add(side, paths[side])
         spent, last = time.monotonic() - started, time.monotonic() - round_start
         schedule.costs[kind].append(last)
+        if number == 1 and args.paired and not args.rounds:
+            if not stage_names(sides.values["base"]):  # nothing for the paired stage: its share goes to the rounds
+                args.time_budget, args.paired = args.time_budget + args.paired, 0.0
+            elif too_short(last, args.time_budget, first=first_look(args.duet)):
+                sides.notes.append(gave_way(last, args))
+                print(f"reporting.ab: {sides.notes[-1]}", flush=True)
+                break
         if kind == "confirm":
             for name in list(pending):
                 if (c := confirmation(name)).confirmed is None or c.n_base % CONFIRM_PROCESSES:
@@ -171,6 +180,23 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path
     if why:  # the compile caches' note, after the time notes
         sides.notes.append(why)
     return decisions, sides, confirmations
+
+
+def time_rounds(trees: dict[str, Path], args: argparse.Namespace, folder: Path, started: float
+                ) -> tuple[list[Decision], Sides, dict[str, Confirmation]]:
+    """The time rounds, with what counting and the paired stage's share left of the budget; none when
+    that is nothing and the paired stage has benchmarks to judge (then each selected benchmark, untimed)."""
+    args.time_budget = max(0.0, args.budget - (time.monotonic() - started) - args.paired)
+    if args.paired and args.time_budget <= 0 and not args.rounds:
+        names = collected(trees["head"], args.pytest_args)
+        if stage_names(names):
+            sides = Sides()
+            sides.notes.append(f"the time rounds did not run: counting left {args.budget - (time.monotonic() - started):.0f} s, "
+                               f"no more than the paired stage's share (--paired {args.paired:g}), so the benchmarks it "
+                               "does not judge are left to instructions (a larger budget gives the rounds time)")
+            return [Decision(n, "undecided", None, None, None, 0, 0) for n in names], sides, {}
+        args.time_budget, args.paired = args.time_budget + args.paired, 0.0
+    return sequential(trees, args, folder)
 
 
 def combined(d: Decision, count: Count | None) -> str:
@@ -266,11 +292,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help=f"instructions per step up by more than this: slower (default {THRESHOLD_PCT:g})")
     p.add_argument("--count-budget", type=positive_float, default=COUNT_BUDGET_S, metavar="S",
                    help=f"seconds of --budget the counting may take, at most (default {COUNT_BUDGET_S})")
-    p.add_argument("--paired", type=positive_float, default=0.0, metavar="S",
-                   help="S seconds of the budget for judging the MLP train steps paired (reporting.pingpong), "
-                        "after the time rounds (default: none)")
+    p.add_argument("--paired", type=seconds, metavar="S",
+                   help="S seconds of the budget kept for judging the MLP train steps paired (reporting.pingpong), "
+                        f"after the time rounds; 0: no paired stage (default {PAIRED_S} when --budget is at least "
+                        "three times that, else 0)")
     p.add_argument("pytest_args", nargs="*", metavar="PYTEST ARGS", help="after --: the selection to measure")
     args = p.parse_args(argv)
+    if args.paired is None or args.signals == "instructions":
+        args.paired = float(PAIRED_S) if args.budget >= 3 * PAIRED_S and args.signals != "instructions" else 0.0
+    elif args.paired >= args.budget:
+        p.error(f"--paired {args.paired:g} leaves nothing of --budget {args.budget:g}: make it smaller, or --paired 0")
     args.time_budget = args.budget  # less what counting instructions took, once it has
     return args
 
@@ -310,13 +341,11 @@ def run(args: argparse.Namespace) -> int:
         trees = {"base": base, "head": ROOT}
         counts, why = count_instructions(trees, args, Path(tmp))
         if args.signals != "instructions":
-            # what counting left, less the paired stage's share
-            args.time_budget = max(0.0, args.budget - (time.monotonic() - started) - args.paired)
-            decisions, sides, confirmations = sequential(trees, args, Path(tmp))
+            decisions, sides, confirmations = time_rounds(trees, args, Path(tmp), started)
             unpaired = {d.name: d for d in decisions}
             if args.paired:
                 decisions, notes = paired_stage(trees, commit, decisions, args.budget - (time.monotonic() - started),
-                                                args.threshold, args.keep)
+                                                args.threshold, Path(tmp), args.keep)
                 sides.notes.extend(notes)
             if args.duet and any("not torch-compile" in a for a in args.pytest_args):
                 sides.notes.append(LEFT_OUT)

@@ -48,6 +48,16 @@ def positive_float(text: str) -> float:
     return value
 
 
+def seconds(text: str) -> float:
+    """0 or a positive ASCII decimal: a share of a budget that may be none."""
+    if len(text) <= MAX_CHARS and ASCII_DECIMAL.fullmatch(text) and float(text) == 0:
+        return 0.0
+    value = _positive(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not 0 or a positive number of seconds (ASCII digits)")
+    return value
+
+
 def positive_int(text: str) -> int:
     value = _positive(text)
     if value is None or value != int(value):

@@ -87,9 +87,9 @@ def count_instructions(trees: dict[str, Path], args: argparse.Namespace, folder:
     """Each side's instructions per step, head vs base ({node id: Count}), or ({}, why none)."""
     if args.signals == "time":
         return {}, ""
-    print(f"reporting.ab: counting instructions under callgrind, both sides at once (at most {args.count_budget:g} s)",
-          flush=True)
-    sides, why = count_sides(trees, args.pytest_args, folder, min(args.count_budget, args.budget))
+    share = min(args.count_budget, args.budget - args.paired)  # the paired stage's share is kept from it
+    print(f"reporting.ab: counting instructions under callgrind, both sides at once (at most {share:g} s)", flush=True)
+    sides, why = count_sides(trees, args.pytest_args, folder, share)
     if not sides:
         print(for_terminal(f"reporting.ab: instructions not compared: {why}"), flush=True)
         return {}, why

@@ -66,10 +66,13 @@ Case = tuple[str, str, str, float]  # workload, framework, mode, window seconds
 
 
 def pair(trees: list[Path], names: list[str], cases: list[Case], turns: int, rng: random.Random,
-         one_thread: bool = False, gap: float = 0.0) -> list[list[list[float]]]:
+         one_thread: bool = False, gap: float = 0.0, caches: list[Path | None] | None = None) -> list[list[list[float]]]:
     """One pair of fresh processes (base, head: trees, named in errors by names) taking turns, each
     building every case: per case, [[base, head] per turn], each side's fastest step in its window.
-    A turn times every case once a side, the sides in a random order case by case."""
+    A turn times every case once a side, the sides in a random order case by case. With `caches`
+    (a folder a side), each side's JAX compilation cache: the same compiled code, loaded instead of
+    compiled once a side's first process has filled it, so a pair starts sooner. Once the last
+    window is read the sides are killed: they have nothing left to say, and their exit is slow."""
     env = dict(os.environ)
     pin: list[str] = []
     if one_thread:
@@ -80,8 +83,9 @@ def pair(trees: list[Path], names: list[str], cases: list[Case], turns: int, rng
     cmd = [*pin, sys.executable, str(CHILD), *(":".join(map(str, case)) for case in cases)]
     with contextlib.ExitStack() as stack:
         errors = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in trees]  # a side's stderr, for its last line
-        sides = [subprocess.Popen(cmd, cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                                  text=True) for tree, err in zip(trees, errors, strict=True)]
+        sides = [subprocess.Popen(cmd, cwd=tree, env={**env, **compile_cache(cache)}, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=err, text=True)
+                 for tree, err, cache in zip(trees, errors, caches or [None] * len(trees), strict=True)]
 
         def line(i: int, what: str) -> str:  # the side's next line, or one line saying why it has none
             text = sides[i].stdout.readline()  # type: ignore[union-attr]
@@ -110,11 +114,17 @@ def pair(trees: list[Path], names: list[str], cases: list[Case], turns: int, rng
             for side in sides:
                 with contextlib.suppress(OSError):
                     side.stdin.close()  # type: ignore[union-attr]
-                try:
-                    side.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    side.kill()
-                    side.wait()
+                side.kill()
+                side.wait()
+
+
+def compile_cache(folder: Path | None) -> dict[str, str]:
+    """The environment that gives a side's process JAX's persistent compilation cache in `folder`
+    (every entry kept), or none. JAX reads these variables at import, whatever the tree's code."""
+    if folder is None:
+        return {}
+    return {"JAX_ENABLE_COMPILATION_CACHE": "true", "JAX_COMPILATION_CACHE_DIR": str(folder),
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0", "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
 
 
 def summary(pairs: list[list[list[float]]]) -> dict[str, float]:
@@ -230,14 +240,21 @@ def case_name(workload: str, framework: str, mode: str) -> str:
     return f"test_{workload}[{framework}-{mode}-cpu-{SIZES[workload][0]}-steady]"
 
 
+def stage_names(names) -> list[str]:
+    """The node ids among `names` whose benchmarks the paired stage judges."""
+    judged = {case_name(*c) for c in STAGE_CASES}
+    return [n for n in names if n.split("::")[-1] in judged]
+
+
 def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision], budget: float,
-                 threshold: float, keep: Path | None = None) -> tuple[list[Decision], list[str]]:
+                 threshold: float, folder: Path, keep: Path | None = None) -> tuple[list[Decision], list[str]]:
     """make compare's --paired: the STAGE_CASES among `decisions` (the time rounds' benchmarks)
     judged again by pairs of fresh processes, one a side, each building all of them and taking
     turns on the whole machine (pair()), as many pairs as fit in `budget` seconds (at most
     STAGE_MAX_PAIRS); each is decided on its pairs' medians over STAGE_TURNS turns
     (decide_paired), and that decision, marked paired, replaces the unpaired one (with fewer than
-    PAIRED_MIN pairs, too few for the interval, the unpaired ones stand). Returns the
+    PAIRED_MIN pairs, too few for the interval, the unpaired ones stand); each side's JAX compile
+    cache lives in `folder`, filled by the first pair. Returns the
     decisions and the notes for ab.md. With `keep`, each benchmark's pairs are also written there as
     paired-<framework>-<mode>-<workload>.json, a file --validate reads."""
     names = {d.name.split("::")[-1]: d.name for d in decisions}
@@ -250,11 +267,12 @@ def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision],
     costs: list[float] = []
     print(f"reporting.ab: the paired stage: {len(cases)} benchmark(s), pairs of processes taking turns, "
           f"{budget:.0f} s left", flush=True)
-    while len(pairs) < STAGE_MAX_PAIRS and (not costs or time.monotonic() - started + max(costs) <= budget):
+    while len(pairs) < STAGE_MAX_PAIRS and (not costs or time.monotonic() - started + max(costs[1:] or costs) <= budget):
+        # (the first pair also fills the compile caches: the later ones say what another costs)
         t0 = time.monotonic()
         try:
             pairs.append(pair([trees["base"], trees["head"]], [f"base {commit[:12]}", "head (this tree)"], cases,
-                              STAGE_TURNS, rng))
+                              STAGE_TURNS, rng, caches=[folder / "paired-cache-base", folder / "paired-cache-head"]))
         except BadInput as e:  # a side that cannot build the steps (a base too old): the rounds' work is kept
             print(f"reporting.ab: the paired stage stopped: {e}", flush=True)
             return decisions, [f"the paired stage stopped: {e}; the time rounds' decisions stand"]
@@ -359,11 +377,12 @@ def main(argv: list[str] | None = None) -> int:
                 base, commit = stack.enter_context(worktree(args.base))
             else:
                 base, commit = ROOT, "this tree"
+            caches = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pingpong-caches-")))
             rng, pairs, started = random.Random(0), [], time.monotonic()
             for n in range(args.pairs):
                 pairs.append(pair([base, ROOT], [f"base {commit[:12]}", "head (this tree)"],
                                   [(args.workload, args.framework, args.mode, args.window)], args.turns, rng,
-                                  args.one_thread, args.gap)[0])
+                                  args.one_thread, args.gap, [caches / "base", caches / "head"])[0])
                 print(f"pair {n + 1}/{args.pairs}: first turn base {pairs[-1][0][0] * 1e3:.3f} ms, "
                       f"head {pairs[-1][0][1] * 1e3:.3f} ms", flush=True)
             report(args, pairs, time.monotonic() - started, commit[:12])

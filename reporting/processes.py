@@ -21,6 +21,14 @@ def pytest_command(json_path: Path, pytest_args: list[str], selection: list[str]
             "-p", "no:cacheprovider", f"--benchmark-json={json_path}"]
 
 
+def collected(tree: Path, pytest_args: list[str]) -> list[str]:
+    """The node ids PYTEST ARGS select in `tree`, collected, not run."""
+    cmd = [sys.executable, "-m", "pytest", "benchmarks", *pytest_args, "--collect-only", "-q", "-p", "no:cacheprovider"]
+    done = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
+    check_exit(done.returncode, tree, cmd)
+    return [line for line in done.stdout.splitlines() if "::" in line]
+
+
 def check_exit(code: int, tree: Path, cmd: list[str]) -> None:
     if code != 0:
         raise BadInput(tree, f"the benchmark run exited {code}: nothing to compare (run `{' '.join(cmd[1:])}` there)")

@@ -44,6 +44,17 @@ def too_short(first_round_s: float, budget: float, before: float = 0.0, first: i
             f"time (a budget of about {need:.0f} s would decide)")
 
 
+def gave_way(round_s: float, args: argparse.Namespace) -> str:
+    """The note when the time rounds stop after their first, too short to reach a decision, and
+    leave their time to the paired stage."""
+    first = first_look(args.duet)
+    need = math.ceil(((first + 1) * round_s + args.budget - args.time_budget) / 100) * 100
+    return (f"the time rounds stopped after their first: a round took {round_s:.0f} s, so the {args.time_budget:.0f} s "
+            f"that counting and the paired stage's share (--paired {args.paired:g}) left them fits fewer than the "
+            f"{first} processes a side a first decision needs; their time went to the paired stage, and the benchmarks "
+            f"it does not judge are left to instructions (a budget of about {need:.0f} s would give the rounds a decision)")
+
+
 def fits(counter: int, spent: float, cost: float, budget: float, duet: bool) -> bool:
     """Whether another round of a kind (counter: rounds of that kind so far) fits in `budget`. Duet
     rounds come in pairs, so that each side runs as often on one core as on the other: after an odd

@@ -130,6 +130,12 @@ def test_one_word_from_both_signals(time_word, count_word, word):
     assert ab.combined(d, count) == word
 
 
+@pytest.fixture(autouse=True)
+def no_default_paired_stage(monkeypatch):
+    """The paired stage runs real processes: off by default here (tests/test_pingpong.py has its tests)."""
+    monkeypatch.setattr(ab, "PAIRED_S", 0)
+
+
 def doctored_processes(monkeypatch, calls: list):
     def fake_measure(tree, json_path, pytest_args, selection):
         calls.append(pytest_args)

@@ -139,6 +139,17 @@ def test_one_pair_of_processes_times_every_case_it_builds_in_turns():
     assert all(0 < x < 1 for turns in result for turn in turns for x in turn)
 
 
+def test_each_side_of_a_pair_keeps_its_own_jax_compile_cache(tmp_path):
+    pytest.importorskip("jax")
+    cases = [("jit_elementwise", "jax", "jit", 0.01)]
+    caches = [tmp_path / "base", tmp_path / "head"]
+    for _ in range(2):  # the first pair fills each side's cache, the second loads from it
+        result = pingpong.pair([ROOT, ROOT], ["base", "head"], cases, 1, random.Random(0), caches=caches)
+        assert all(0 < x < 1 for x in result[0][0])
+    assert all(any(c.iterdir()) for c in caches)
+    assert pingpong.compile_cache(None) == {}
+
+
 def _decision(case: tuple[str, str, str], verdict: str = "undecided") -> sequential.Decision:
     return sequential.Decision("benchmarks/test_mlp.py::" + pingpong.case_name(*case), verdict, 3.0, -30.0, 40.0, 8, 8)
 
@@ -148,7 +159,7 @@ def test_the_paired_stage_judges_its_cases_among_the_selection_and_replaces_thei
     rng = random.Random(3)
     calls = []
 
-    def fake_pair(trees, names, cases, turns, rng_, one_thread=False, gap=0.0):
+    def fake_pair(trees, names, cases, turns, rng_, one_thread=False, gap=0.0, caches=None):
         calls.append([c[:3] for c in cases])
         assert [c[3] for c in cases] == [0.2, 0.2]  # 0.5 s for jax-eager's step only
         # per case: a host factor shared by the turn's two windows; head 20% slower in the jax-jit step only
@@ -159,7 +170,7 @@ def test_the_paired_stage_judges_its_cases_among_the_selection_and_replaces_thei
     jit, eager = ("mlp_train_step", "jax", "jit"), ("mlp_train_step", "torch", "eager")
     other = sequential.Decision("benchmarks/test_matmul.py::test_matmul[jax-jit-cpu-size256-steady]", "same", 1, -2, 3, 8, 8)
     decisions, (note,) = pingpong.paired_stage({"base": ROOT, "head": ROOT}, "abc", [_decision(jit), _decision(eager),
-                                                                                     other], 1e6, 10, tmp_path / "kept")
+                                                                                     other], 1e6, 10, tmp_path, tmp_path / "kept")
     assert len(calls) == pingpong.STAGE_MAX_PAIRS and calls[0] == [jit, eager]  # jax-eager was not selected
     kept = pingpong.read_pairs(tmp_path / "kept" / "paired-jax-jit-mlp_train_step.json")
     assert len(kept) == pingpong.STAGE_MAX_PAIRS and len(kept[0]) == pingpong.STAGE_TURNS
@@ -170,31 +181,32 @@ def test_the_paired_stage_judges_its_cases_among_the_selection_and_replaces_thei
     assert note.startswith("time of 2 benchmark(s) judged paired") and "30 pairs" in note and "Only" not in note
 
 
-def test_the_paired_stage_stops_at_its_budget_and_says_too_few_pairs(monkeypatch):
-    def slow_pair(trees, names, cases, turns, rng_, one_thread=False, gap=0.0):
+def test_the_paired_stage_stops_at_its_budget_and_says_too_few_pairs(monkeypatch, tmp_path):
+    def slow_pair(trees, names, cases, turns, rng_, one_thread=False, gap=0.0, caches=None):
         time.sleep(0.05)
         return [[[2e-3, 2e-3]] * turns for _ in cases]
     monkeypatch.setattr(pingpong, "pair", slow_pair)
     windows = []
     monkeypatch.setattr(pingpong, "pair", lambda *a, **k: windows.append(a[2][0][3]) or slow_pair(*a, **k))
     unpaired = [_decision(("mlp_train_step", "jax", "eager"), "same")]
-    decisions, (note,) = pingpong.paired_stage({"base": ROOT, "head": ROOT}, "abc", unpaired, 0.12, 10)
+    decisions, (note,) = pingpong.paired_stage({"base": ROOT, "head": ROOT}, "abc", unpaired, 0.12, 10, tmp_path)
     assert 1 <= len(windows) <= 3 and set(windows) == {0.5}  # jax-eager's slower step: 0.5 s windows
     assert decisions == unpaired  # too few pairs for the interval: the time rounds' decision stands
     assert "fewer than the 11 its 99.9% interval needs, so the time rounds' decisions stand for jax-eager" in note
     unjudged = [sequential.Decision("benchmarks/test_matmul.py::test_matmul[jax-jit-cpu-size256-steady]", "same", 0, -1,
                                     1, 8, 8)]
-    assert pingpong.paired_stage({}, "abc", unjudged, 10, 10) == (unjudged, [
+    assert pingpong.paired_stage({}, "abc", unjudged, 10, 10, tmp_path) == (unjudged, [
         "--paired: none of the selected benchmarks is one the paired stage judges (the steady CPU MLP train step at "
         "batch 64: jax-jit, jax-eager, torch-eager)"])
 
 
-def test_a_side_that_cannot_build_the_steps_stops_the_paired_stage_and_the_rounds_decisions_stand(monkeypatch):
-    def failing_pair(trees, names, cases, turns, rng_, one_thread=False, gap=0.0):
+def test_a_side_that_cannot_build_the_steps_stops_the_paired_stage_and_the_rounds_decisions_stand(monkeypatch,
+                                                                                                  tmp_path):
+    def failing_pair(trees, names, cases, turns, rng_, one_thread=False, gap=0.0, caches=None):
         raise pingpong.BadInput(names[0], "its ping-pong side did not start (exit 1: ImportError: no pingpong)")
     monkeypatch.setattr(pingpong, "pair", failing_pair)
     unpaired = [_decision(("mlp_train_step", "torch", "eager"), "same")]
-    decisions, (note,) = pingpong.paired_stage({"base": ROOT, "head": ROOT}, "abc", unpaired, 100, 10)
+    decisions, (note,) = pingpong.paired_stage({"base": ROOT, "head": ROOT}, "abc", unpaired, 100, 10, tmp_path)
     assert decisions == unpaired
     assert note.startswith("the paired stage stopped: base abc: its ping-pong side did not start")
     assert note.endswith("the time rounds' decisions stand")

@@ -7,6 +7,8 @@ import argparse
 import json
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -351,6 +353,13 @@ def test_no_arguments_says_which_run_it_picked(tmp_path, capsys, monkeypatch):
     assert f"> No RUN.json given: picked the newest run in .benchmarks/, {newest.relative_to(tmp_path)}" in out
 
 
+@pytest.fixture(autouse=True)
+def no_default_paired_stage(monkeypatch):
+    """These tests doctor the time rounds' processes; the paired stage runs real ones, so it is off by
+    default here (PAIRED_S 0) and faked where a test is about it (below, and tests/test_pingpong.py)."""
+    monkeypatch.setattr("reporting.ab.PAIRED_S", 0)
+
+
 def doctored_ab(monkeypatch, slow_head_processes: int = 10 ** 6, slow_base_alone: int = 0) -> list:
     """reporting.ab's processes doctored: each side's values vary by a few % from process to process,
     and the first `slow_head_processes` head processes that measure SLOWED run it 30% slower (the
@@ -545,7 +554,7 @@ def test_ab_paired_judges_the_mlp_train_steps_again_and_its_slower_fails_the_gat
     doctored_ab(monkeypatch, slow_head_processes=0)
     rng = np.random.default_rng(1)
 
-    def fake_pair(trees, names, cases, turns, rng_, one_thread=False, gap=0.0):
+    def fake_pair(trees, names, cases, turns, rng_, one_thread=False, gap=0.0, caches=None):
         assert trees[1] == ROOT and names[0].startswith("base ")
         return [[[2e-3 * f, 2e-3 * f * (1.2 if c[:3] == ("mlp_train_step", "jax", "jit") else 1.0)
                   * (1 + 0.002 * rng.standard_normal())] for f in rng.uniform(1, 1.8, turns)] for c in cases]
@@ -564,3 +573,101 @@ def test_ab_paired_judges_the_mlp_train_steps_again_and_its_slower_fails_the_gat
     md = (tmp_path / "out" / "ab.md").read_text()
     assert "(slower, paired) | " in md and f"| {pingpong.STAGE_MAX_PAIRS} pairs |" in md
     assert "judged paired (marked paired" in md
+
+
+def fake_paired_stage(monkeypatch) -> list:
+    """reporting.ab's paired stage faked: it records the budget it was given and the benchmarks, and
+    judges nothing. Returns the calls: (budget, node ids)."""
+    from reporting import ab
+
+    calls: list = []
+
+    def stage(trees, commit, decisions, budget, threshold, folder, keep=None):
+        calls.append((budget, [d.name for d in decisions]))
+        return decisions, ["paired stage ran"]
+    monkeypatch.setattr(ab, "paired_stage", stage)
+    return calls
+
+
+def test_the_default_budget_keeps_the_paired_stage_its_share_from_counting_first(monkeypatch):
+    from reporting import ab
+
+    monkeypatch.setattr(ab, "PAIRED_S", 200)
+    shares = []
+    monkeypatch.setattr("reporting.instructions.count_sides",
+                        lambda trees, args, folder, timeout: shares.append(timeout) or ({}, "no valgrind"))
+    for argv, paired, share in ((["--budget", "600"], 200, 400), (["--budget", "500"], 0, 400),
+                                (["--budget", "900", "--paired", "600"], 600, 300), (["--paired", "0"], 0, 400)):
+        args = ab.parse_args(["--base", "HEAD", *argv])
+        assert args.paired == paired
+        ab.count_instructions({}, args, Path("."))
+        assert shares[-1] == share
+    assert ab.parse_args(["--base", "HEAD", "--signals", "instructions"]).paired == 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--paired", "600"], "--paired 600 leaves nothing of --budget 600: make it smaller, or --paired 0"),
+    (["--paired", "-5"], "argument --paired: '-5' is not 0 or a positive number of seconds (ASCII digits)"),
+])
+def test_a_paired_share_that_cannot_be_is_one_line(argv, message, capsys):
+    from reporting import ab
+
+    with pytest.raises(SystemExit) as exc:
+        ab.parse_args(["--base", "HEAD", *argv])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err == f"python -m reporting.ab: error: {message}\n"
+
+
+def test_rounds_too_short_for_a_decision_stop_after_their_first_and_the_paired_stage_gets_their_time(
+        tmp_path, capsys, monkeypatch):
+    from reporting import ab
+
+    calls = doctored_ab(monkeypatch)
+    stage = fake_paired_stage(monkeypatch)
+    monkeypatch.setattr(ab, "too_short", lambda *a, **k: "too short")
+    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--signals", "time", "--paired", "200", "--",
+                    "-k", "steady"])
+    capsys.readouterr()
+    assert code == 0 and len(calls) == 2  # one round: a process a side
+    (budget, names), = stage
+    assert budget > 590 and any(n.endswith(SLOWED) for n in names)  # everything the one round left
+    notes = json.loads((tmp_path / "out" / "ab.json").read_text())["notes"]
+    assert notes[0].startswith("the time rounds stopped after their first: a round took ") and "paired stage ran" in notes
+    assert "their time went to the paired stage, and the benchmarks it does not judge are left to instructions" in notes[0]
+
+
+def test_when_counting_leaves_only_the_paired_share_no_round_runs_and_every_selected_benchmark_is_listed(
+        tmp_path, capsys, monkeypatch):
+    from reporting import ab
+
+    calls = doctored_ab(monkeypatch)
+    stage = fake_paired_stage(monkeypatch)
+    names = [b["fullname"] for b in load()["benchmarks"] if b["fullname"].endswith("steady]")]
+    monkeypatch.setattr(ab, "collected", lambda tree, pytest_args: names)
+    monkeypatch.setattr(ab, "count_instructions", lambda trees, args, folder: (time.sleep(0.3), ({}, ""))[1])
+    code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "0.5", "--paired", "0.3", "--",
+                    "-k", "steady"])
+    capsys.readouterr()
+    assert code == 0 and calls == []  # no round ran
+    assert stage and stage[0][1] == names
+    doc = json.loads((tmp_path / "out" / "ab.json").read_text())
+    assert doc["notes"][0].startswith("the time rounds did not run: counting left ")
+    assert {d["name"] for d in doc["decisions"]} == set(names) and all(d["n_base"] == 0 for d in doc["decisions"])
+    assert "| not timed |" in (tmp_path / "out" / "ab.md").read_text()
+
+
+def test_a_selection_without_the_paired_stages_benchmarks_gives_its_share_back_to_the_rounds(tmp_path, capsys,
+                                                                                              monkeypatch):
+    from reporting import ab
+
+    doctored_ab(monkeypatch)
+    stage = fake_paired_stage(monkeypatch)
+    monkeypatch.setattr(ab, "stage_names", lambda names: [])
+    budgets = []
+    real = ab.sequential
+    monkeypatch.setattr(ab, "sequential", lambda trees, args, folder: (real(trees, args, folder),
+                                                                       budgets.append(args.time_budget))[0])
+    ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--signals", "time", "--paired", "200", "--",
+             "-k", "steady"])
+    capsys.readouterr()
+    assert stage == [] and budgets[0] > 590
