@@ -38,15 +38,18 @@ def build(workload: str, framework: str, mode: str):
     return call
 
 
+MIN_STEPS = 5  # a window holds at least this many steps: one stalled step is never a window's fastest
+
+
 def window(call, seconds: float) -> float:
-    """The fastest synced step in a window of `seconds`."""
-    best, end = math.inf, time.perf_counter() + seconds
+    """The fastest synced step in a window of `seconds` (and of MIN_STEPS steps at least)."""
+    best, end, n = math.inf, time.perf_counter() + seconds, 0
     while True:
         t0 = time.perf_counter()
         call()
         t1 = time.perf_counter()
-        best = min(best, t1 - t0)
-        if t1 >= end:
+        best, n = min(best, t1 - t0), n + 1
+        if t1 >= end and n >= MIN_STEPS:
             return best
 
 

@@ -129,7 +129,7 @@ def finished(trees: dict[str, Path], folder: Path, stopped: str) -> tuple[dict[s
     if not both:
         return {}, f"{stopped} before both sides had counted a benchmark: not compared"
     return ({side: {name: value for name, value in counts.items() if name in both} for side, counts in sides.items()},
-            f"{stopped}: {len(both)} benchmarks counted on both sides, the others by time only")
+            f"{stopped}: {len(both)} benchmarks counted on both sides, the others by time alone, where timed")
 
 
 def compare(base: dict[str, float], head: dict[str, float], threshold: float = THRESHOLD_PCT) -> list[Count]:

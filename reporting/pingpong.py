@@ -275,7 +275,8 @@ def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision],
                               STAGE_TURNS, rng, caches=[folder / "paired-cache-base", folder / "paired-cache-head"]))
         except BadInput as e:  # a side that cannot build the steps (a base too old): the rounds' work is kept
             print(f"reporting.ab: the paired stage stopped: {e}", flush=True)
-            return decisions, [f"the paired stage stopped: {e}; the time rounds' decisions stand"]
+            return decisions, [f"the paired stage stopped: {e}; the time rounds' decisions stand "
+                               "(undecided where the rounds did not run)"]
         costs.append(time.monotonic() - t0)
         print(f"reporting.ab: paired: pair {len(pairs)} ({time.monotonic() - started:.0f} s)", flush=True)
     if keep:
@@ -284,7 +285,8 @@ def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision],
                        {"base": commit, "window_s": window, "turns": STAGE_TURNS, "pairs": [p[i] for p in pairs]})
     if len(pairs) < PAIRED_MIN:
         return decisions, [f"the paired stage ran {len(pairs)} pairs of processes in its {budget:.0f} s, fewer than the "
-                           f"{PAIRED_MIN} its {CONFIDENCE:.1%} interval needs, so the time rounds' decisions stand for "
+                           f"{PAIRED_MIN} its {CONFIDENCE:.1%} interval needs, so the time rounds' decisions "
+                           "(undecided where they did not run) stand for "
                            f"{', '.join(c[1] + '-' + c[2] for c in cases)} (a pair took about "
                            f"{statistics.median(costs):.0f} s here: about {math.ceil(PAIRED_MIN * max(costs) / 10) * 10:.0f} s "
                            "would do; --paired S)"]

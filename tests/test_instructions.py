@@ -252,7 +252,7 @@ def test_counting_stopped_at_its_share_compares_what_both_sides_finished(tmp_pat
     sides, note = counting.count_sides(trees, [], tmp_path, timeout=1)
     assert sides == {"base": {"a": 10.0, "b": 20.0}, "head": {"a": 10.0, "b": 21.0}}
     assert note == "counting was stopped at its share of the budget (1 s): 2 benchmarks counted on both sides, " \
-                   "the others by time only"
+                   "the others by time alone, where timed"
     assert not list(tmp_path.glob("dumps-*"))  # removed
     written["head"] = {}
     assert counting.count_sides(trees, [], tmp_path, timeout=1) == (
@@ -265,7 +265,8 @@ def test_ab_with_part_of_the_counts_judges_those_and_says_why_the_others_are_not
     doctored_processes(monkeypatch, calls)
     names = [b["fullname"] for b in load()["benchmarks"]]
     counted = {n: 1e6 for n in names if n.endswith(SLOWED)}
-    note = "counting was stopped at its share of the budget (420 s): 1 benchmarks counted on both sides, the others by time only"
+    note = ("counting was stopped at its share of the budget (420 s): 1 benchmarks counted on both sides, the others by "
+            "time alone, where timed")
     monkeypatch.setattr(
         "reporting.instructions.count_sides", lambda *a: ({"base": counted, "head": {n: 1.08e6 for n in counted}}, note))
     code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "30", "--", "-k", "steady"])

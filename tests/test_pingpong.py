@@ -192,7 +192,8 @@ def test_the_paired_stage_stops_at_its_budget_and_says_too_few_pairs(monkeypatch
     decisions, (note,) = pingpong.paired_stage({"base": ROOT, "head": ROOT}, "abc", unpaired, 0.12, 10, tmp_path)
     assert 1 <= len(windows) <= 3 and set(windows) == {0.5}  # jax-eager's slower step: 0.5 s windows
     assert decisions == unpaired  # too few pairs for the interval: the time rounds' decision stands
-    assert "fewer than the 11 its 99.9% interval needs, so the time rounds' decisions stand for jax-eager" in note
+    assert ("fewer than the 11 its 99.9% interval needs, so the time rounds' decisions (undecided where they did not run) "
+            "stand for jax-eager") in note
     unjudged = [sequential.Decision("benchmarks/test_matmul.py::test_matmul[jax-jit-cpu-size256-steady]", "same", 0, -1,
                                     1, 8, 8)]
     assert pingpong.paired_stage({}, "abc", unjudged, 10, 10, tmp_path) == (unjudged, [
@@ -209,4 +210,17 @@ def test_a_side_that_cannot_build_the_steps_stops_the_paired_stage_and_the_round
     decisions, (note,) = pingpong.paired_stage({"base": ROOT, "head": ROOT}, "abc", unpaired, 100, 10, tmp_path)
     assert decisions == unpaired
     assert note.startswith("the paired stage stopped: base abc: its ping-pong side did not start")
-    assert note.endswith("the time rounds' decisions stand")
+    assert note.endswith("the time rounds' decisions stand (undecided where the rounds did not run)")
+
+
+def test_a_window_holds_at_least_min_steps_so_one_stalled_step_is_never_its_fastest():
+    from benchmarks import pingpong as child
+
+    durations = iter([0.05, 0.001, 0.001, 0.001, 0.002, 0.001])  # a stall longer than the window, then normal steps
+    calls = []
+
+    def step():
+        calls.append(1)
+        time.sleep(next(durations))
+    best = child.window(step, 0.01)
+    assert len(calls) == child.MIN_STEPS and best < 0.01
