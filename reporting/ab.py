@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import signal
@@ -40,7 +39,7 @@ import time
 from pathlib import Path
 
 from reporting import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_REGRESSION, ROOT, BadInput
-from reporting.args import Parser, folder_name, percentage, positive_float, positive_int, seconds
+from reporting.args import Parser, check_folder, folder_name, percentage, positive_float, positive_int, seconds
 from reporting.escape import for_markdown, for_terminal, for_terminal_lines
 from reporting.instructions import THRESHOLD_PCT, Count, aa_noise, count_instructions
 from reporting.pingpong import paired_hint, paired_stage, stage_names
@@ -306,17 +305,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def check_folder(path: Path, option: str) -> None:
-    """BadInput unless `path` is a folder this process can write into, or can be made one: checked
-    before anything is measured, so that a bad --out or --keep cannot cost the whole budget's work."""
-    existing = next(p for p in (path, *path.parents) if os.path.lexists(p))  # "." or "/" at the latest
-    if not existing.is_dir():
-        what = "an existing file" if existing.is_file() else "not a folder"
-        raise BadInput(path, f"{option} is {what}" if existing == path else f"{option}: {existing} is {what}")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise BadInput(path, f"{option}: {existing} is not writable")
-
-
 def check_outputs(args: argparse.Namespace) -> None:
     check_folder(args.out, "--out")
     if args.keep is not None:
@@ -384,7 +372,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    before = signal.signal(signal.SIGTERM, _terminate)  # given back after: a caller's own handling stands
     try:
         return run(args)
     except BadInput as exc:
@@ -393,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001
         print(for_terminal(f"reporting.ab: internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""What the command lines of report.py, reporting.ab and reporting.calibrate share.
+"""What the command lines of report.py, reporting.ab and reporting.calibrate share (their parsers, the output folders' check).
 
 The numeric parsers take ASCII digits only: float() also takes '²' or '١٢' (Unicode digits),
 '1_0', surrounding whitespace, 'nan' and 'inf'.
@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 from pathlib import Path
 
-from reporting import EXIT_BAD_INPUT
+from reporting import EXIT_BAD_INPUT, BadInput
 
 ASCII_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 MAX_CHARS = 30  # a longer number is refused, not read
@@ -70,3 +71,14 @@ def folder_name(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty folder name would be the current folder; name a folder of its own")
     return Path(text)
+
+
+def check_folder(path: Path, option: str) -> None:
+    """BadInput unless `path` is a folder this process can write into, or can be made one: checked
+    before anything is measured, so that a bad --out or --keep cannot cost the whole budget's work."""
+    existing = next(p for p in (path, *path.parents) if os.path.lexists(p))  # "." or "/" at the latest
+    if not existing.is_dir():
+        what = "an existing file" if existing.is_file() else "not a folder"
+        raise BadInput(path, f"{option} is {what}" if existing == path else f"{option}: {existing} is {what}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise BadInput(path, f"{option}: {existing} is not writable")

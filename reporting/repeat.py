@@ -21,8 +21,7 @@ import time
 from pathlib import Path
 
 from reporting import EXIT_BAD_INPUT, EXIT_OK, ROOT, BadInput
-from reporting.ab import check_folder
-from reporting.args import Parser, folder_name, positive_float
+from reporting.args import Parser, check_folder, folder_name, positive_float
 from reporting.escape import for_terminal
 from reporting.processes import SHORT_ARGS
 from reporting.ratios import CONFIDENCE

@@ -671,3 +671,16 @@ def test_a_selection_without_the_paired_stages_benchmarks_gives_its_share_back_t
              "-k", "steady"])
     capsys.readouterr()
     assert stage == [] and budgets[0] > 590
+
+
+def test_ab_gives_back_the_callers_sigterm_handling(tmp_path, capsys):
+    """reporting.ab turns SIGTERM into an orderly exit (its worktree removed) while it runs, and gives
+    the caller's handler back when it returns (a test run calling it in-process stays stoppable)."""
+    import signal
+
+    from reporting import ab
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert ab.main(["--base", "no-such-ref-xyz", "--out", str(tmp_path / "out")]) == 2
+    capsys.readouterr()
+    assert signal.getsignal(signal.SIGTERM) is before
