@@ -29,6 +29,7 @@ then the paired stage has their time, and the other benchmarks instructions only
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import shutil
@@ -172,6 +173,8 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path
         print(f"reporting.ab: {note}", flush=True)
     confirmations.update({name: confirmation(name) for name in pending})  # the budget ended first
     decisions = sides.decisions(args.threshold)
+    if not looked and not args.rounds:  # too few processes for an interval: no change figure without its spread
+        decisions = [dataclasses.replace(d, change_pct=None, low_pct=None, high_pct=None) for d in decisions]
     if not args.rounds:  # --rounds N: decided once at the end, nothing confirmed
         decisions = [settle(d, confirmations.get(d.name)) for d in decisions]
     final = {d.name: d for d in decisions}
@@ -214,7 +217,8 @@ def instruction_cell(count: Count | None, noise: dict[str, float], compared: boo
 
 def time_cell(d: Decision, args: argparse.Namespace, confirmation: Confirmation | None = None) -> str:
     if d.change_pct is None:
-        return "not timed (--signals instructions)" if args.signals == "instructions" else "not timed"
+        return "not timed (--signals instructions)" if args.signals == "instructions" else (
+            f"not judged ({d.n_base} / {d.n_head} processes: too few)" if d.n_base else "not timed")
     said = {True: ", confirmed", False: ", read slower once, not confirmed", None: ", read slower once, not yet confirmed"}
     return f"{d.change_pct:+.1f}% ({d.verdict}{', paired' if d.paired else ''}" \
         f"{said[confirmation.confirmed] if confirmation and not d.paired else ''})"

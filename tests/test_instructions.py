@@ -326,8 +326,10 @@ def test_time_rounds_that_end_before_a_first_decision_say_so(tmp_path, capsys, m
     monkeypatch.setattr(rounds, "last_round", lambda number, spent, last, args, reserve=0.0: number >= 3)
     code = ab.main(["--base", "HEAD", "--out", str(tmp_path / "out"), "--budget", "30", "--", "-k", "steady"])
     assert code == 0 and len(calls) == 6
+    md = (tmp_path / "out" / "ab.md").read_text()
     assert "Note: the time rounds ended after 3 process(es) a side, fewer than the 7 a first decision needs: " \
-           "time decided nothing" in (tmp_path / "out" / "ab.md").read_text()
+           "time decided nothing" in md
+    assert "| not judged (3 / 3 processes: too few) |" in md and "% (undecided)" not in md  # no figure without its spread
 
 
 def test_an_aa_noise_file_from_make_compare_results_pairs_each_base_with_its_head(tmp_path, capsys):

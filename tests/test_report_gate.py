@@ -634,6 +634,7 @@ def test_rounds_too_short_for_a_decision_stop_after_their_first_and_the_paired_s
     notes = json.loads((tmp_path / "out" / "ab.json").read_text())["notes"]
     assert notes[0].startswith("the time rounds stopped after their first: a round took ") and "paired stage ran" in notes
     assert "their time went to the paired stage, and the benchmarks it does not judge are left to instructions" in notes[0]
+    assert all(d["change_pct"] is None for d in ab_decisions(tmp_path / "out").values())  # one process a side: no figure
 
 
 def test_when_counting_leaves_only_the_paired_share_no_round_runs_and_every_selected_benchmark_is_listed(
