@@ -64,6 +64,7 @@ from reporting.worktree import worktree
 BUDGET_S = 600  # seconds of measuring; what a round costs on a given machine is in docs/regression-gate.md
 COUNT_BUDGET_S = 400  # at most this much of it counting instructions (both sides at once); time gets the rest
 PAIRED_S = 200  # the paired stage's share of it (about 12 pairs of processes here): the MLP train steps' time
+ROUNDS_MIN_S = 120  # the rounds' first decision: 8 duet rounds, at least 15 s each on the VMs measured (docs)
 SEED = 0
 
 
@@ -187,15 +188,17 @@ def sequential(trees: dict[str, Path], args: argparse.Namespace, folder: Path
 def time_rounds(trees: dict[str, Path], args: argparse.Namespace, folder: Path, started: float
                 ) -> tuple[list[Decision], Sides, dict[str, Confirmation]]:
     """The time rounds, with what counting and the paired stage's share left of the budget; none when
-    that is nothing and the paired stage has benchmarks to judge (then each selected benchmark, untimed)."""
+    that is under ROUNDS_MIN_S and the paired stage has benchmarks to judge (then each selected
+    benchmark, untimed, and the paired stage gets it)."""
     args.time_budget = max(0.0, args.budget - (time.monotonic() - started) - args.paired)
-    if args.paired and args.time_budget <= 0 and not args.rounds:
+    if args.paired and args.time_budget < ROUNDS_MIN_S and not args.rounds:
         names = collected(trees["head"], args.pytest_args)
         if stage_names(names):
             sides = Sides()
-            sides.notes.append(f"the time rounds did not run: counting left {args.budget - (time.monotonic() - started):.0f} s, "
-                               f"no more than the paired stage's share (--paired {args.paired:g}), so the benchmarks it "
-                               "does not judge are left to instructions (a larger budget gives the rounds time)")
+            sides.notes.append(f"the time rounds did not run: beside the paired stage's share (--paired {args.paired:g}) "
+                               f"counting left them {args.time_budget:.0f} s, under the {ROUNDS_MIN_S} s their first "
+                               "decision needs at the least, so the paired stage has it and the benchmarks it does not "
+                               "judge are left to instructions (a larger budget gives the rounds time)")
             return [Decision(n, "undecided", None, None, None, 0, 0) for n in names], sides, {}
         args.time_budget, args.paired = args.time_budget + args.paired, 0.0
     return sequential(trees, args, folder)

@@ -652,7 +652,8 @@ def test_when_counting_leaves_only_the_paired_share_no_round_runs_and_every_sele
     assert code == 0 and calls == []  # no round ran
     assert stage and stage[0][1] == names
     doc = json.loads((tmp_path / "out" / "ab.json").read_text())
-    assert doc["notes"][0].startswith("the time rounds did not run: counting left ")
+    assert doc["notes"][0].startswith("the time rounds did not run: beside the paired stage's share (--paired 0.3) "
+                                      "counting left them ")
     assert {d["name"] for d in doc["decisions"]} == set(names) and all(d["n_base"] == 0 for d in doc["decisions"])
     assert "| not timed |" in (tmp_path / "out" / "ab.md").read_text()
 
