@@ -105,6 +105,9 @@ regress: $(STAMP)
 # would make each round about half as long again, too few rounds beside the counting (measured: docs);
 # `make compare COMPARE_K="steady and torch-compile"` times them in a duet of their own (time only:
 # Inductor-compiled code is not counted).
+# 200 s of BUDGET (kept from counting's 400 s share first) go to the CPU MLP train steps judged by pairs
+# of processes taking turns (--paired; 0: none); the rounds run on what is left, when it can reach a
+# decision (at the default BUDGET here it usually cannot: then the other benchmarks have instructions only).
 # slower / faster / same / undecided per benchmark (a time "slower" only once 6 more processes a side,
 # or 12 when the first 6 are too noisy, confirm it); exit 1 only when one is slower.
 BASE ?= $(shell git merge-base HEAD '@{upstream}' 2>/dev/null || git rev-parse HEAD~1)
