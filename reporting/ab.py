@@ -63,8 +63,8 @@ from reporting.worktree import worktree
 
 BUDGET_S = 600  # seconds of measuring; what a round costs on a given machine is in docs/regression-gate.md
 COUNT_BUDGET_S = 400  # at most this much of it counting instructions (both sides at once); time gets the rest
-PAIRED_S = 200  # the paired stage's share of it (about 12 pairs of processes here): the MLP train steps' time
-ROUNDS_MIN_S = 120  # the rounds' first decision: 8 duet rounds, at least 15 s each on the VMs measured (docs)
+PAIRED_S = 200  # the paired stage's share of it, for the MLP train steps' time (what it holds: docs/regression-gate.md)
+ROUNDS_MIN_S = 120  # the least the rounds' first decision (8 duet rounds) took on the VMs measured (docs/regression-gate.md)
 SEED = 0
 
 
