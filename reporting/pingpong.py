@@ -49,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -120,11 +121,13 @@ def pair(trees: list[Path], names: list[str], cases: list[Case], turns: int, rng
 
 def compile_cache(folder: Path | None) -> dict[str, str]:
     """The environment that gives a side's process JAX's persistent compilation cache in `folder`
-    (every entry kept), or none. JAX reads these variables at import, whatever the tree's code."""
+    (benchmarks' own settings, as variables), or none. JAX reads them at import, whatever the tree's code."""
     if folder is None:
         return {}
-    return {"JAX_ENABLE_COMPILATION_CACHE": "true", "JAX_COMPILATION_CACHE_DIR": str(folder),
-            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0", "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
+    from benchmarks.plugin.session import jax_cache_settings
+
+    return {name.upper(): str(value).lower() if isinstance(value, bool) else str(value)
+            for name, value in jax_cache_settings(folder).items()}
 
 
 def summary(pairs: list[list[list[float]]]) -> dict[str, float]:
@@ -240,10 +243,9 @@ def case_name(workload: str, framework: str, mode: str) -> str:
     return f"test_{workload}[{framework}-{mode}-cpu-{SIZES[workload][0]}-steady]"
 
 
-def stage_names(names) -> list[str]:
+def stage_names(names: Iterable[str]) -> list[str]:
     """The node ids among `names` whose benchmarks the paired stage judges."""
-    judged = {case_name(*c) for c in STAGE_CASES}
-    return [n for n in names if n.split("::")[-1] in judged]
+    return [n for n in names if n.split("::")[-1] in {case_name(*c) for c in STAGE_CASES}]
 
 
 def paired_stage(trees: dict[str, Path], commit: str, decisions: list[Decision], budget: float,

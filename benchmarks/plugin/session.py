@@ -149,9 +149,16 @@ def set_compile_cache(folder: str | None) -> None:
 
     jax.config.update("jax_enable_compilation_cache", folder is not None)
     if folder is not None:
-        jax.config.update("jax_compilation_cache_dir", str(Path(folder) / "jax"))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+        for name, value in jax_cache_settings(Path(folder) / "jax").items():
+            jax.config.update(name, value)
+
+
+def jax_cache_settings(folder: Path) -> dict[str, Any]:
+    """JAX's persistent compilation cache in `folder`, every entry kept, as JAX config names and
+    values (set through jax.config above; reporting/pingpong.py hands them to its processes as the
+    JAX_* environment variables of those names)."""
+    return {"jax_enable_compilation_cache": True, "jax_compilation_cache_dir": str(folder),
+            "jax_persistent_cache_min_compile_time_secs": 0.0, "jax_persistent_cache_min_entry_size_bytes": 0}
 
 
 def jax_dispatch(asked: str | None, counting: bool) -> str:
